@@ -1,0 +1,187 @@
+import type { Clock } from '../clock.ts';
+import { GatehouseError, throwIfInvalid, type FieldErrors } from '../errors.ts';
+import type { User, UserChanges, UserRepository } from '../store/user-repository.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
+import {
+  blank,
+  checkBio,
+  checkEmail,
+  checkImage,
+  checkUsername,
+  normalizeEmail,
+  normalizePassword,
+  normalizeUsername,
+  taken,
+} from './user-fields.ts';
+
+export interface Registration {
+  email?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+}
+
+export interface Credentials {
+  email?: string | undefined;
+  password?: string | undefined;
+}
+
+/** What a user may change about themselves; `null` clears bio and image. */
+export interface ProfileChanges {
+  email?: string | null | undefined;
+  username?: string | null | undefined;
+  password?: string | null | undefined;
+  bio?: string | null | undefined;
+  image?: string | null | undefined;
+}
+
+/** What the account domain needs from sessions, without knowing how sessions work. */
+export interface SessionHooks {
+  /** A user's stored fields changed: cached copies must go. */
+  userChanged(userId: string): void;
+  /** The password changed: every session but the one that changed it ends. */
+  passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void>;
+}
+
+export interface AccountServiceDeps {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  sessions: SessionHooks;
+  clock: Clock;
+  newId: () => string;
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
+
+export function createAccountService({ users, hasher, policy, sessions, clock, newId }: AccountServiceDeps) {
+  function takenError(field: 'email' | 'username'): GatehouseError {
+    return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: [taken] } });
+  }
+
+  const service = {
+    /** Creates an active user; staff flags only through the command line. */
+    async register(input: Registration, flags: { isStaff?: boolean; isSuperuser?: boolean } = {}): Promise<User> {
+      const email = normalizeEmail(input.email ?? '');
+      const username = normalizeUsername(input.username ?? '');
+      const password = normalizePassword(input.password ?? '');
+      const fields: FieldErrors = {};
+      addProblem(fields, 'email', checkEmail(email));
+      addProblem(fields, 'username', checkUsername(username));
+      addProblem(fields, 'password', policy.check(password, { username, email }));
+      if (fields.email === undefined && (await users.findByEmail(email)) !== undefined) fields.email = [taken];
+      if (fields.username === undefined && (await users.findByUsername(username)) !== undefined) {
+        fields.username = [taken];
+      }
+      throwIfInvalid(fields);
+
+      const created = await users.insert({
+        id: newId(),
+        email,
+        username,
+        passwordHash: await hasher.hash(password),
+        createdAt: clock.now(),
+        ...flags,
+      });
+      // the unique indexes settle a race the look-ups above could not see
+      if (!created.ok) throw takenError(created.taken);
+      return created.value;
+    },
+
+    /** The user these credentials belong to; one answer for every kind of refusal. */
+    async authenticate(input: Credentials): Promise<User> {
+      const email = normalizeEmail(input.email ?? '');
+      const password = normalizePassword(input.password ?? '');
+      const fields: FieldErrors = {};
+      if (email === '') fields.email = [blank];
+      if (password === '') fields.password = [blank];
+      throwIfInvalid(fields);
+
+      const user = await users.findByEmail(email);
+      if (user === undefined) {
+        // hash anyway: an unknown email must cost what a wrong password costs
+        await hasher.verifyNothing(password);
+        throw invalidCredentials();
+      }
+      const matches = await hasher.verify(user.passwordHash, password);
+      if (!matches || !user.isActive) throw invalidCredentials();
+
+      const now = clock.now();
+      const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
+      if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
+      const updated = await users.update(user.id, changes);
+      return updated.ok && updated.value !== undefined ? updated.value : user;
+    },
+
+    /** Applies a user's own changes; a new password ends their other sessions. */
+    async update(user: User, input: ProfileChanges, currentSessionId?: string): Promise<User> {
+      const fields: FieldErrors = {};
+      const changes: UserChanges = { updatedAt: clock.now() };
+      let email = user.email;
+      let username = user.username;
+
+      if (input.email !== undefined) {
+        email = normalizeEmail(input.email ?? '');
+        addProblem(fields, 'email', checkEmail(email));
+        if (email.toLowerCase() !== user.email.toLowerCase()) {
+          if (fields.email === undefined && (await users.findByEmail(email)) !== undefined) fields.email = [taken];
+          // a new address counts as unverified until it is confirmed
+          changes.emailVerifiedAt = null;
+        }
+        changes.email = email;
+      }
+      if (input.username !== undefined) {
+        username = normalizeUsername(input.username ?? '');
+        addProblem(fields, 'username', checkUsername(username));
+        if (username.toLowerCase() !== user.username.toLowerCase() && fields.username === undefined) {
+          if ((await users.findByUsername(username)) !== undefined) fields.username = [taken];
+        }
+        changes.username = username;
+      }
+      let password: string | undefined;
+      if (input.password !== undefined) {
+        password = normalizePassword(input.password ?? '');
+        addProblem(fields, 'password', policy.check(password, { username, email }));
+      }
+      if (input.bio !== undefined) {
+        const bio = emptyToNull(input.bio);
+        if (bio !== null) addProblem(fields, 'bio', checkBio(bio));
+        changes.bio = bio;
+      }
+      if (input.image !== undefined) {
+        const image = emptyToNull(input.image);
+        if (image !== null) addProblem(fields, 'image', checkImage(image));
+        changes.image = image;
+      }
+      throwIfInvalid(fields);
+
+      if (password !== undefined) changes.passwordHash = await hasher.hash(password);
+      const updated = await users.update(user.id, changes);
+      if (!updated.ok) throw takenError(updated.taken);
+      if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
+      sessions.userChanged(user.id);
+      if (password !== undefined) await sessions.passwordChanged(user.id, currentSessionId);
+      return updated.value;
+    },
+
+    /** Sets a password chosen by an operator (changepassword); the policy still applies. */
+    async setPassword(email: string, newPassword: string): Promise<User> {
+      const user = await users.findByEmail(normalizeEmail(email));
+      if (user === undefined) throw new GatehouseError('user_not_found', 'no user with that email');
+      return service.update(user, { password: newPassword });
+    },
+  };
+  return service;
+}
+
+function invalidCredentials(): GatehouseError {
+  return new GatehouseError('invalid_credentials', 'email or password is invalid');
+}
+
+function addProblem(fields: FieldErrors, field: string, problem: string | undefined): void {
+  if (problem !== undefined) fields[field] = [problem];
+}
+
+function emptyToNull(value: string | null): string | null {
+  return value === null || value === '' ? null : value;
+}

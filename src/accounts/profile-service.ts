@@ -1,0 +1,56 @@
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { FollowRepository } from '../store/follow-repository.ts';
+import type { User, UserRepository } from '../store/user-repository.ts';
+import { normalizeUsername } from './user-fields.ts';
+
+export interface Profile {
+  username: string;
+  bio: string | null;
+  image: string | null;
+  following: boolean;
+}
+
+export interface ProfileServiceDeps {
+  users: UserRepository;
+  follows: FollowRepository;
+  clock: Clock;
+}
+
+export type ProfileService = ReturnType<typeof createProfileService>;
+
+/** Public profiles and who follows whom. Deactivated users have no profile. */
+export function createProfileService({ users, follows, clock }: ProfileServiceDeps) {
+  async function getUser(username: string): Promise<User> {
+    const user = await users.findByUsername(normalizeUsername(username));
+    if (user === undefined || !user.isActive) throw new GatehouseError('profile_not_found', 'no such profile');
+    return user;
+  }
+
+  function toProfile(user: User, following: boolean): Profile {
+    return { username: user.username, bio: user.bio, image: user.image, following };
+  }
+
+  return {
+    async get(username: string, viewer: User | undefined): Promise<Profile> {
+      const user = await getUser(username);
+      const following = viewer !== undefined && (await follows.isFollowing(viewer.id, user.id));
+      return toProfile(user, following);
+    },
+
+    async follow(viewer: User, username: string): Promise<Profile> {
+      const user = await getUser(username);
+      if (user.id === viewer.id) {
+        throw new GatehouseError('cannot_follow_self', 'cannot follow yourself');
+      }
+      await follows.follow(viewer.id, user.id, clock.now());
+      return toProfile(user, true);
+    },
+
+    async unfollow(viewer: User, username: string): Promise<Profile> {
+      const user = await getUser(username);
+      await follows.unfollow(viewer.id, user.id);
+      return toProfile(user, false);
+    },
+  };
+}

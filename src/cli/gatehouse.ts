@@ -1,0 +1,73 @@
+import { ConfigError } from '../config/config.ts';
+import { GatehouseError } from '../errors.ts';
+import { serve } from '../main.ts';
+import { changePassword } from './change-password.ts';
+import { CommandError, type Env } from './context.ts';
+import { createSuperuser } from './create-superuser.ts';
+import { migrate } from './migrate.ts';
+import { showConfig } from './show-config.ts';
+
+const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
+  serve: (args, env) => {
+    if (args.length > 0) throw new CommandError(`serve takes no arguments (got ${args.join(' ')})`);
+    return serve(env);
+  },
+  migrate,
+  createsuperuser: createSuperuser,
+  changepassword: changePassword,
+  config: showConfig,
+};
+
+const usage = `usage: gatehouse <command>
+
+  serve                      run the HTTP server
+  migrate [--status]         apply pending migrations, or list them
+  createsuperuser            create a staff superuser (prompts; or --email --username --no-input)
+  changepassword <email>     set a user's password (prompted, or one line on stdin)
+  config                     print the effective configuration, secrets masked`;
+
+/** One line a failure: what went wrong, never a stack. */
+function describe(error: unknown): string {
+  if (error instanceof GatehouseError && Object.keys(error.fields).length > 0) {
+    return Object.entries(error.fields)
+      .map(([field, messages]) => `${field} ${messages.join(', ')}`)
+      .join('; ');
+  }
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`gatehouse: unknown command '${name}' (try: gatehouse help)`);
+    return 2;
+  }
+  try {
+    // a .env file in the working directory fills in what the environment leaves unset
+    loadDotEnv();
+    await command(args, process.env);
+    return 0;
+  } catch (error) {
+    const usageError = error instanceof CommandError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`gatehouse ${name}: ${describe(error)}`);
+    return usageError === true || error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+function loadDotEnv(): void {
+  try {
+    process.loadEnvFile('.env');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+  }
+}
+
+const exitCode = await run(process.argv.slice(2));
+// serve keeps running on its own; every other command ends here
+if (process.argv[2] !== 'serve' || exitCode !== 0) process.exit(exitCode);

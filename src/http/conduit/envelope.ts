@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import type { ErrorCode, FieldErrors, GatehouseError } from '../../errors.ts';
+
+/** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
+export const statusByCode = {
+  malformed_body: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  route_not_found: 404,
+  validation_failed: 422,
+  invalid_credentials: 401,
+  token_missing: 401,
+  token_invalid: 401,
+  user_not_found: 404,
+  profile_not_found: 404,
+  cannot_follow_self: 422,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+const bodyByCode = {
+  malformed_body: { body: ['is not valid JSON'] },
+  unsupported_media_type: { body: ['must be sent as application/json'] },
+  payload_too_large: { body: ['is too large'] },
+  route_not_found: { body: ['not found'] },
+  invalid_credentials: { 'email or password': ['is invalid'] },
+  token_missing: { token: ['is missing'] },
+  token_invalid: { token: ['is invalid or expired'] },
+  user_not_found: { user: ['not found'] },
+  profile_not_found: { profile: ['not found'] },
+  cannot_follow_self: { profile: ['cannot be followed by its owner'] },
+  service_unavailable: { body: ['is temporarily unavailable, retry later'] },
+  internal_error: { body: ['something went wrong'] },
+} as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;
+
+/** `{"errors": {"<field>": ["<message>"]}}`; errors not about one field use the key `body`. */
+export function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
+  if (error.code === 'validation_failed') return { errors: error.fields };
+  return { errors: bodyByCode[error.code] };
+}
+
+export const ConduitErrorSchema = Type.Object(
+  { errors: Type.Record(Type.String(), Type.Array(Type.String())) },
+  { description: 'RealWorld error envelope' },
+);
+
+/** Declares the error statuses a route can answer with, all in the Conduit envelope. */
+export function conduitErrors(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, ConduitErrorSchema]));
+}

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { KeyRing } from '../../sessions/key-ring.ts';
+
+export interface OpsRoutesOptions {
+  keys: KeyRing;
+  /** database reachable and every migration applied */
+  isReady: () => Promise<{ database: boolean; migrations: boolean }>;
+}
+
+const Jwk = Type.Object({
+  kty: Type.String(),
+  kid: Type.Optional(Type.String()),
+  alg: Type.Optional(Type.String()),
+  use: Type.Optional(Type.String()),
+  crv: Type.Optional(Type.String()),
+  x: Type.Optional(Type.String()),
+  y: Type.Optional(Type.String()),
+  n: Type.Optional(Type.String()),
+  e: Type.Optional(Type.String()),
+});
+
+/** Probes for orchestrators and the public keys other services verify our tokens with. */
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { keys, isReady }) => {
+  app.get(
+    '/healthz',
+    {
+      schema: { summary: 'The process is up', tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }) } },
+    },
+    () => ({ status: 'ok' }),
+  );
+
+  const Readiness = Type.Object({ status: Type.String(), database: Type.Boolean(), migrations: Type.Boolean() });
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'The database is reachable and migrated',
+        tags: ['ops'],
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_request, reply) => {
+      const checks = await isReady();
+      const ready = checks.database && checks.migrations;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', ...checks });
+    },
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: {
+        summary: 'Public signing keys (empty with HS256)',
+        tags: ['ops'],
+        response: { 200: Type.Object({ keys: Type.Array(Jwk) }) },
+      },
+    },
+    (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return keys.jwks();
+    },
+  );
+};

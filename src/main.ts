@@ -1,0 +1,45 @@
+import { buildApp } from './app.ts';
+import { loadConfig } from './config/config.ts';
+import { resolveSecretKey } from './config/secret-key.ts';
+import { createLogger } from './http/logger.ts';
+import { openDatabase } from './store/database.ts';
+import { migrateToLatest } from './store/migrator.ts';
+
+// SIGTERM waits this long for in-flight requests, then exits anyway.
+const drainTimeout = 10_000;
+
+/** `gatehouse serve`: config → database → migrations → app → listen; drains on SIGTERM. */
+export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const config = loadConfig(env);
+  const logger = createLogger(config.logLevel);
+  const database = openDatabase({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    connectTimeout: config.databaseConnectTimeout,
+    statementTimeout: config.databaseStatementTimeout,
+    onIdleError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+  });
+  if (config.migrateOnStart) {
+    const applied = await migrateToLatest(database);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
+  }
+  const app = await buildApp({ config, database, secretKey: resolveSecretKey(config), logger });
+  await app.listen({ host: config.host, port: config.port });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    setTimeout(() => {
+      logger.warn('drain timed out; exiting');
+      process.exit(1);
+    }, drainTimeout).unref();
+    void app
+      .close()
+      .then(() => database.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose';
+import type { Clock } from '../clock.ts';
+import { GatehouseError } from '../errors.ts';
+import type { KeyRing } from './key-ring.ts';
+
+/** What a verified access token says. */
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  /** epoch ms */
+  expiresAt: number;
+}
+
+export interface AccessTokens {
+  sign(subject: { userId: string; sessionId: string }, ttl: number): Promise<{ token: string; expiresAt: number }>;
+  /** Throws token_invalid for anything but a well-formed, current token of ours. */
+  verify(token: string): Promise<AccessClaims>;
+}
+
+export interface AccessTokenDeps {
+  keys: KeyRing;
+  issuer: string;
+  audience: string;
+  clock: Clock;
+  /** the longest lifetime any token is issued with; an older `iat` is refused */
+  maxLifetime: number;
+  /** how many verified tokens to remember */
+  cacheSize: number;
+}
+
+const tokenType = 'at+jwt';
+const clockSkewSeconds = 30;
+const requiredClaims = ['exp', 'iat', 'sub', 'sid', 'jti'];
+
+/**
+ * Signs and verifies access tokens. A verified token is remembered by its exact string until it expires:
+ * verifying a signature on every request would cost more than the rest of the request together.
+ */
+export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
+  const verified = new Map<string, AccessClaims>();
+
+  function remember(token: string, claims: AccessClaims): void {
+    if (verified.size >= deps.cacheSize) {
+      // Maps iterate in insertion order: drop the oldest entry
+      const oldest = verified.keys().next();
+      if (oldest.done !== true) verified.delete(oldest.value);
+    }
+    verified.set(token, claims);
+  }
+
+  async function keyFor(header: JWTHeaderParameters) {
+    const key = header.kid === undefined ? undefined : await deps.keys.find(header.kid);
+    // each key verifies only the algorithm it was made for; jku, x5u and jwk headers are never consulted
+    if (key === undefined || key.algorithm !== header.alg) throw new Error('no matching key');
+    return key.verificationKey;
+  }
+
+  return {
+    async sign({ userId, sessionId }, ttl) {
+      const key = deps.keys.signer();
+      const issuedAt = Math.floor(deps.clock.now() / 1000);
+      const expiresAt = issuedAt + Math.floor(ttl / 1000);
+      const token = await new SignJWT({ sid: sessionId })
+        .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: tokenType })
+        .setIssuer(deps.issuer)
+        .setAudience(deps.audience)
+        .setSubject(userId)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(expiresAt)
+        .setJti(randomUUID())
+        .sign(key.privateKey);
+      return { token, expiresAt: expiresAt * 1000 };
+    },
+
+    async verify(token) {
+      const now = deps.clock.now();
+      const known = verified.get(token);
+      if (known !== undefined) {
+        if (known.expiresAt + clockSkewSeconds * 1000 > now) return known;
+        verified.delete(token);
+        throw invalidToken();
+      }
+      try {
+        const { payload } = await jwtVerify(token, keyFor, {
+          issuer: deps.issuer,
+          audience: deps.audience,
+          typ: tokenType,
+          requiredClaims,
+          clockTolerance: clockSkewSeconds,
+          // also makes jose refuse an `iat` in the future beyond the skew
+          maxTokenAge: Math.ceil(deps.maxLifetime / 1000) + clockSkewSeconds,
+          currentDate: new Date(now),
+        });
+        const { sub, sid, exp } = payload;
+        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number') throw invalidToken();
+        const claims: AccessClaims = { userId: sub, sessionId: sid, expiresAt: exp * 1000 };
+        remember(token, claims);
+        return claims;
+      } catch (error) {
+        throw error instanceof GatehouseError ? error : invalidToken(error);
+      }
+    },
+  };
+}
+
+function invalidToken(cause?: unknown): GatehouseError {
+  return new GatehouseError('token_invalid', 'token is invalid or expired', { cause });
+}

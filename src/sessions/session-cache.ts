@@ -1,0 +1,70 @@
+import type { Session } from '../store/session-repository.ts';
+import type { User } from '../store/user-repository.ts';
+
+export interface LiveSession {
+  session: Session;
+  user: User;
+  /** when this copy was read from the database (epoch ms) */
+  loadedAt: number;
+}
+
+// Bounded so a flood of distinct sessions cannot grow memory without end; the oldest entries go first.
+const maxEntries = 100_000;
+
+/**
+ * Sessions and their users by session id, with an index by user so that revoking or changing a user drops
+ * every copy at once. Concurrent misses for one session share one database read.
+ */
+export function createSessionCache() {
+  const entries = new Map<string, LiveSession>();
+  const byUser = new Map<string, Set<string>>();
+  const pending = new Map<string, Promise<LiveSession | undefined>>();
+  let invalidations = 0;
+
+  function remove(sessionId: string): void {
+    const entry = entries.get(sessionId);
+    if (entry === undefined) return;
+    entries.delete(sessionId);
+    const sessionIds = byUser.get(entry.user.id);
+    sessionIds?.delete(sessionId);
+    if (sessionIds?.size === 0) byUser.delete(entry.user.id);
+  }
+
+  function store(entry: LiveSession): void {
+    remove(entry.session.id);
+    if (entries.size >= maxEntries) {
+      const oldest = entries.keys().next();
+      if (oldest.done !== true) remove(oldest.value);
+    }
+    entries.set(entry.session.id, entry);
+    const sessionIds = byUser.get(entry.user.id) ?? new Set<string>();
+    sessionIds.add(entry.session.id);
+    byUser.set(entry.user.id, sessionIds);
+  }
+
+  return {
+    get: (sessionId: string): LiveSession | undefined => entries.get(sessionId),
+
+    /** Reads through `read` once however many callers ask at the same moment. */
+    load(sessionId: string, read: () => Promise<LiveSession | undefined>): Promise<LiveSession | undefined> {
+      const inFlight = pending.get(sessionId);
+      if (inFlight !== undefined) return inFlight;
+      const loading = (async () => {
+        const generation = invalidations;
+        let entry = await read();
+        // a revocation landed while we read: what we read may predate it, so read once more
+        if (generation !== invalidations) entry = await read();
+        if (entry === undefined) remove(sessionId);
+        else store(entry);
+        return entry;
+      })().finally(() => pending.delete(sessionId));
+      pending.set(sessionId, loading);
+      return loading;
+    },
+
+    forgetUser(userId: string): void {
+      invalidations += 1;
+      for (const sessionId of [...(byUser.get(userId) ?? [])]) remove(sessionId);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Tables } from './tables.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize: number;
+  connectTimeout: number;
+  statementTimeout: number;
+  /** called when an idle PostgreSQL connection fails; the pool replaces it */
+  onIdleError?: (error: Error) => void;
+}
+
+/** An open database: the query builder plus what the rest of the service must know about its driver. */
+export interface Database {
+  readonly db: Kysely<Tables>;
+  readonly dialect: DialectName;
+  /** A connection-level fault (server down, timeout, busy): the request may succeed later → 503. */
+  isUnavailableError(error: unknown): boolean;
+  /** The unique index a failed insert or update ran into, by its column, or undefined. */
+  uniqueViolationColumn(error: unknown): string | undefined;
+  /** Reachable right now? For readiness probes; never throws. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Opens `sqlite:<path>` (WAL) or `postgres://…`; only this module imports a driver. */
+export function openDatabase(options: DatabaseOptions): Database {
+  return options.url.startsWith('sqlite:') ? openSqlite(options.url.slice('sqlite:'.length)) : openPostgres(options);
+}
+
+function openSqlite(path: string): Database {
+  const file = path === ':memory:' ? path : resolve(path);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const connection = new SqliteDatabase(file);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: connection }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    isUnavailableError: (error) => ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR'].includes(codeOf(error) ?? ''),
+    uniqueViolationColumn(error) {
+      if (!String(codeOf(error)).startsWith('SQLITE_CONSTRAINT')) return undefined;
+      // "UNIQUE constraint failed: users.email_normalized"
+      const match = /UNIQUE constraint failed: \w+\.(\w+)/.exec(error instanceof Error ? error.message : '');
+      return match?.[1];
+    },
+    ping: () => pingWith(db),
+    close: () => db.destroy(),
+  };
+}
+
+const unavailableNetworkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+// SQLSTATE: 08 connection exception, 57P01-3 shutdown / cannot connect now, 53300 too many connections,
+// 57014 statement timeout.
+const unavailableSqlStates = /^(08...|57P0[123]|53300|57014)$/;
+
+function openPostgres(options: DatabaseOptions): Database {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: options.connectTimeout,
+    statement_timeout: options.statementTimeout,
+    idle_in_transaction_session_timeout: options.statementTimeout,
+    // bigint columns hold epoch milliseconds, well inside Number's exact range
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // Without a listener, an idle client's error (server restart, dropped socket) would crash the process.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    isUnavailableError(error) {
+      const code = codeOf(error);
+      if (code !== undefined && (unavailableNetworkCodes.has(code) || unavailableSqlStates.test(code))) return true;
+      const message = error instanceof Error ? error.message : '';
+      return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(
+        message,
+      );
+    },
+    uniqueViolationColumn(error) {
+      if (codeOf(error) !== '23505') return undefined;
+      // our unique indexes are named <table>_<column>_key
+      const constraint = (error as { constraint?: string }).constraint ?? '';
+      return /^[a-z]+_(\w+)_key$/.exec(constraint)?.[1];
+    },
+    ping: () => pingWith(db),
+    close: () => db.destroy(),
+  };
+}
+
+async function pingWith(db: Kysely<Tables>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,43 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { Database } from './database.ts';
+import * as initial from './migrations/0001-initial.ts';
+
+// Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export interface MigrationStatus {
+  name: string;
+  executedAt: Date | undefined;
+}
+
+function migratorFor(database: Database): Migrator {
+  return new Migrator({
+    db: database.db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableName: 'gatehouse_migrations',
+    migrationLockTableName: 'gatehouse_migrations_lock',
+  });
+}
+
+/** Applies every pending migration; Kysely's lock keeps concurrent instances from racing. */
+export async function migrateToLatest(database: Database): Promise<string[]> {
+  const result: MigrationResultSet = await migratorFor(database).migrateToLatest();
+  if (result.error !== undefined) throw result.error;
+  return (result.results ?? []).map((migration) => migration.migrationName);
+}
+
+export async function listMigrations(database: Database): Promise<MigrationStatus[]> {
+  const all = await migratorFor(database).getMigrations();
+  return all.map((migration) => ({ name: migration.name, executedAt: migration.executedAt }));
+}
+
+/** True when every known migration has run: what /readyz reports. */
+export async function isMigrated(database: Database): Promise<boolean> {
+  try {
+    return (await listMigrations(database)).every((migration) => migration.executedAt !== undefined);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,94 @@
+import type { Database } from './database.ts';
+import type { SessionRow } from './tables.ts';
+
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+  revokedAt: number | null;
+}
+
+export interface NewSession {
+  id: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export type RevocationReason = 'logout' | 'password_changed' | 'deactivated' | 'reuse_detected' | 'staff';
+
+export interface SessionRepository {
+  insert(session: NewSession): Promise<Session>;
+  findById(id: string): Promise<Session | undefined>;
+  /** Records use; a no-op for a revoked session. */
+  touch(id: string, at: number): Promise<void>;
+  /** Revokes the user's live sessions, all but `exceptId` if given; returns the ids it revoked. */
+  revokeAllOfUser(userId: string, at: number, reason: RevocationReason, exceptId?: string): Promise<string[]>;
+}
+
+export function createSessionRepository({ db }: Database): SessionRepository {
+  return {
+    async insert(session) {
+      const row = await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          created_at: session.createdAt,
+          last_used_at: session.createdAt,
+          expires_at: session.expiresAt,
+          user_agent: session.userAgent,
+          ip: session.ip,
+          revoked_at: null,
+          revoked_reason: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSession(row);
+    },
+
+    async findById(id) {
+      const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toSession(row);
+    },
+
+    async touch(id, at) {
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute();
+    },
+
+    async revokeAllOfUser(userId, at, reason, exceptId) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: at, revoked_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (exceptId !== undefined) query = query.where('id', '!=', exceptId);
+      const rows = await query.returning('id').execute();
+      return rows.map((row) => row.id);
+    },
+  };
+}
+
+function toSession(row: SessionRow): Session {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    userAgent: row.user_agent,
+    ip: row.ip,
+    revokedAt: row.revoked_at,
+  };
+}

@@ -1,0 +1,65 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+// One column type per concept on both databases: text ids, integer epoch-ms timestamps, 0/1 integer flags,
+// nullable timestamps instead of booleans where the moment matters.
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  /** lower-cased email; the unique index that makes `Alice@X.io` and `alice@x.io` one account */
+  email_normalized: string;
+  username: string;
+  /** lower-cased NFKC username; unique */
+  username_normalized: string;
+  password_hash: string;
+  bio: string | null;
+  image: string | null;
+  is_active: number;
+  is_staff: number;
+  is_superuser: number;
+  email_verified_at: number | null;
+  last_login_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  user_agent: string | null;
+  ip: string | null;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface FollowsTable {
+  follower_id: string;
+  followee_id: string;
+  created_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  /** the private JWK, AES-256-GCM encrypted under a key derived from SECRET_KEY */
+  private_jwk_encrypted: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface Tables {
+  users: UsersTable;
+  sessions: SessionsTable;
+  follows: FollowsTable;
+  signing_keys: SigningKeysTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;

@@ -1,0 +1,163 @@
+import type { Database } from './database.ts';
+import type { UserRow, UserUpdate } from './tables.ts';
+
+/** A user as the rest of the service sees it: camelCase, booleans, no normalised shadow columns. */
+export interface User {
+  id: string;
+  email: string;
+  username: string;
+  passwordHash: string;
+  bio: string | null;
+  image: string | null;
+  isActive: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  emailVerifiedAt: number | null;
+  lastLoginAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewUser {
+  id: string;
+  email: string;
+  username: string;
+  passwordHash: string;
+  isStaff?: boolean;
+  isSuperuser?: boolean;
+  createdAt: number;
+}
+
+export interface UserChanges {
+  email?: string;
+  username?: string;
+  passwordHash?: string;
+  bio?: string | null;
+  image?: string | null;
+  isActive?: boolean;
+  isStaff?: boolean;
+  isSuperuser?: boolean;
+  emailVerifiedAt?: number | null;
+  lastLoginAt?: number;
+  updatedAt: number;
+}
+
+/** The outcome of a write that a unique index may refuse. */
+export type UniqueWrite<T> = { ok: true; value: T } | { ok: false; taken: 'email' | 'username' };
+
+export interface UserRepository {
+  findById(id: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<User | undefined>;
+  findByUsername(username: string): Promise<User | undefined>;
+  insert(user: NewUser): Promise<UniqueWrite<User>>;
+  update(id: string, changes: UserChanges): Promise<UniqueWrite<User | undefined>>;
+}
+
+/** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
+export const normalizedEmail = (email: string): string => email.toLowerCase();
+export const normalizedUsername = (username: string): string => username.toLowerCase();
+
+export function createUserRepository(database: Database): UserRepository {
+  const { db } = database;
+
+  async function findBy(column: 'id' | 'email_normalized' | 'username_normalized', value: string) {
+    const row = await db.selectFrom('users').selectAll().where(column, '=', value).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  function refusal(error: unknown): UniqueWrite<never> {
+    const column = database.uniqueViolationColumn(error);
+    if (column === 'email_normalized') return { ok: false, taken: 'email' };
+    if (column === 'username_normalized') return { ok: false, taken: 'username' };
+    throw error;
+  }
+
+  return {
+    findById: (id) => findBy('id', id),
+    findByEmail: (email) => findBy('email_normalized', normalizedEmail(email)),
+    findByUsername: (username) => findBy('username_normalized', normalizedUsername(username)),
+
+    async insert(user) {
+      try {
+        const row = await db
+          .insertInto('users')
+          .values({
+            id: user.id,
+            email: user.email,
+            email_normalized: normalizedEmail(user.email),
+            username: user.username,
+            username_normalized: normalizedUsername(user.username),
+            password_hash: user.passwordHash,
+            bio: null,
+            image: null,
+            is_active: 1,
+            is_staff: user.isStaff === true ? 1 : 0,
+            is_superuser: user.isSuperuser === true ? 1 : 0,
+            email_verified_at: null,
+            last_login_at: null,
+            created_at: user.createdAt,
+            updated_at: user.createdAt,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { ok: true, value: toUser(row) };
+      } catch (error) {
+        return refusal(error);
+      }
+    },
+
+    async update(id, changes) {
+      try {
+        const row = await db
+          .updateTable('users')
+          .set(toRowUpdate(changes))
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return { ok: true, value: row && toUser(row) };
+      } catch (error) {
+        return refusal(error);
+      }
+    },
+  };
+}
+
+function toRowUpdate(changes: UserChanges): UserUpdate {
+  const flag = (value: boolean) => (value ? 1 : 0);
+  const row: UserUpdate = { updated_at: changes.updatedAt };
+  if (changes.email !== undefined) {
+    row.email = changes.email;
+    row.email_normalized = normalizedEmail(changes.email);
+  }
+  if (changes.username !== undefined) {
+    row.username = changes.username;
+    row.username_normalized = normalizedUsername(changes.username);
+  }
+  if (changes.passwordHash !== undefined) row.password_hash = changes.passwordHash;
+  if (changes.bio !== undefined) row.bio = changes.bio;
+  if (changes.image !== undefined) row.image = changes.image;
+  if (changes.isActive !== undefined) row.is_active = flag(changes.isActive);
+  if (changes.isStaff !== undefined) row.is_staff = flag(changes.isStaff);
+  if (changes.isSuperuser !== undefined) row.is_superuser = flag(changes.isSuperuser);
+  if (changes.emailVerifiedAt !== undefined) row.email_verified_at = changes.emailVerifiedAt;
+  if (changes.lastLoginAt !== undefined) row.last_login_at = changes.lastLoginAt;
+  return row;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    username: row.username,
+    passwordHash: row.password_hash,
+    bio: row.bio,
+    image: row.image,
+    isActive: row.is_active === 1,
+    isStaff: row.is_staff === 1,
+    isSuperuser: row.is_superuser === 1,
+    emailVerifiedAt: row.email_verified_at,
+    lastLoginAt: row.last_login_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
