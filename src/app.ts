@@ -58,7 +58,10 @@ export async function createServices({ config, database, secretKey, clock = syst
   const accounts = createAccountService({
     users,
     hasher: await createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({ minLength: config.passwordMinLength, maxLength: config.passwordMaxLength }),
+    policy: createPasswordPolicy({
+      minLength: config.passwordMinLength,
+      maxLength: config.passwordMaxLength,
+    }),
     sessions,
     clock,
     newId: randomUUID,

@@ -17,7 +17,9 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     poolSize: config.databasePoolSize,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,
-    onIdleError: (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'),
+    onIdleError: (error) => {
+      logger.warn({ err: error }, 'database connection lost; the pool will reconnect');
+    },
   });
   if (config.migrateOnStart) {
     const applied = await migrateToLatest(database);
@@ -40,6 +42,10 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
       .then(() => database.close())
       .then(() => process.exit(0));
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
 }

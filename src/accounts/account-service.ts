@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.ts';
 import { GatehouseError, throwIfInvalid, type FieldErrors } from '../errors.ts';
 import type { User, UserChanges, UserRepository } from '../store/user-repository.ts';
+
+export type { User };
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import {
@@ -61,7 +63,10 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
 
   const service = {
     /** Creates an active user; staff flags only through the command line. */
-    async register(input: Registration, flags: { isStaff?: boolean; isSuperuser?: boolean } = {}): Promise<User> {
+    async register(
+      input: Registration,
+      flags: { isStaff?: boolean; isSuperuser?: boolean } = {},
+    ): Promise<User> {
       const email = normalizeEmail(input.email ?? '');
       const username = normalizeUsername(input.username ?? '');
       const password = normalizePassword(input.password ?? '');
@@ -69,7 +74,8 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       addProblem(fields, 'email', checkEmail(email));
       addProblem(fields, 'username', checkUsername(username));
       addProblem(fields, 'password', policy.check(password, { username, email }));
-      if (fields.email === undefined && (await users.findByEmail(email)) !== undefined) fields.email = [taken];
+      if (fields.email === undefined && (await users.findByEmail(email)) !== undefined)
+        fields.email = [taken];
       if (fields.username === undefined && (await users.findByUsername(username)) !== undefined) {
         fields.username = [taken];
       }
@@ -124,7 +130,8 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
         email = normalizeEmail(input.email ?? '');
         addProblem(fields, 'email', checkEmail(email));
         if (email.toLowerCase() !== user.email.toLowerCase()) {
-          if (fields.email === undefined && (await users.findByEmail(email)) !== undefined) fields.email = [taken];
+          if (fields.email === undefined && (await users.findByEmail(email)) !== undefined)
+            fields.email = [taken];
           // a new address counts as unverified until it is confirmed
           changes.emailVerifiedAt = null;
         }

@@ -1,5 +1,5 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { blank, tooLong, tooShort } from './user-fields.ts';
+import { blank, codePointLength, tooLong, tooShort } from './user-fields.ts';
 
 export interface PasswordPolicy {
   /** The message for an unacceptable (already normalised) password, or undefined. */
@@ -16,7 +16,7 @@ export function createPasswordPolicy(limits: { minLength: number; maxLength: num
   return {
     check(password, owner) {
       if (password === '') return blank;
-      const length = [...password].length;
+      const length = codePointLength(password);
       if (length < limits.minLength) return tooShort(limits.minLength);
       if (length > limits.maxLength) return tooLong(limits.maxLength);
       const lowered = password.toLowerCase();

@@ -23,7 +23,8 @@ export type ProfileService = ReturnType<typeof createProfileService>;
 export function createProfileService({ users, follows, clock }: ProfileServiceDeps) {
   async function getUser(username: string): Promise<User> {
     const user = await users.findByUsername(normalizeUsername(username));
-    if (user === undefined || !user.isActive) throw new GatehouseError('profile_not_found', 'no such profile');
+    if (user === undefined || !user.isActive)
+      throw new GatehouseError('profile_not_found', 'no such profile');
     return user;
   }
 

@@ -15,6 +15,11 @@ const emailPattern =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const usernamePattern = /^[\p{L}\p{N}_.-]+$/u;
 
+/** Length in Unicode code points, the unit the contract counts in (not UTF-16 units, not graphemes). */
+export function codePointLength(text: string): number {
+  return Array.from(text).length;
+}
+
 export const normalizeEmail = (email: string): string => email.trim();
 export const normalizeUsername = (username: string): string => username.normalize('NFKC');
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
@@ -27,8 +32,7 @@ export function checkEmail(email: string): string | undefined {
 
 export function checkUsername(username: string): string | undefined {
   if (username === '') return blank;
-  const length = [...username].length;
-  if (length > maxUsernameLength) return tooLong(maxUsernameLength);
+  if (codePointLength(username) > maxUsernameLength) return tooLong(maxUsernameLength);
   // only dots would make /api/profiles/.. a different URL once a client normalises it
   if (!usernamePattern.test(username) || /^\.+$/.test(username)) return invalid;
   return undefined;
@@ -36,7 +40,7 @@ export function checkUsername(username: string): string | undefined {
 
 export function checkBio(bio: string): string | undefined {
   if (bio.includes('\0')) return invalid;
-  return [...bio].length > maxBioLength ? tooLong(maxBioLength) : undefined;
+  return codePointLength(bio) > maxBioLength ? tooLong(maxBioLength) : undefined;
 }
 
 export function checkImage(image: string): string | undefined {

@@ -6,7 +6,8 @@ import { createPrompter } from './prompt.ts';
 export async function changePassword(args: string[], env: Env): Promise<void> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true, strict: true });
   const [email, ...extra] = positionals;
-  if (email === undefined || extra.length > 0) throw new CommandError('usage: gatehouse changepassword <email>');
+  if (email === undefined || extra.length > 0)
+    throw new CommandError('usage: gatehouse changepassword <email>');
 
   const prompter = createPrompter();
   let password: string;

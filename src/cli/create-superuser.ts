@@ -44,7 +44,10 @@ async function fromPrompts(email: string | undefined, username: string | undefin
       username: username ?? (await prompter.ask('Username: ')),
       password: await prompter.ask('Password: ', { secret: true }),
     };
-    if (process.stdin.isTTY && (await prompter.ask('Password (again): ', { secret: true })) !== answers.password) {
+    if (
+      process.stdin.isTTY &&
+      (await prompter.ask('Password (again): ', { secret: true })) !== answers.password
+    ) {
       throw new CommandError("passwords don't match");
     }
     return answers;

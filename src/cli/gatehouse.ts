@@ -54,7 +54,8 @@ async function run(argv: string[]): Promise<number> {
     await command(args, process.env);
     return 0;
   } catch (error) {
-    const usageError = error instanceof CommandError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usageError =
+      error instanceof CommandError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`gatehouse ${name}: ${describe(error)}`);
     return usageError === true || error instanceof ConfigError ? 2 : 1;
   }

@@ -11,8 +11,11 @@ export interface Prompter {
  * Line prompts over stdin. On a terminal, secret answers are typed blind; from a pipe, each prompt takes
  * the next line, so scripts can answer too. Passwords therefore never need to appear in argv.
  */
-export function createPrompter(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Prompter {
-  const terminal = input.isTTY === true;
+export function createPrompter(
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Prompter {
+  const terminal = input.isTTY;
   let muted = false;
   const echo = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -30,7 +33,7 @@ export function createPrompter(input: NodeJS.ReadStream = process.stdin, output:
       if (muted) output.write('\n');
       muted = false;
       if (next.done === true) throw new Error('no more input');
-      return String(next.value);
+      return next.value;
     },
     close() {
       if (!closed) void lines.return?.();
@@ -41,7 +44,7 @@ export function createPrompter(input: NodeJS.ReadStream = process.stdin, output:
 
 /** Reads the first line of a piped stdin; undefined on a terminal or when nothing was piped. */
 export async function readPipedLine(input: NodeJS.ReadStream = process.stdin): Promise<string | undefined> {
-  if (input.isTTY === true) return undefined;
+  if (input.isTTY) return undefined;
   const prompter = createPrompter(input);
   try {
     return await prompter.ask('');

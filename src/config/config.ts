@@ -21,10 +21,16 @@ export const EnvironmentSchema = Type.Object({
   }),
   DATA_DIR: Type.String({ default: './data', description: 'where the development secret key is kept' }),
   SECRET_KEY: Type.Optional(
-    Type.String({ minLength: 32, description: 'encrypts signing keys; HS256 secret; required in production' }),
+    Type.String({
+      minLength: 32,
+      description: 'encrypts signing keys; HS256 secret; required in production',
+    }),
   ),
   PUBLIC_URL: Type.Optional(
-    Type.String({ pattern: '^https?://[^/]+', description: 'token issuer (`iss`); default http://HOST:PORT' }),
+    Type.String({
+      pattern: '^https?://[^/]+',
+      description: 'token issuer (`iss`); default http://HOST:PORT',
+    }),
   ),
   HOST: Type.String({ default: '127.0.0.1', description: 'listen address; `0.0.0.0` in a container' }),
   PORT: Count(8000, 0, 65535, 'listen port (0 picks a free one)'),
@@ -43,7 +49,10 @@ export const EnvironmentSchema = Type.Object({
   ARGON2_MEMORY_KIB: Count(19456, 8, 4194304, 'argon2id memory cost (KiB)'),
   ARGON2_ITERATIONS: Count(2, 1, 100, 'argon2id time cost'),
   ARGON2_PARALLELISM: Count(1, 1, 16, 'argon2id lanes'),
-  CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed cross-origin, or `*`' }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'comma-separated origins allowed cross-origin, or `*`',
+  }),
   TRUST_PROXY: Type.String({
     default: '',
     description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed',
@@ -87,7 +96,7 @@ export function describeSettings(env: Env): Array<[name: string, value: string]>
 
 function mask(name: string, value: unknown): string {
   if (value === undefined) return name === 'SECRET_KEY' ? '(unset: generated in DATA_DIR)' : '(unset)';
-  const text = String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (name === 'SECRET_KEY') return '********';
   // keep the address, hide a password inside a connection URL
   if (name === 'DATABASE_URL') return text.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:********@');
@@ -109,7 +118,11 @@ export function loadConfig(env: Env) {
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
     }
-    if (checked.NODE_ENV === 'production' && checked.SECRET_KEY !== undefined && isWeakSecret(checked.SECRET_KEY)) {
+    if (
+      checked.NODE_ENV === 'production' &&
+      checked.SECRET_KEY !== undefined &&
+      isWeakSecret(checked.SECRET_KEY)
+    ) {
       problems.push('SECRET_KEY: refusing a placeholder or low-entropy value in production');
     }
   }

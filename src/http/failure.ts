@@ -13,7 +13,8 @@ interface SchemaProblem {
  */
 export function toGatehouseError(error: unknown, isUnavailable: (error: unknown) => boolean): GatehouseError {
   if (error instanceof GatehouseError) return error;
-  if (isUnavailable(error)) return new GatehouseError('service_unavailable', 'database unavailable', { cause: error });
+  if (isUnavailable(error))
+    return new GatehouseError('service_unavailable', 'database unavailable', { cause: error });
   const fastifyError = error as Partial<FastifyError> & { validation?: SchemaProblem[] };
   if (Array.isArray(fastifyError.validation)) {
     return new GatehouseError('validation_failed', 'schema validation failed', {
@@ -29,7 +30,11 @@ export function toGatehouseError(error: unknown, isUnavailable: (error: unknown)
       break;
   }
   // what remains with a 4xx status are the body parser's complaints: bad JSON, bad Content-Length
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
     return new GatehouseError('malformed_body', 'malformed request body');
   }
   return new GatehouseError('internal_error', 'unexpected error', { cause: error });

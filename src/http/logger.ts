@@ -10,7 +10,11 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
       serializers: {
-        err: (error: Error & { code?: unknown }) => ({ type: error.name, code: error.code, message: error.message }),
+        err: (error: Error & { code?: unknown }) => ({
+          type: error.name,
+          code: error.code,
+          message: error.message,
+        }),
       },
     },
     destination,

@@ -55,7 +55,7 @@ export async function buildHttpServer(deps: HttpDeps) {
       done(null, undefined);
       return;
     }
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 
   app.addHook('onRequest', async (request, reply) => {
@@ -70,7 +70,8 @@ export async function buildHttpServer(deps: HttpDeps) {
     if (status >= 500) request.log.error({ err: failure.cause ?? failure }, failure.message);
     if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
     if (failure.code === 'token_missing') reply.header('www-authenticate', challenge);
-    if (failure.code === 'token_invalid') reply.header('www-authenticate', `${challenge}, error="invalid_token"`);
+    if (failure.code === 'token_invalid')
+      reply.header('www-authenticate', `${challenge}, error="invalid_token"`);
     return reply.code(status).send(conduitEnvelope(failure));
   });
   app.setNotFoundHandler(() => {

@@ -13,7 +13,10 @@ export interface AccessClaims {
 }
 
 export interface AccessTokens {
-  sign(subject: { userId: string; sessionId: string }, ttl: number): Promise<{ token: string; expiresAt: number }>;
+  sign(
+    subject: { userId: string; sessionId: string },
+    ttl: number,
+  ): Promise<{ token: string; expiresAt: number }>;
   /** Throws token_invalid for anything but a well-formed, current token of ours. */
   verify(token: string): Promise<AccessClaims>;
 }
@@ -93,7 +96,8 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
           currentDate: new Date(now),
         });
         const { sub, sid, exp } = payload;
-        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number') throw invalidToken();
+        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number')
+          throw invalidToken();
         const claims: AccessClaims = { userId: sub, sessionId: sid, expiresAt: exp * 1000 };
         remember(token, claims);
         return claims;

@@ -79,7 +79,9 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
       return keys.get(kid);
     },
     jwks() {
-      return { keys: [...keys.values()].flatMap((key) => (key.publicJwk === undefined ? [] : [key.publicJwk])) };
+      return {
+        keys: [...keys.values()].flatMap((key) => (key.publicJwk === undefined ? [] : [key.publicJwk])),
+      };
     },
   };
 }
@@ -123,7 +125,13 @@ async function importStored(row: StoredSigningKey, privateJwkText: string): Prom
 function createSymmetricKeyRing(secretKey: string): KeyRing {
   const secret = new Uint8Array(deriveKey(secretKey, 'jwt-hs256'));
   const kid = `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 12)}`;
-  const key: SigningKey = { kid, algorithm: 'HS256', privateKey: secret, verificationKey: secret, publicJwk: undefined };
+  const key: SigningKey = {
+    kid,
+    algorithm: 'HS256',
+    privateKey: secret,
+    verificationKey: secret,
+    publicJwk: undefined,
+  };
   return {
     signer: () => key,
     find: (wanted) => Promise.resolve(wanted === kid ? key : undefined),

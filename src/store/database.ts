@@ -31,7 +31,9 @@ export interface Database {
 
 /** Opens `sqlite:<path>` (WAL) or `postgres://…`; only this module imports a driver. */
 export function openDatabase(options: DatabaseOptions): Database {
-  return options.url.startsWith('sqlite:') ? openSqlite(options.url.slice('sqlite:'.length)) : openPostgres(options);
+  return options.url.startsWith('sqlite:')
+    ? openSqlite(options.url.slice('sqlite:'.length))
+    : openPostgres(options);
 }
 
 function openSqlite(path: string): Database {
@@ -46,7 +48,8 @@ function openSqlite(path: string): Database {
   return {
     db,
     dialect: 'sqlite',
-    isUnavailableError: (error) => ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR'].includes(codeOf(error) ?? ''),
+    isUnavailableError: (error) =>
+      ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR'].includes(codeOf(error) ?? ''),
     uniqueViolationColumn(error) {
       if (!String(codeOf(error)).startsWith('SQLITE_CONSTRAINT')) return undefined;
       // "UNIQUE constraint failed: users.email_normalized"
@@ -58,7 +61,14 @@ function openSqlite(path: string): Database {
   };
 }
 
-const unavailableNetworkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+const unavailableNetworkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
 // SQLSTATE: 08 connection exception, 57P01-3 shutdown / cannot connect now, 53300 too many connections,
 // 57014 statement timeout.
 const unavailableSqlStates = /^(08...|57P0[123]|53300|57014)$/;
@@ -70,21 +80,20 @@ function openPostgres(options: DatabaseOptions): Database {
     connectionTimeoutMillis: options.connectTimeout,
     statement_timeout: options.statementTimeout,
     idle_in_transaction_session_timeout: options.statementTimeout,
-    // bigint columns hold epoch milliseconds, well inside Number's exact range
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: epochMillisecondTypes(),
   });
   // Without a listener, an idle client's error (server restart, dropped socket) would crash the process.
-  pool.on('error', (error) => options.onIdleError?.(error));
+  pool.on('error', (error) => {
+    options.onIdleError?.(error);
+  });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',
     isUnavailableError(error) {
       const code = codeOf(error);
-      if (code !== undefined && (unavailableNetworkCodes.has(code) || unavailableSqlStates.test(code))) return true;
+      if (code !== undefined && (unavailableNetworkCodes.has(code) || unavailableSqlStates.test(code)))
+        return true;
       const message = error instanceof Error ? error.message : '';
       return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(
         message,
@@ -99,6 +108,13 @@ function openPostgres(options: DatabaseOptions): Database {
     ping: () => pingWith(db),
     close: () => db.destroy(),
   };
+}
+
+// bigint columns hold epoch milliseconds, well inside Number's exact range
+function epochMillisecondTypes(): pg.TypeOverrides {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, Number);
+  return types;
 }
 
 async function pingWith(db: Kysely<Tables>): Promise<boolean> {

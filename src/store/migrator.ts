@@ -24,7 +24,11 @@ function migratorFor(database: Database): Migrator {
 /** Applies every pending migration; Kysely's lock keeps concurrent instances from racing. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
   const result: MigrationResultSet = await migratorFor(database).migrateToLatest();
-  if (result.error !== undefined) throw result.error;
+  if (result.error !== undefined) {
+    throw result.error instanceof Error
+      ? result.error
+      : new Error('migration failed', { cause: result.error });
+  }
   return (result.results ?? []).map((migration) => migration.migrationName);
 }
 

@@ -1,9 +1,8 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { AccountService } from '../../accounts/account-service.ts';
+import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
-import type { User } from '../../store/user-repository.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { conduitErrors } from './envelope.ts';
 import {
@@ -25,7 +24,7 @@ export interface ConduitRoutesOptions {
 }
 
 /** The RealWorld (Conduit) users and profiles API under /api. */
-export const conduitRoutes: FastifyPluginAsyncTypebox<ConduitRoutesOptions> = async (app, options) => {
+export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> = (app, options, done) => {
   const { accounts, profiles, sessions, authenticator, conduitTokenTtl } = options;
 
   const toUserBody = (user: User, token: string) => ({
@@ -145,4 +144,5 @@ export const conduitRoutes: FastifyPluginAsyncTypebox<ConduitRoutesOptions> = as
       return { profile: await profiles.unfollow(caller.user, request.params.username) };
     },
   );
+  done();
 };

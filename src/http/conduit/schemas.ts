@@ -29,27 +29,23 @@ export const UserUpdateBody = Type.Object({
   }),
 });
 
-export const UserResponse = Type.Object(
-  {
-    user: Type.Object({
-      email: Type.String(),
-      username: Type.String(),
-      bio: NullableString,
-      image: NullableString,
-      token: Type.String(),
-    }),
-  },
-);
+export const UserResponse = Type.Object({
+  user: Type.Object({
+    email: Type.String(),
+    username: Type.String(),
+    bio: NullableString,
+    image: NullableString,
+    token: Type.String(),
+  }),
+});
 
 export const ProfileParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) });
 
-export const ProfileResponse = Type.Object(
-  {
-    profile: Type.Object({
-      username: Type.String(),
-      bio: NullableString,
-      image: NullableString,
-      following: Type.Boolean(),
-    }),
-  },
-);
+export const ProfileResponse = Type.Object({
+  profile: Type.Object({
+    username: Type.String(),
+    bio: NullableString,
+    image: NullableString,
+    following: Type.Boolean(),
+  }),
+});

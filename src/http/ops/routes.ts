@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { KeyRing } from '../../sessions/key-ring.ts';
 
@@ -21,16 +21,24 @@ const Jwk = Type.Object({
 });
 
 /** Probes for orchestrators and the public keys other services verify our tokens with. */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { keys, isReady }) => {
+export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, { keys, isReady }, done) => {
   app.get(
     '/healthz',
     {
-      schema: { summary: 'The process is up', tags: ['ops'], response: { 200: Type.Object({ status: Type.String() }) } },
+      schema: {
+        summary: 'The process is up',
+        tags: ['ops'],
+        response: { 200: Type.Object({ status: Type.String() }) },
+      },
     },
     () => ({ status: 'ok' }),
   );
 
-  const Readiness = Type.Object({ status: Type.String(), database: Type.Boolean(), migrations: Type.Boolean() });
+  const Readiness = Type.Object({
+    status: Type.String(),
+    database: Type.Boolean(),
+    migrations: Type.Boolean(),
+  });
   app.get(
     '/readyz',
     {
@@ -61,4 +69,5 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       return keys.jwks();
     },
   );
+  done();
 };

@@ -22,7 +22,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'bigint', (column) => column.notNull())
     .execute();
   // Uniqueness lives here, not in read-then-write checks: concurrent registrations cannot both win.
-  await db.schema.createIndex('users_email_normalized_key').on('users').column('email_normalized').unique().execute();
+  await db.schema
+    .createIndex('users_email_normalized_key')
+    .on('users')
+    .column('email_normalized')
+    .unique()
+    .execute();
   await db.schema
     .createIndex('users_username_normalized_key')
     .on('users')

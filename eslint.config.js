@@ -1,0 +1,91 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const builtins = [
+  'assert',
+  'child_process',
+  'crypto',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'net',
+  'os',
+  'path',
+  'readline',
+  'stream',
+  'timers/promises',
+  'url',
+  'util',
+];
+const nodeProtocol = builtins.map((name) => ({ name, message: `import 'node:${name}'` }));
+
+/** Imports go cli, main → app → http → accounts, sessions → store; a wrong arrow fails lint. */
+function forbid(files, patterns, message) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': ['error', { paths: nodeProtocol, patterns: [{ group: patterns, message }] }],
+    },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'data/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      'no-restricted-imports': ['error', { paths: nodeProtocol }],
+    },
+  },
+  forbid(
+    ['src/store/**'],
+    ['**/accounts/**', '**/sessions/**', '**/http/**', '**/cli/**', '**/app.ts'],
+    'store/ is the bottom layer',
+  ),
+  forbid(
+    ['src/accounts/**', 'src/sessions/**'],
+    [
+      'fastify',
+      '@fastify/*',
+      'kysely',
+      'pg',
+      'better-sqlite3',
+      '**/http/**',
+      '**/cli/**',
+      '**/app.ts',
+      '**/store/database.ts',
+    ],
+    'the domain knows neither HTTP nor a driver',
+  ),
+  forbid(
+    ['src/http/**'],
+    [
+      '**/store/database.ts',
+      '**/store/migrator.ts',
+      '**/store/*-repository.ts',
+      'kysely',
+      'pg',
+      'better-sqlite3',
+      '**/cli/**',
+      '**/app.ts',
+    ],
+    'http/ reaches the store only through services',
+  ),
+  {
+    files: ['src/**'],
+    ignores: ['src/main.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'only main.ts and cli/ read process.env' },
+      ],
+    },
+  },
+  { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+);
