@@ -100,7 +100,7 @@ export async function request(
   return {
     status: response.statusCode,
     headers: response.headers,
-    body: isJson ? (response.json() as unknown) : undefined,
+    body: isJson ? response.json<unknown>() : undefined,
     text: response.body,
   };
 }
