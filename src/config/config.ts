@@ -91,7 +91,9 @@ function withDefaults(env: Env): Record<string, unknown> {
 /** Every setting as it is in effect, by variable name, secrets masked: what `gatehouse config` prints. */
 export function describeSettings(env: Env): Array<[name: string, value: string]> {
   loadConfig(env);
-  return Object.entries(withDefaults(env)).map(([name, value]) => [name, mask(name, value)]);
+  const settings = withDefaults(env);
+  // every known key, so an unset optional one (SECRET_KEY, PUBLIC_URL) says so rather than vanishing
+  return Object.keys(EnvironmentSchema.properties).map((name) => [name, mask(name, settings[name])]);
 }
 
 function mask(name: string, value: unknown): string {

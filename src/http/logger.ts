@@ -10,6 +10,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
       serializers: {
+        // a token a client put in the query string (never accepted, but sent anyway) must not reach the log
+        req: (request: { method: string; url: string; host?: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url.replace(/([?&][^=&#]*=)[^&#]*/g, '$1[redacted]'),
+          host: request.host,
+          remoteAddress: request.ip,
+        }),
         err: (error: Error & { code?: unknown }) => ({
           type: error.name,
           code: error.code,

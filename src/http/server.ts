@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ProfileService } from '../accounts/profile-service.ts';
@@ -44,11 +44,20 @@ export async function buildHttpServer(deps: HttpDeps) {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // a number where a string belongs is a client error, not something to quietly convert
     ajv: { customOptions: { coerceTypes: false, allErrors: true } },
+    // a URL the router cannot read (bad percent-encoding, an over-long parameter) names nothing here;
+    // Fastify's own answer would echo the path outside the envelope
+    frameworkErrors: (_error, _request, reply) => {
+      void (reply as FastifyReply)
+        .code(statusByCode.route_not_found)
+        .header('cache-control', 'no-store')
+        .send(conduitEnvelope(new GatehouseError('route_not_found', 'unreadable url')));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: without a parser, any other content type (Fastify's built-in text/plain too) is a 415.
   // Bodiless DELETE and GET requests from RealWorld clients still say `Content-Type: application/json`.
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text === '') {

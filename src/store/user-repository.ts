@@ -61,6 +61,8 @@ export function createUserRepository(database: Database): UserRepository {
   const { db } = database;
 
   async function findBy(column: 'id' | 'email_normalized' | 'username_normalized', value: string) {
+    // no stored text holds U+0000 (PostgreSQL refuses it), and asking PostgreSQL for one is a driver error
+    if (value.includes('\0')) return undefined;
     const row = await db.selectFrom('users').selectAll().where(column, '=', value).executeTakeFirst();
     return row && toUser(row);
   }

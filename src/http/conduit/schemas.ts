@@ -39,7 +39,8 @@ export const UserResponse = Type.Object({
   }),
 });
 
-export const ProfileParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) });
+// No maxLength: a name no user can have is simply not found (404); the router bounds its length.
+export const ProfileParams = Type.Object({ username: Type.String({ minLength: 1 }) });
 
 export const ProfileResponse = Type.Object({
   profile: Type.Object({

@@ -1,0 +1,95 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { loadConfig } from '../src/config/config.ts';
+import { measureHttpRatio } from './http-ratio.ts';
+import { measureLoginRatio, type LoginRatio } from './login-ratio.ts';
+import { findProblems, formatLoginRuns, formatRuns, formatTable, httpRows, loginRows } from './report.ts';
+import { startServer } from './server.ts';
+import { registerUsers } from './users.ts';
+
+// `npm run bench`: one run of the real server on SQLite. Every judged figure is a ratio between two loads
+// measured alternately, seconds apart, on the same machine, so a noisy shared host moves both sides alike.
+
+const userCount = 200;
+const httpTarget = 0.6;
+const loginTarget = 0.85;
+const http = { connections: 50, duration: 8, warmup: 3, rounds: 3 };
+const login = { duration: 5, warmup: 2, rounds: 3 };
+// node's default; argon2 runs on the libuv threadpool, so this is how many hashes a process runs at once
+const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const cores = availableParallelism();
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // the server's own defaults: the benchmark measures what a deployment runs
+  const { argon2 } = loadConfig({});
+  const server = await startServer();
+  try {
+    console.log(`Gatehouse benchmark, ${new Date().toISOString()}`);
+    console.log(
+      `node ${process.version}, ${cores} cores, load average ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}; server: ${Object.entries(server.settings)
+        .map(([name, value]) => `${name}=${name === 'DATABASE_URL' ? 'sqlite:<tmp>/bench.db' : value}`)
+        .join(' ')}`,
+    );
+    console.log(
+      `argon2id m=${argon2.memoryCost} KiB t=${argon2.timeCost} p=${argon2.parallelism}; ` +
+        `libuv threadpool ${threadpoolSize}`,
+    );
+
+    const users = await registerUsers(server.url, userCount, threadpoolSize);
+    console.log(`${users.length} users registered; their tokens rotate in every authenticated load\n`);
+
+    console.log(
+      `HTTP: ${http.connections} connections, pipelining 1, ${http.rounds} x ${http.duration} s per route, ` +
+        `alternating, after ${http.warmup} s warm-up each; medians below`,
+    );
+    const httpFigures = await measureHttpRatio(server.url, users, http);
+    console.log(formatRuns(httpFigures));
+
+    const concurrencies = [...new Set([Math.min(cores, threadpoolSize), threadpoolSize])];
+    console.log(
+      `\nLogins: c=${concurrencies.join(', ')} in flight, ${login.rounds} x ${login.duration} s per side, ` +
+        `alternating raw argon2id in this process (server idle) and logins, after ${login.warmup} s warm-up`,
+    );
+    const loginFigures: LoginRatio[] = [];
+    for (const concurrency of concurrencies) {
+      const figures = await measureLoginRatio(server.url, users, { argon2, concurrency, ...login });
+      console.log(formatLoginRuns(figures));
+      loginFigures.push(figures);
+    }
+
+    const rows = [
+      ...httpRows(httpFigures, httpTarget),
+      // judged where the threadpool is full on both sides; fewer in flight than that, each login's
+      // round trip leaves a hashing thread idle that the raw loop never leaves idle
+      ...loginFigures.flatMap((figures) =>
+        loginRows(figures, figures.concurrency === threadpoolSize ? loginTarget : undefined),
+      ),
+    ];
+    console.log(`\n${formatTable(rows)}\n`);
+    const problems = findProblems(rows, [
+      ['GET /healthz', httpFigures.healthz],
+      ['GET /api/user', httpFigures.user],
+      ...loginFigures.map((figures): [string, typeof figures.login] => [
+        `POST /api/users/login c=${figures.concurrency}`,
+        figures.login,
+      ]),
+    ]);
+    for (const problem of problems) console.log(`!!! ${problem}`);
+    console.log(
+      `load average at the end ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
+    console.log(
+      `${problems.length === 0 ? 'all targets met' : `${problems.length} problem(s)`}; ` +
+        `${Math.round((Date.now() - started) / 1000)} s`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// a measurement, not a test: a missed target is reported above, and only a broken run exits non-zero
+await main();
