@@ -8,11 +8,14 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
+import { createChangeFeed } from './sessions/change-feed.ts';
 import { createKeyRing } from './sessions/key-ring.ts';
+import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import type { Database } from './store/database.ts';
 import { createFollowRepository } from './store/follow-repository.ts';
 import { isMigrated } from './store/migrator.ts';
+import { createRefreshTokenRepository } from './store/refresh-token-repository.ts';
 import { createSessionRepository } from './store/session-repository.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
 import { createUserRepository } from './store/user-repository.ts';
@@ -22,13 +25,23 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
+  /** where trouble that fails no request is reported (a change notification that could not be sent) */
+  logger?: Pick<Logger, 'warn'>;
 }
+
+// The channel on which instances sharing a PostgreSQL database tell each other of revocations.
+const changeChannel = 'gatehouse_changes';
 
 // Verified access tokens remembered per instance; each entry is a few hundred bytes.
 const verifiedTokenCacheSize = 50_000;
 
 /** Every domain service, wired once; the HTTP server and the CLI both stand on this. */
-export async function createServices({ config, database, secretKey, clock = systemClock }: ServiceOptions) {
+export async function createServices(options: ServiceOptions) {
+  const { config, database, secretKey, clock = systemClock } = options;
+  const changes = createChangeFeed(
+    (payload) => database.notify(changeChannel, payload),
+    (error) => options.logger?.warn({ err: error }, 'could not tell other instances of a change'),
+  );
   const users = createUserRepository(database);
   const keys = await createKeyRing({
     repository: createSigningKeyRepository(database),
@@ -49,10 +62,17 @@ export async function createServices({ config, database, secretKey, clock = syst
     sessions: createSessionRepository(database),
     users,
     tokens,
+    refreshTokens: createRefreshTokens({
+      repository: createRefreshTokenRepository(database),
+      secretKey,
+      reuseGrace: config.refreshReuseGrace,
+    }),
+    changes: changes.feed,
     clock,
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
     sessionIdleTtl: config.sessionIdleTtl,
+    accessTokenTtl: config.accessTokenTtl,
     cacheTtl: config.sessionCacheTtl,
   });
   const accounts = createAccountService({
@@ -67,7 +87,19 @@ export async function createServices({ config, database, secretKey, clock = syst
     newId: randomUUID,
   });
   const profiles = createProfileService({ users, follows: createFollowRepository(database), clock });
-  return { keys, sessions, accounts, profiles };
+  /** Hears the other instances' changes until the returned listener is closed. */
+  const listenForChanges = () =>
+    database.listen(changeChannel, {
+      onMessage: (payload) => {
+        changes.receive(payload, sessions);
+      },
+      // messages may have been lost while the connection was down: trust nothing cached
+      onGap: () => {
+        sessions.forgetEverything();
+      },
+      onError: (error) => options.logger?.warn({ err: error }, 'change listener lost its connection'),
+    });
+  return { keys, sessions, accounts, profiles, listenForChanges };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;
@@ -76,7 +108,8 @@ export type Services = Awaited<ReturnType<typeof createServices>>;
 export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const { config, database, logger } = options;
   const services = await createServices(options);
-  return buildHttpServer({
+  const listener = services.listenForChanges();
+  const app = await buildHttpServer({
     config,
     logger,
     ...services,
@@ -86,4 +119,6 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
       return { database: reachable, migrations: reachable && (await isMigrated(database)) };
     },
   });
+  app.addHook('onClose', () => listener.close());
+  return app;
 }

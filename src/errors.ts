@@ -13,10 +13,12 @@ export type ErrorCode =
   | 'invalid_credentials'
   | 'token_missing'
   | 'token_invalid'
+  | 'refresh_token_invalid'
   // what they ask for
   | 'user_not_found'
   | 'profile_not_found'
   | 'cannot_follow_self'
+  | 'session_not_found'
   // the service
   | 'service_unavailable'
   | 'internal_error';

@@ -14,6 +14,7 @@ import {
   normalizeEmail,
   normalizePassword,
   normalizeUsername,
+  invalid,
   taken,
 } from './user-fields.ts';
 
@@ -40,9 +41,11 @@ export interface ProfileChanges {
 /** What the account domain needs from sessions, without knowing how sessions work. */
 export interface SessionHooks {
   /** A user's stored fields changed: cached copies must go. */
-  userChanged(userId: string): void;
+  userChanged(userId: string): Promise<void>;
   /** The password changed: every session but the one that changed it ends. */
   passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void>;
+  /** The account was deactivated: every session ends. */
+  userDeactivated(userId: string): Promise<void>;
 }
 
 export interface AccountServiceDeps {
@@ -163,12 +166,33 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       throwIfInvalid(fields);
 
       if (password !== undefined) changes.passwordHash = await hasher.hash(password);
-      const updated = await users.update(user.id, changes);
-      if (!updated.ok) throw takenError(updated.taken);
-      if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
-      sessions.userChanged(user.id);
+      const updated = await save(user, changes);
       if (password !== undefined) await sessions.passwordChanged(user.id, currentSessionId);
-      return updated.value;
+      return updated;
+    },
+
+    /** A password change that proves knowledge of the current one; the other sessions end. */
+    async changePassword(
+      user: User,
+      input: { currentPassword?: string | undefined; newPassword?: string | undefined },
+      currentSessionId: string,
+    ): Promise<void> {
+      const password = normalizePassword(input.newPassword ?? '');
+      const fields: FieldErrors = {};
+      addProblem(fields, 'current_password', await checkCurrentPassword(user, input.currentPassword));
+      addProblem(fields, 'new_password', policy.check(password, user));
+      throwIfInvalid(fields);
+      await save(user, { passwordHash: await hasher.hash(password), updatedAt: clock.now() });
+      await sessions.passwordChanged(user.id, currentSessionId);
+    },
+
+    /** Deactivates the caller's own account: every session ends, logins are refused from now on. */
+    async deactivate(user: User, currentPassword: string | undefined): Promise<void> {
+      const fields: FieldErrors = {};
+      addProblem(fields, 'current_password', await checkCurrentPassword(user, currentPassword));
+      throwIfInvalid(fields);
+      await save(user, { isActive: false, updatedAt: clock.now() });
+      await sessions.userDeactivated(user.id);
     },
 
     /** Sets a password chosen by an operator (changepassword); the policy still applies. */
@@ -178,6 +202,21 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       return service.update(user, { password: newPassword });
     },
   };
+  async function save(user: User, changes: UserChanges): Promise<User> {
+    const updated = await users.update(user.id, changes);
+    if (!updated.ok) throw takenError(updated.taken);
+    if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
+    await sessions.userChanged(user.id);
+    return updated.value;
+  }
+
+  /** A problem with the current password the caller typed, or undefined when it is right. */
+  async function checkCurrentPassword(user: User, password: string | undefined): Promise<string | undefined> {
+    const given = normalizePassword(password ?? '');
+    if (given === '') return blank;
+    return (await hasher.verify(user.passwordHash, given)) ? undefined : invalid;
+  }
+
   return service;
 }
 

@@ -43,6 +43,10 @@ export const EnvironmentSchema = Type.Object({
   CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`'),
   SESSION_TTL: Duration('60d', 'absolute session lifetime'),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
+  REFRESH_REUSE_GRACE: Duration(
+    '10s',
+    'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
+  ),
   SESSION_CACHE_TTL: Duration('5s', 'how long an instance trusts its cached session and user state'),
   PASSWORD_MIN_LENGTH: Count(8, 1, 1024, 'minimum password length in code points'),
   PASSWORD_MAX_LENGTH: Count(128, 8, 4096, 'maximum password length in code points'),
@@ -148,6 +152,7 @@ function toConfig(env: Environment) {
     sessionTtl: parseDuration(env.SESSION_TTL),
     sessionIdleTtl: parseDuration(env.SESSION_IDLE_TTL),
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
+    refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({

@@ -12,6 +12,7 @@ import type { SessionService } from '../sessions/session-service.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { conduitEnvelope, statusByCode } from './conduit/envelope.ts';
 import { conduitRoutes } from './conduit/routes.ts';
+import { sessionRoutes } from './conduit/session-routes.ts';
 import { toGatehouseError } from './failure.ts';
 import { opsRoutes } from './ops/routes.ts';
 
@@ -106,6 +107,12 @@ export async function buildHttpServer(deps: HttpDeps) {
     sessions: deps.sessions,
     authenticator,
     conduitTokenTtl: config.conduitTokenTtl,
+  });
+  await app.register(sessionRoutes, {
+    prefix: '/api',
+    accounts: deps.accounts,
+    sessions: deps.sessions,
+    authenticator,
   });
   return app;
 }

@@ -62,6 +62,18 @@ export function createSessionCache() {
       return loading;
     },
 
+    forgetSession(sessionId: string): void {
+      invalidations += 1;
+      remove(sessionId);
+    },
+
+    /** After a gap in what we heard from other instances, nothing cached can be trusted. */
+    clear(): void {
+      invalidations += 1;
+      entries.clear();
+      byUser.clear();
+    },
+
     forgetUser(userId: string): void {
       invalidations += 1;
       for (const sessionId of [...(byUser.get(userId) ?? [])]) remove(sessionId);

@@ -3,16 +3,23 @@ import { GatehouseError } from '../errors.ts';
 import type { RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
 import type { User, UserRepository } from '../store/user-repository.ts';
 import type { AccessTokens } from './access-tokens.ts';
+import type { RefreshTokens } from './refresh-tokens.ts';
+import type { ChangeFeed } from './change-feed.ts';
 import { createSessionCache, type LiveSession } from './session-cache.ts';
 
 export interface SessionServiceDeps {
   sessions: SessionRepository;
   users: UserRepository;
   tokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  /** tells the other instances which cached sessions and users are stale */
+  changes: ChangeFeed;
   clock: Clock;
   newId: () => string;
   sessionTtl: number;
   sessionIdleTtl: number;
+  /** lifetime of the access tokens handed out with refresh tokens */
+  accessTokenTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
 }
@@ -29,6 +36,16 @@ export interface Caller {
   token: string;
 }
 
+/** An access token with the refresh token that renews it. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** seconds until the access token expires */
+  expiresIn: number;
+}
+
+export type LogoutScope = 'session' | 'others' | 'all';
+
 // Writing last_used_at on every request would turn every read into a write; once a minute is plenty
 // against an idle timeout counted in days.
 const touchInterval = 60_000;
@@ -37,13 +54,11 @@ const maxUserAgentLength = 512;
 export type SessionService = ReturnType<typeof createSessionService>;
 
 export function createSessionService(deps: SessionServiceDeps) {
-  const { sessions, users, tokens, clock } = deps;
+  const { sessions, users, tokens, refreshTokens, changes, clock } = deps;
   const cache = createSessionCache();
 
-  function isLive(entry: LiveSession, userId: string, now: number): boolean {
-    const { session, user } = entry;
+  function isLive({ session, user }: Omit<LiveSession, 'loadedAt'>, now: number): boolean {
     return (
-      session.userId === userId &&
       session.revokedAt === null &&
       session.expiresAt > now &&
       session.lastUsedAt + deps.sessionIdleTtl > now &&
@@ -51,21 +66,48 @@ export function createSessionService(deps: SessionServiceDeps) {
     );
   }
 
-  async function load(sessionId: string, now: number): Promise<LiveSession | undefined> {
+  async function read(sessionId: string): Promise<Omit<LiveSession, 'loadedAt'> | undefined> {
     const session = await sessions.findById(sessionId);
-    if (session === undefined) return undefined;
-    const user = await users.findById(session.userId);
-    if (user === undefined) return undefined;
+    const user = session && (await users.findById(session.userId));
+    return session && user && { session, user };
+  }
+
+  async function load(sessionId: string, now: number): Promise<LiveSession | undefined> {
+    const found = await read(sessionId);
+    if (found === undefined) return undefined;
+    const { session } = found;
     if (session.revokedAt === null && now - session.lastUsedAt >= touchInterval) {
       await sessions.touch(session.id, now);
       session.lastUsedAt = now;
     }
-    return { session, user, loadedAt: now };
+    return { ...found, loadedAt: now };
+  }
+
+  async function revoke(sessionId: string, reason: RevocationReason): Promise<boolean> {
+    const revoked = await sessions.revoke(sessionId, clock.now(), reason);
+    cache.forgetSession(sessionId);
+    await changes.sessionRevoked(sessionId);
+    return revoked;
   }
 
   async function revokeAll(userId: string, reason: RevocationReason, exceptId?: string): Promise<void> {
     await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
     cache.forgetUser(userId);
+    await changes.userChanged(userId);
+  }
+
+  async function issueAccessToken(session: Session, ttl: number) {
+    const lifetime = Math.min(ttl, session.expiresAt - clock.now());
+    return tokens.sign({ userId: session.userId, sessionId: session.id }, lifetime);
+  }
+
+  async function pair(session: Session, refreshToken: string): Promise<TokenPair> {
+    const { token, expiresAt } = await issueAccessToken(session, deps.accessTokenTtl);
+    return {
+      accessToken: token,
+      refreshToken,
+      expiresIn: Math.max(0, Math.floor((expiresAt - clock.now()) / 1000)),
+    };
   }
 
   return {
@@ -84,9 +126,30 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     /** An access token bound to the session; it never outlives the session. */
     async issueAccessToken(session: Session, ttl: number): Promise<string> {
-      const lifetime = Math.min(ttl, session.expiresAt - clock.now());
-      const { token } = await tokens.sign({ userId: session.userId, sessionId: session.id }, lifetime);
-      return token;
+      return (await issueAccessToken(session, ttl)).token;
+    },
+
+    /** Starts the session's refresh lineage and hands out the first pair. */
+    async issueTokenPair(session: Session): Promise<TokenPair> {
+      return pair(session, await refreshTokens.issue(session.id, clock.now()));
+    },
+
+    /**
+     * Exchanges a refresh token for a new pair. Presenting a retired token (outside the grace rule) is
+     * taken as theft: the whole session ends.
+     */
+    async refresh(refreshToken: string): Promise<TokenPair> {
+      const now = clock.now();
+      const exchange = await refreshTokens.exchange(refreshToken, now);
+      if (exchange.outcome === 'unknown') throw refreshRefused('unknown refresh token');
+      if (exchange.outcome === 'reused') {
+        await revoke(exchange.sessionId, 'reuse_detected');
+        throw refreshRefused('refresh token reused; session revoked');
+      }
+      const found = await read(exchange.sessionId);
+      if (found === undefined || !isLive(found, now)) throw refreshRefused('session is not live');
+      await sessions.touch(found.session.id, now);
+      return pair(found.session, exchange.token);
     },
 
     /** The live session and active user behind an access token, served from memory when fresh. */
@@ -97,21 +160,61 @@ export function createSessionService(deps: SessionServiceDeps) {
       if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
         entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
       }
-      if (entry === undefined || !isLive(entry, claims.userId, now)) {
+      if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
         throw new GatehouseError('token_invalid', 'session is not live');
       }
       return { user: entry.user, session: entry.session, token };
     },
 
-    /** Cached copies of the user go; the next request reads them again. */
-    userChanged(userId: string): void {
+    /** The user's live sessions, most recently used first. */
+    list(userId: string): Promise<Session[]> {
+      const now = clock.now();
+      return sessions.listLive(userId, now, now - deps.sessionIdleTtl);
+    },
+
+    /** Ends one of the caller's own sessions; someone else's is as good as nonexistent. */
+    async revokeOwn(caller: Caller, sessionId: string): Promise<void> {
+      const target = await sessions.findById(sessionId);
+      if (target?.userId !== caller.user.id || target.revokedAt !== null) {
+        throw new GatehouseError('session_not_found', 'no such session of the caller');
+      }
+      await revoke(sessionId, 'logout');
+    },
+
+    async logout(caller: Caller, scope: LogoutScope): Promise<void> {
+      if (scope === 'session') await revoke(caller.session.id, 'logout');
+      else await revokeAll(caller.user.id, 'logout', scope === 'others' ? caller.session.id : undefined);
+    },
+
+    /** Cached copies of the user go, here and on every instance; the next request reads them again. */
+    async userChanged(userId: string): Promise<void> {
       cache.forgetUser(userId);
+      await changes.userChanged(userId);
     },
 
     async passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void> {
       await revokeAll(userId, 'password_changed', keepSessionId);
     },
 
+    async userDeactivated(userId: string): Promise<void> {
+      await revokeAll(userId, 'deactivated');
+    },
+
+    /** Another instance changed these; drop our copies. */
+    forgetSession: (sessionId: string) => {
+      cache.forgetSession(sessionId);
+    },
+    forgetUser: (userId: string) => {
+      cache.forgetUser(userId);
+    },
+    forgetEverything: () => {
+      cache.clear();
+    },
+
     revokeAll,
   };
+}
+
+function refreshRefused(reason: string): GatehouseError {
+  return new GatehouseError('refresh_token_invalid', reason);
 }

@@ -3,7 +3,10 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { listenOn, type ListenHandlers, type Listener } from './pg-listener.ts';
 import type { Tables } from './tables.ts';
+
+export type { ListenHandlers, Listener };
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -24,6 +27,13 @@ export interface Database {
   isUnavailableError(error: unknown): boolean;
   /** The unique index a failed insert or update ran into, by its column, or undefined. */
   uniqueViolationColumn(error: unknown): string | undefined;
+  /** Sends a message to every instance listening on the channel (PostgreSQL NOTIFY). */
+  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Hears the channel until closed. On SQLite, a single-process database, there is nobody else to hear
+   * from and this does nothing.
+   */
+  listen(channel: string, handlers: ListenHandlers): Listener;
   /** Reachable right now? For readiness probes; never throws. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -56,6 +66,8 @@ function openSqlite(path: string): Database {
       const match = /UNIQUE constraint failed: \w+\.(\w+)/.exec(error instanceof Error ? error.message : '');
       return match?.[1];
     },
+    notify: () => Promise.resolve(),
+    listen: () => ({ close: () => Promise.resolve() }),
     ping: () => pingWith(db),
     close: () => db.destroy(),
   };
@@ -105,6 +117,10 @@ function openPostgres(options: DatabaseOptions): Database {
       const constraint = (error as { constraint?: string }).constraint ?? '';
       return /^[a-z]+_(\w+)_key$/.exec(constraint)?.[1];
     },
+    async notify(channel, payload) {
+      await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+    },
+    listen: (channel, handlers) => listenOn(options.url, channel, options.connectTimeout, handlers),
     ping: () => pingWith(db),
     close: () => db.destroy(),
   };

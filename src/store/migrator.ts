@@ -1,11 +1,16 @@
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as refreshTokens from './migrations/0003-refresh-tokens.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0003-refresh-tokens': refreshTokens,
 };
+
+/** Every migration this build knows, in the order they apply. */
+export const migrationNames: readonly string[] = Object.keys(migrations).sort();
 
 export interface MigrationStatus {
   name: string;

@@ -28,6 +28,10 @@ export interface SessionRepository {
   findById(id: string): Promise<Session | undefined>;
   /** Records use; a no-op for a revoked session. */
   touch(id: string, at: number): Promise<void>;
+  /** The user's sessions that are neither revoked, expired nor idle past `idleSince`, most recently used first. */
+  listLive(userId: string, now: number, idleSince: number): Promise<Session[]>;
+  /** Revokes one live session; false if it was already revoked or does not exist. */
+  revoke(id: string, at: number, reason: RevocationReason): Promise<boolean>;
   /** Revokes the user's live sessions, all but `exceptId` if given; returns the ids it revoked. */
   revokeAllOfUser(userId: string, at: number, reason: RevocationReason, exceptId?: string): Promise<string[]>;
 }
@@ -65,6 +69,30 @@ export function createSessionRepository({ db }: Database): SessionRepository {
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .execute();
+    },
+
+    async listLive(userId, now, idleSince) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('last_used_at', '>', idleSince)
+        .orderBy('last_used_at', 'desc')
+        .orderBy('id')
+        .execute();
+      return rows.map(toSession);
+    },
+
+    async revoke(id, at, reason) {
+      const result = await db
+        .updateTable('sessions')
+        .set({ revoked_at: at, revoked_reason: reason })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async revokeAllOfUser(userId, at, reason, exceptId) {

@@ -51,11 +51,21 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+export interface RefreshTokensTable {
+  /** SHA-256 of the token, base64url; the token itself is never stored */
+  token_hash: string;
+  session_id: string;
+  issued_at: number;
+  /** when it was exchanged for its successor; null for the session's live token */
+  rotated_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
   follows: FollowsTable;
   signing_keys: SigningKeysTable;
+  refresh_tokens: RefreshTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

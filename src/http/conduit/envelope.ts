@@ -11,9 +11,11 @@ export const statusByCode = {
   invalid_credentials: 401,
   token_missing: 401,
   token_invalid: 401,
+  refresh_token_invalid: 401,
   user_not_found: 404,
   profile_not_found: 404,
   cannot_follow_self: 422,
+  session_not_found: 404,
   service_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<ErrorCode, number>;
@@ -26,9 +28,11 @@ const bodyByCode = {
   invalid_credentials: { 'email or password': ['is invalid'] },
   token_missing: { token: ['is missing'] },
   token_invalid: { token: ['is invalid or expired'] },
+  refresh_token_invalid: { refresh_token: ['is invalid or expired'] },
   user_not_found: { user: ['not found'] },
   profile_not_found: { profile: ['not found'] },
   cannot_follow_self: { profile: ['cannot be followed by its owner'] },
+  session_not_found: { session: ['not found'] },
   service_unavailable: { body: ['is temporarily unavailable, retry later'] },
   internal_error: { body: ['something went wrong'] },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;

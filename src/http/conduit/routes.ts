@@ -4,6 +4,7 @@ import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import type { Authenticator } from '../authenticate.ts';
+import { clientOf } from '../client.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   LoginBody,
@@ -32,7 +33,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
   });
 
   async function signIn(user: User, request: FastifyRequest) {
-    const session = await sessions.open(user, { userAgent: request.headers['user-agent'], ip: request.ip });
+    const session = await sessions.open(user, clientOf(request));
     return toUserBody(user, await sessions.issueAccessToken(session, conduitTokenTtl));
   }
 

@@ -50,3 +50,48 @@ export const ProfileResponse = Type.Object({
     following: Type.Boolean(),
   }),
 });
+
+// Gatehouse extensions: flat bodies with snake_case names, as OAuth-style token endpoints have.
+
+export const TokenRequestBody = Type.Object({
+  email: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+});
+
+export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1 }) });
+
+export const TokenPairResponse = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'seconds until the access token expires' }),
+});
+
+export const LogoutBody = Type.Object({
+  scope: Type.Optional(Type.Enum(['session', 'others', 'all'], { default: 'session' })),
+});
+
+export const SessionParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+
+export const SessionsResponse = Type.Object({
+  sessions: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      createdAt: Type.String({ format: 'date-time' }),
+      lastUsedAt: Type.String({ format: 'date-time' }),
+      expiresAt: Type.String({ format: 'date-time' }),
+      userAgent: NullableString,
+      ip: NullableString,
+      current: Type.Boolean({ description: 'the session of the token that asked' }),
+    }),
+  ),
+});
+
+export const PasswordChangeBody = Type.Object({
+  current_password: Type.Optional(Type.String()),
+  new_password: Type.Optional(Type.String()),
+});
+
+export const CurrentPasswordBody = Type.Object({ current_password: Type.Optional(Type.String()) });
+
+export const NoContent = Type.Null({ description: 'no content' });
