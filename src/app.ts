@@ -26,7 +26,7 @@ export interface ServiceOptions {
   secretKey: string;
   clock?: Clock;
   /** where trouble that fails no request is reported (a change notification that could not be sent) */
-  logger?: Pick<Logger, 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 // The channel on which instances sharing a PostgreSQL database tell each other of revocations.
@@ -93,6 +93,7 @@ export async function createServices(options: ServiceOptions) {
       onMessage: (payload) => {
         changes.receive(payload, sessions);
       },
+      onConnected: () => options.logger?.info(`listening for other instances' changes on ${changeChannel}`),
       // messages may have been lost while the connection was down: trust nothing cached
       onGap: () => {
         sessions.forgetEverything();

@@ -2,6 +2,8 @@ import pg from 'pg';
 
 export interface ListenHandlers {
   onMessage(payload: string): void;
+  /** listening (again) */
+  onConnected(): void;
   /** the connection was lost and is back: whatever was sent meanwhile was missed */
   onGap(): void;
   onError(error: Error): void;
@@ -74,6 +76,7 @@ export function listenOn(
     }
     client = next;
     retryDelay = firstRetryDelay;
+    handlers.onConnected();
     if (connectedBefore) handlers.onGap();
     connectedBefore = true;
   }

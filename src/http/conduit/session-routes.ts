@@ -1,4 +1,5 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../accounts/account-service.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
 import type { Authenticator } from '../authenticate.ts';
@@ -30,6 +31,13 @@ const toPairBody = (pair: TokenPair) => ({
 });
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
+// Logout and account deletion may come without a body (the contract allows a bodiless POST or DELETE):
+// no body means every field left out, not a malformed request.
+function absentBodyIsEmpty(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  request.body ??= {};
+  done();
+}
 
 /** Gatehouse's own extensions under /api: token pairs, logout, the caller's sessions and password. */
 export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> = (app, options, done) => {
@@ -68,6 +76,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
   app.post(
     '/users/logout',
     {
+      preValidation: absentBodyIsEmpty,
       schema: {
         summary: 'End this session, the others, or all',
         tags: ['sessions'],
@@ -149,6 +158,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
   app.delete(
     '/user',
     {
+      preValidation: absentBodyIsEmpty,
       schema: {
         summary: 'Deactivate your account; every session ends',
         tags: ['sessions'],
