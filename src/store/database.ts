@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type SqliteDatabase as SqliteDialectDatabase,
+} from 'kysely';
 import pg from 'pg';
 import { listenOn, type ListenHandlers, type Listener } from './pg-listener.ts';
 import type { Tables } from './tables.ts';
@@ -54,7 +60,7 @@ function openSqlite(path: string): Database {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return {
     db,
     dialect: 'sqlite',
@@ -70,6 +76,33 @@ function openSqlite(path: string): Database {
     listen: () => ({ close: () => Promise.resolve() }),
     ping: () => pingWith(db),
     close: () => db.destroy(),
+  };
+}
+
+// Distinct statements the service runs are a few dozen; the bound only guards against a runaway.
+const maxCachedStatements = 500;
+
+/**
+ * Kysely prepares every query anew; SQLite then parses and plans the same text again each time, which costs
+ * more than running it. The service's statements are few and fixed, so each is prepared once. Safe because
+ * better-sqlite3 runs a statement to completion synchronously before the next one starts.
+ */
+function withStatementCache(connection: SqliteDatabase.Database): SqliteDialectDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        if (statements.size >= maxCachedStatements) statements.clear();
+        statement = connection.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      connection.close();
+    },
   };
 }
 
