@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
 import Value from 'typebox/value';
-import { parseDuration } from './duration.ts';
+import { durationPattern, parseDuration } from './duration.ts';
 
 const Duration = (fallback: string, description: string) =>
-  Type.String({ pattern: '^[0-9]+(ms|s|m|h|d)?$', default: fallback, description });
+  Type.String({ pattern: durationPattern, default: fallback, description });
 const Count = (fallback: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ minimum, maximum, default: fallback, description });
 const Flag = (fallback: boolean, description: string) => Type.Boolean({ default: fallback, description });
@@ -13,23 +13,30 @@ const Flag = (fallback: boolean, description: string) => Type.Boolean({ default:
  * nowhere else; docs/configuration.md is written from this table.
  */
 export const EnvironmentSchema = Type.Object({
-  NODE_ENV: Type.String({ default: 'development', description: '`production` turns on the strict checks' }),
+  NODE_ENV: Type.String({
+    default: 'development',
+    description: '`production` requires a strong SECRET_KEY instead of generating one',
+  }),
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:|postgres://|postgresql://)',
     default: 'sqlite:./data/gatehouse.db',
     description: '`sqlite:<path>` or `postgres://…`',
   }),
-  DATA_DIR: Type.String({ default: './data', description: 'where the development secret key is kept' }),
+  DATA_DIR: Type.String({
+    default: './data',
+    description: 'where a generated development secret key is kept (`secret_key`) when SECRET_KEY is unset',
+  }),
   SECRET_KEY: Type.Optional(
     Type.String({
       minLength: 32,
-      description: 'encrypts signing keys; HS256 secret; required in production',
+      description:
+        'encrypts the stored signing keys; HS256 signs with a key derived from it; required in production',
     }),
   ),
   PUBLIC_URL: Type.Optional(
     Type.String({
       pattern: '^https?://[^/]+',
-      description: 'token issuer (`iss`); default http://HOST:PORT',
+      description: 'base URL clients reach; the token issuer (`iss`); unset: `http://HOST:PORT`',
     }),
   ),
   HOST: Type.String({ default: '127.0.0.1', description: 'listen address; `0.0.0.0` in a container' }),
@@ -38,34 +45,41 @@ export const EnvironmentSchema = Type.Object({
     default: 'EdDSA',
     description: 'signing algorithm of new keys; HS256 signs with SECRET_KEY and publishes no JWKS',
   }),
-  TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'gatehouse', description: 'access token `aud`' }),
+  TOKEN_AUDIENCE: Type.String({
+    minLength: 1,
+    default: 'gatehouse',
+    description: 'access token audience (`aud`)',
+  }),
   ACCESS_TOKEN_TTL: Duration('15m', 'lifetime of /api/tokens and /auth/jwt access tokens'),
-  CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`'),
-  SESSION_TTL: Duration('60d', 'absolute session lifetime'),
+  CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
+  SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
   REFRESH_REUSE_GRACE: Duration(
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
   ),
-  SESSION_CACHE_TTL: Duration('5s', 'how long an instance trusts its cached session and user state'),
+  SESSION_CACHE_TTL: Duration(
+    '5s',
+    'how long an instance serves a session and its user from memory before reading them again',
+  ),
   PASSWORD_MIN_LENGTH: Count(8, 1, 1024, 'minimum password length in code points'),
   PASSWORD_MAX_LENGTH: Count(128, 8, 4096, 'maximum password length in code points'),
   ARGON2_MEMORY_KIB: Count(19456, 8, 4194304, 'argon2id memory cost (KiB)'),
-  ARGON2_ITERATIONS: Count(2, 1, 100, 'argon2id time cost'),
-  ARGON2_PARALLELISM: Count(1, 1, 16, 'argon2id lanes'),
+  ARGON2_ITERATIONS: Count(2, 1, 100, 'argon2id time cost (passes)'),
+  ARGON2_PARALLELISM: Count(1, 1, 16, 'argon2id parallelism (lanes)'),
   CORS_ORIGINS: Type.String({
     default: '',
-    description: 'comma-separated origins allowed cross-origin, or `*`',
+    description: 'comma-separated origins allowed cross-origin, or `*`; empty: CORS off',
   }),
   TRUST_PROXY: Type.String({
     default: '',
-    description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed',
+    description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty: none',
   }),
-  BODY_LIMIT: Count(65536, 1024, 10485760, 'largest request body in bytes'),
+  BODY_LIMIT: Count(65536, 1024, 10485760, 'largest request body in bytes; a larger one is answered 413'),
   REQUEST_TIMEOUT: Duration('30s', 'a request not finished in this time is answered 408 and closed'),
   DATABASE_POOL_SIZE: Count(10, 1, 200, 'PostgreSQL connections per instance'),
   DATABASE_CONNECT_TIMEOUT: Duration('5s', 'PostgreSQL connect timeout'),
-  DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement timeout'),
+  DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement (and idle-in-transaction) timeout'),
   MIGRATE_ON_START: Flag(true, '`serve` applies pending migrations first'),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
