@@ -1,6 +1,7 @@
 import type { HttpRatio } from './http-ratio.ts';
 import type { LoadFigures } from './load.ts';
 import type { LoginRatio } from './login-ratio.ts';
+import type { RefreshRate } from './refresh-rate.ts';
 
 /** One line of the summary: a measured rate; compared rows add their ratio and, if judged, a target. */
 export interface Row {
@@ -49,6 +50,18 @@ export function loginRows(figures: LoginRatio, target: number | undefined): Row[
       p99: figures.login.p99,
       ratio: figures.login.requestsPerSecond / figures.rawPerSecond,
       ...(target === undefined ? {} : { target }),
+    },
+  ];
+}
+
+/** Refresh-token rotations against /healthz at the same concurrency; measured, not judged. */
+export function refreshRows(figures: RefreshRate): Row[] {
+  return [
+    {
+      name: 'POST /api/tokens/refresh',
+      perSecond: figures.refresh.requestsPerSecond,
+      p99: figures.refresh.p99,
+      ratio: figures.refresh.requestsPerSecond / figures.healthz.requestsPerSecond,
     },
   ];
 }

@@ -2,8 +2,20 @@ import { availableParallelism, loadavg } from 'node:os';
 import { loadConfig } from '../src/config/config.ts';
 import { measureHttpRatio } from './http-ratio.ts';
 import { measureLoginRatio, type LoginRatio } from './login-ratio.ts';
-import { findProblems, formatLoginRuns, formatRuns, formatTable, httpRows, loginRows } from './report.ts';
-import { startServer } from './server.ts';
+import {
+  findProblems,
+  formatLoginRuns,
+  formatRuns,
+  formatTable,
+  httpRows,
+  loginRows,
+  refreshRows,
+} from './report.ts';
+import { createTestDatabase } from '../test/support/databases.ts';
+import { providePostgres } from '../test/support/postgres-server.ts';
+import { measureRefreshRate } from './refresh-rate.ts';
+import { measureRevocationLatency } from './revocation-latency.ts';
+import { newSecretKey, startServer } from './server.ts';
 import { registerUsers } from './users.ts';
 
 // `npm run bench`: one run of the real server on SQLite. Every judged figure is a ratio between two loads
@@ -14,6 +26,8 @@ const httpTarget = 0.6;
 const loginTarget = 0.85;
 const http = { connections: 50, duration: 8, warmup: 3, rounds: 3 };
 const login = { duration: 5, warmup: 2, rounds: 3 };
+const refresh = { connections: 10, duration: 5, rounds: 3 };
+const revocationTrials = 50;
 // node's default; argon2 runs on the libuv threadpool, so this is how many hashes a process runs at once
 const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
 const cores = availableParallelism();
@@ -59,8 +73,15 @@ async function main(): Promise<void> {
       loginFigures.push(figures);
     }
 
+    console.log(
+      `\nRefresh: ${refresh.connections} connections, each rotating its own session's refresh token, ` +
+        `${refresh.rounds} x ${refresh.duration} s, alternating with /healthz at the same concurrency`,
+    );
+    const refreshFigures = await measureRefreshRate(server.url, users, refresh);
+
     const rows = [
       ...httpRows(httpFigures, httpTarget),
+      ...refreshRows(refreshFigures),
       // judged where the threadpool is full on both sides; fewer in flight than that, each login's
       // round trip leaves a hashing thread idle that the raw loop never leaves idle
       ...loginFigures.flatMap((figures) =>
@@ -75,6 +96,7 @@ async function main(): Promise<void> {
         `POST /api/users/login c=${figures.concurrency}`,
         figures.login,
       ]),
+      ['POST /api/tokens/refresh', refreshFigures.refresh],
     ]);
     for (const problem of problems) console.log(`!!! ${problem}`);
     console.log(
@@ -88,6 +110,33 @@ async function main(): Promise<void> {
     );
   } finally {
     await server.stop();
+  }
+  await measureCrossInstance();
+}
+
+/** Two instances on one PostgreSQL database: how soon B refuses a token A has logged out. */
+async function measureCrossInstance(): Promise<void> {
+  const postgres = await providePostgres(process.env.DATABASE_URL_TEST);
+  process.env.DATABASE_URL_TEST = postgres.adminUrl;
+  const database = await createTestDatabase('postgres');
+  const secretKey = newSecretKey();
+  const a = await startServer({ databaseUrl: database.url, secretKey });
+  const b = await startServer({ databaseUrl: database.url, secretKey });
+  try {
+    const [user] = await registerUsers(a.url, 1, 1);
+    if (user === undefined) throw new Error('no user registered');
+    const latency = await measureRevocationLatency(a, b, user, revocationTrials);
+    console.log(
+      `\nRevocation across instances (PostgreSQL, LISTEN/NOTIFY, SESSION_CACHE_TTL default): ` +
+        `logout on A → B refuses the token, ${latency.trials} trials: ` +
+        `median ${latency.median.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms ` +
+        `(target ≤ 1000 ms${latency.max <= 1000 ? ': met' : ': !!! TARGET MISSED'})` +
+        (latency.beforeAnswer > 0 ? `; in ${latency.beforeAnswer} trials B refused before A answered` : ''),
+    );
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await database.drop();
+    await postgres.stop();
   }
 }
 

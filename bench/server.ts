@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-/** A real `gatehouse serve` in a child process, on a fresh SQLite database. */
+/** A real `gatehouse serve` in a child process, on a fresh SQLite database unless told otherwise. */
 export interface BenchServer {
   url: string;
   /** the settings it was started with that matter to the figures (no secrets) */
@@ -21,13 +21,20 @@ const host = '127.0.0.1';
 const startTimeout = 30_000;
 const stopTimeout = 15_000;
 
+export interface ServerOptions {
+  /** a shared PostgreSQL database instead of a SQLite file of its own */
+  databaseUrl?: string;
+  /** instances on one database must share the key their signing keys are encrypted with */
+  secretKey?: string;
+}
+
 /** Starts the server and resolves once /healthz answers. */
-export async function startServer(): Promise<BenchServer> {
+export async function startServer(options: ServerOptions = {}): Promise<BenchServer> {
   const directory = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'));
   const port = await findFreePort();
   const settings = {
     NODE_ENV: 'production',
-    DATABASE_URL: `sqlite:${join(directory, 'bench.db')}`,
+    DATABASE_URL: options.databaseUrl ?? `sqlite:${join(directory, 'bench.db')}`,
     // warn: request logging at info would measure pino writing to a pipe, not the service
     LOG_LEVEL: 'warn',
     ...(process.env.UV_THREADPOOL_SIZE === undefined
@@ -43,8 +50,7 @@ export async function startServer(): Promise<BenchServer> {
       HOST: host,
       PORT: String(port),
       DATA_DIR: directory,
-      // hex cannot spell the placeholder words production refuses
-      SECRET_KEY: randomBytes(32).toString('hex'),
+      SECRET_KEY: options.secretKey ?? newSecretKey(),
     },
     // the server's own output goes to our stderr, so stdout stays the report
     stdio: ['ignore', 2, 2],
@@ -72,6 +78,9 @@ export async function startServer(): Promise<BenchServer> {
   }
   return { url, settings, stop };
 }
+
+// hex cannot spell the placeholder words production refuses
+export const newSecretKey = () => randomBytes(32).toString('hex');
 
 async function isUp(url: string): Promise<boolean> {
   try {

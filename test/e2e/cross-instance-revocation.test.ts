@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
+import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { newUser } from '../support/test-app.ts';
 
 interface PairBody {
@@ -134,5 +135,60 @@ describe('revocation across two server processes on one PostgreSQL database', ()
       if (seen !== bio) await sleep(20);
     }
     assert.equal(seen, bio);
+  });
+});
+
+describe('an instance whose change listener was cut off', () => {
+  let database: TestDatabase;
+  let proxy: Proxy;
+  let a: ServerProcess;
+  let c: ServerProcess;
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    const direct = new URL(database.url);
+    proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || '5432') });
+    const viaProxy = new URL(database.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
+    const env = processEnvironment({ DATABASE_URL: database.url, SESSION_CACHE_TTL: cacheTtl });
+    a = await startServer({ env });
+    c = await startServer({ env: { ...env, DATABASE_URL: viaProxy.toString(), MIGRATE_ON_START: 'false' } });
+    await c.waitForLine((line) => line.includes('listening for other instances'));
+  });
+  after(async () => {
+    await Promise.all([a.stop(), c.stop()]);
+    await proxy.cut();
+    await database.drop();
+  });
+
+  it('drops everything it cached when it reconnects, so a revocation it missed still counts', async () => {
+    const user = newUser('gap');
+    assert.equal((await a.request('POST', '/api/users', { body: { user } })).status, 201);
+    const pair = await a.request('POST', '/api/tokens', {
+      body: { email: user.email, password: user.password },
+    });
+    const token = (pair.body as PairBody).access_token;
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    assert.equal((await c.request('GET', '/api/user', auth)).status, 200);
+
+    await proxy.cut();
+    assert.equal((await a.request('POST', '/api/users/logout', auth)).status, 204);
+    // the notification went out while C could not hear it
+    proxy = await startProxy(
+      { host: new URL(database.url).hostname, port: Number(new URL(database.url).port || '5432') },
+      proxy.port,
+    );
+    // listening again: the second such line in C's log
+    const listening = () => c.stdout.filter((line) => line.includes('listening for other instances')).length;
+    const reconnectDeadline = Date.now() + 15_000;
+    while (listening() < 2 && Date.now() < reconnectDeadline) await sleep(50);
+    assert.equal(listening(), 2, 'the listener never reconnected');
+    const deadline = Date.now() + patience;
+    let status = 0;
+    while (Date.now() < deadline && status !== 401) {
+      status = (await c.request('GET', '/api/user', auth)).status;
+      if (status !== 401) await sleep(50);
+    }
+    assert.equal(status, 401);
   });
 });
