@@ -6,10 +6,6 @@ declare module 'autocannon' {
     path: string;
     headers?: Record<string, string>;
     body?: string;
-    /** rewrites the request before each send; `context` belongs to one connection */
-    setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
-    /** sees each response of this entry, on the connection's `context` */
-    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
   }
 
   export interface Options {

@@ -1,7 +1,9 @@
-import { median, runLoad, type LoadFigures, type Request } from './load.ts';
+import { Agent, request } from 'node:http';
+import { median } from './load.ts';
 import type { BenchUser } from './users.ts';
 
 export interface RefreshRateOptions {
+  /** sessions refreshing at once, each over its own keep-alive connection */
   connections: number;
   /** seconds per measured run */
   duration: number;
@@ -9,9 +11,16 @@ export interface RefreshRateOptions {
   rounds: number;
 }
 
+/** Completed calls per second, p99 latency (ms) and failures, per side; medians over the rounds. */
+export interface SideFigures {
+  requestsPerSecond: number;
+  p99: number;
+  failures: number;
+}
+
 export interface RefreshRate {
-  healthz: LoadFigures;
-  refresh: LoadFigures;
+  healthz: SideFigures;
+  refresh: SideFigures;
 }
 
 interface PairBody {
@@ -19,38 +28,48 @@ interface PairBody {
 }
 
 /**
- * Refresh-token rotations per second against /healthz. Every refresh spends its token, so each connection
- * carries its own session's lineage: it starts from a pair of its own and sends the token each answer gives.
+ * Refresh-token rotations per second against /healthz, both driven by the same closed-loop client. Every
+ * refresh spends its token, so each loop carries one session's lineage: it sends the token the previous
+ * answer gave. (autocannon resets its per-connection state on every pass through its request list, so it
+ * cannot carry a lineage.)
  */
 export async function measureRefreshRate(
   url: string,
   users: readonly BenchUser[],
   options: RefreshRateOptions,
 ): Promise<RefreshRate> {
-  const runs: Array<{ side: 'healthz' | 'refresh'; figures: LoadFigures }> = [];
-  for (let round = 0; round < options.rounds; round += 1) {
-    runs.push({
-      side: 'healthz',
-      figures: await runLoad({
-        url,
-        connections: options.connections,
-        duration: options.duration,
-        requests: [{ method: 'GET', path: '/healthz' }],
-      }),
-    });
-    // fresh lineages each round: a connection that lost its token in the last round would only fail
-    const lineages = await obtainPairs(url, users, options.connections);
-    runs.push({
-      side: 'refresh',
-      figures: await runLoad({
-        url,
-        connections: options.connections,
-        duration: options.duration,
-        requests: [refreshRequest(lineages)],
-      }),
-    });
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const runs: Array<{ side: 'healthz' | 'refresh'; figures: SideFigures }> = [];
+  try {
+    for (let round = 0; round < options.rounds; round += 1) {
+      runs.push({
+        side: 'healthz',
+        figures: await closedLoop(options, () => async () => {
+          const { status } = await call(agent, url, 'GET', '/healthz');
+          return status === 200;
+        }),
+      });
+      // fresh lineages each round, signed in before the clock starts
+      const lineages = await obtainPairs(url, users, options.connections);
+      runs.push({
+        side: 'refresh',
+        figures: await closedLoop(options, (loop) => {
+          let token = lineages[loop] ?? '';
+          return async () => {
+            const { status, body } = await call(agent, url, 'POST', '/api/tokens/refresh', {
+              refresh_token: token,
+            });
+            if (status !== 200) return false;
+            token = (JSON.parse(body) as PairBody).refresh_token;
+            return true;
+          };
+        }),
+      });
+    }
+  } finally {
+    agent.destroy();
   }
-  const side = (name: 'healthz' | 'refresh'): LoadFigures => {
+  const side = (name: 'healthz' | 'refresh'): SideFigures => {
     const figures = runs.filter((run) => run.side === name).map((run) => run.figures);
     return {
       requestsPerSecond: median(figures.map((run) => run.requestsPerSecond)),
@@ -61,19 +80,62 @@ export async function measureRefreshRate(
   return { healthz: side('healthz'), refresh: side('refresh') };
 }
 
-function refreshRequest(lineages: string[]): Request {
+/** `connections` loops, each calling its own `step` back to back until the time is up. */
+async function closedLoop(
+  options: RefreshRateOptions,
+  makeStep: (loop: number) => () => Promise<boolean>,
+): Promise<SideFigures> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const end = started + options.duration * 1000;
+  await Promise.all(
+    Array.from({ length: options.connections }, async (_, loop) => {
+      const step = makeStep(loop);
+      while (performance.now() < end) {
+        const before = performance.now();
+        if (await step()) latencies.push(performance.now() - before);
+        else failures += 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
   return {
-    method: 'POST',
-    path: '/api/tokens/refresh',
-    headers: { 'content-type': 'application/json' },
-    setupRequest(request, context) {
-      context.token ??= lineages.pop();
-      return { ...request, body: JSON.stringify({ refresh_token: context.token }) };
-    },
-    onResponse(status, body, context) {
-      if (status === 200) context.token = (JSON.parse(body) as PairBody).refresh_token;
-    },
+    requestsPerSecond: latencies.length / elapsed,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+    failures,
   };
+}
+
+function call(
+  agent: Agent,
+  url: string,
+  method: 'GET' | 'POST',
+  path: string,
+  json?: unknown,
+): Promise<{ status: number; body: string }> {
+  const payload = json === undefined ? undefined : JSON.stringify(json);
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      `${url}${path}`,
+      {
+        method,
+        agent,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
 }
 
 async function obtainPairs(url: string, users: readonly BenchUser[], count: number): Promise<string[]> {

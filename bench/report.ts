@@ -54,9 +54,14 @@ export function loginRows(figures: LoginRatio, target: number | undefined): Row[
   ];
 }
 
-/** Refresh-token rotations against /healthz at the same concurrency; measured, not judged. */
+/** Refresh-token rotations against /healthz through the same client; measured, not judged. */
 export function refreshRows(figures: RefreshRate): Row[] {
   return [
+    {
+      name: 'GET /healthz (same client as refresh)',
+      perSecond: figures.healthz.requestsPerSecond,
+      p99: figures.healthz.p99,
+    },
     {
       name: 'POST /api/tokens/refresh',
       perSecond: figures.refresh.requestsPerSecond,

@@ -35,6 +35,8 @@ export async function startServer(options: ServerOptions = {}): Promise<BenchSer
   const settings = {
     NODE_ENV: 'production',
     DATABASE_URL: options.databaseUrl ?? `sqlite:${join(directory, 'bench.db')}`,
+    // one issuer for every instance on a shared database, as a deployment behind a balancer has
+    PUBLIC_URL: 'http://gatehouse.bench',
     // warn: request logging at info would measure pino writing to a pipe, not the service
     LOG_LEVEL: 'warn',
     ...(process.env.UV_THREADPOOL_SIZE === undefined

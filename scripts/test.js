@@ -31,4 +31,3 @@ const code = await new Promise((resolve) => {
 
 await postgres.stop();
 process.exit(code);
-

@@ -60,7 +60,21 @@ describe('loadConfig', () => {
     ]) {
       assert.throws(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: secret }), /SECRET_KEY/);
     }
-    assert.equal(loadConfig({ NODE_ENV: 'production', SECRET_KEY: strongSecret }).production, true);
+    const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com' };
+    assert.equal(loadConfig({ ...production, SECRET_KEY: strongSecret }).production, true);
+  });
+
+  it('refuses to run in production without a PUBLIC_URL: the issuer must not be a guess', () => {
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production', SECRET_KEY: strongSecret }),
+      /PUBLIC_URL: required when NODE_ENV=production/,
+    );
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      SECRET_KEY: strongSecret,
+      PUBLIC_URL: 'https://a.io/',
+    });
+    assert.equal(config.publicUrl, 'https://a.io');
   });
 
   it('refuses a minimum password length above the maximum', () => {

@@ -36,7 +36,8 @@ export const EnvironmentSchema = Type.Object({
   PUBLIC_URL: Type.Optional(
     Type.String({
       pattern: '^https?://[^/]+',
-      description: 'base URL clients reach; the token issuer (`iss`); unset: `http://HOST:PORT`',
+      description:
+        'base URL clients reach; the token issuer (`iss`); required in production; unset: `http://HOST:PORT`',
     }),
   ),
   HOST: Type.String({ default: '127.0.0.1', description: 'listen address; `0.0.0.0` in a container' }),
@@ -137,6 +138,10 @@ export function loadConfig(env: Env) {
     }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
+    }
+    if (checked.NODE_ENV === 'production' && checked.PUBLIC_URL === undefined) {
+      // the issuer every instance signs and checks, and the base of mailed links: never a guess
+      problems.push('PUBLIC_URL: required when NODE_ENV=production (the URL clients reach the service at)');
     }
     if (
       checked.NODE_ENV === 'production' &&

@@ -36,7 +36,8 @@ them, with their defaults and limits; \`npm test\` fails when this file and the 
   no placeholder word (\`change\`, \`secret\`, \`example\`, \`default\`, \`insecure\`, \`password\`). Otherwise,
   when it is unset, a random key is generated at first start into \`DATA_DIR/secret_key\` (mode 0600) and
   reused. The stored signing keys are encrypted under \`SECRET_KEY\`: keep it, because Gatehouse does not
-  start with another one.
+  start with another one. It also requires \`PUBLIC_URL\`: the issuer every instance signs and checks
+  tokens with, and the base of links in mails, must not be guessed from the listen address.
 - \`gatehouse config\` prints every setting in effect as \`NAME=value\`, defaults filled in, with
   \`SECRET_KEY\` and the password inside \`DATABASE_URL\` masked.
 
