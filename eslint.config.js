@@ -20,7 +20,7 @@ const builtins = [
 ];
 const nodeProtocol = builtins.map((name) => ({ name, message: `import 'node:${name}'` }));
 
-/** Imports go cli, main → app → http → accounts, sessions → store; a wrong arrow fails lint. */
+/** Imports go cli, main → app → services, http → accounts, sessions → store; a wrong arrow fails lint. */
 function forbid(files, patterns, message) {
   return {
     files,
@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   forbid(
     ['src/store/**'],
-    ['**/accounts/**', '**/sessions/**', '**/http/**', '**/cli/**', '**/app.ts'],
+    ['**/accounts/**', '**/sessions/**', '**/http/**', '**/cli/**', '**/app.ts', '**/services.ts'],
     'store/ is the bottom layer',
   ),
   forbid(
@@ -66,6 +66,7 @@ export default tseslint.config(
       '**/http/**',
       '**/cli/**',
       '**/app.ts',
+      '**/services.ts',
       '**/store/database.ts',
     ],
     'the domain knows neither HTTP nor a driver',
@@ -81,6 +82,7 @@ export default tseslint.config(
       'better-sqlite3',
       '**/cli/**',
       '**/app.ts',
+      '**/services.ts',
     ],
     'http/ reaches the store only through services',
   ),

@@ -1,4 +1,4 @@
-import { createServices } from '../app.ts';
+import { createServices } from '../services.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
 import { openDatabase, type Database } from '../store/database.ts';

@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
-import { serve } from '../main.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
@@ -8,9 +7,11 @@ import { migrate } from './migrate.ts';
 import { showConfig } from './show-config.ts';
 
 const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
-  serve: (args, env) => {
+  serve: async (args, env) => {
     if (args.length > 0) throw new CommandError(`serve takes no arguments (got ${args.join(' ')})`);
-    return serve(env);
+    // the HTTP stack loads only for the command that needs it; the others start quicker without it
+    const { serve } = await import('../main.ts');
+    await serve(env);
   },
   migrate,
   createsuperuser: createSuperuser,
