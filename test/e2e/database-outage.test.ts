@@ -1,68 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { poll } from '../support/poll.ts';
 import {
   processEnvironment,
   startServer,
   type HttpResponse,
   type ServerProcess,
 } from '../support/server-process.ts';
+import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { newUser } from '../support/test-app.ts';
-
-/** A TCP proxy to PostgreSQL that the test can pull out, and put back on the same port. */
-interface Proxy {
-  port: number;
-  /** stops listening and cuts every connection, as a lost database would */
-  cut(): Promise<void>;
-}
-
-async function startProxy(target: { host: string; port: number }, port = 0): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  assert.ok(address !== null && typeof address === 'object');
-  return {
-    port: address.port,
-    cut: () =>
-      new Promise((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
-}
-
-/** Asks until `done` holds, at most `timeout` ms; returns the last answer either way. */
-async function poll(
-  ask: () => Promise<HttpResponse>,
-  done: (response: HttpResponse) => boolean,
-  timeout = 10_000,
-): Promise<HttpResponse> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const response = await ask();
-    if (done(response) || Date.now() > deadline) return response;
-    await sleep(100);
-  }
-}
 
 function assertUnavailable(response: HttpResponse): void {
   assert.equal(response.status, 503, response.text);

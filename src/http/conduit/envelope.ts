@@ -11,6 +11,7 @@ export const statusByCode = {
   invalid_credentials: 401,
   token_missing: 401,
   token_invalid: 401,
+  rate_limited: 429,
   user_not_found: 404,
   profile_not_found: 404,
   cannot_follow_self: 422,
@@ -26,6 +27,8 @@ const bodyByCode = {
   invalid_credentials: { 'email or password': ['is invalid'] },
   token_missing: { token: ['is missing'] },
   token_invalid: { token: ['is invalid or expired'] },
+  // one body for every limit: a locked email must read the same whether or not its account exists
+  rate_limited: { body: ['too many requests, try again later'] },
   user_not_found: { user: ['not found'] },
   profile_not_found: { profile: ['not found'] },
   cannot_follow_self: { profile: ['cannot be followed by its owner'] },
