@@ -20,7 +20,7 @@ const builtins = [
 ];
 const nodeProtocol = builtins.map((name) => ({ name, message: `import 'node:${name}'` }));
 
-/** Imports go cli, main → app → services, http → accounts, sessions → store; a wrong arrow fails lint. */
+/** Imports go cli, main → app → services, http → accounts, sessions, limits → store; a wrong arrow fails lint. */
 function forbid(files, patterns, message) {
   return {
     files,
@@ -52,17 +52,18 @@ export default tseslint.config(
   },
   forbid(
     ['src/store/**'],
-    ['**/accounts/**', '**/sessions/**', '**/http/**', '**/cli/**', '**/app.ts', '**/services.ts'],
+    ['**/accounts/**', '**/sessions/**', '**/limits/**', '**/http/**', '**/cli/**', '**/app.ts', '**/services.ts'],
     'store/ is the bottom layer',
   ),
   forbid(
-    ['src/accounts/**', 'src/sessions/**'],
+    ['src/accounts/**', 'src/sessions/**', 'src/limits/**'],
     [
       'fastify',
       '@fastify/*',
       'kysely',
       'pg',
       'better-sqlite3',
+      'ioredis',
       '**/http/**',
       '**/cli/**',
       '**/app.ts',
@@ -77,9 +78,11 @@ export default tseslint.config(
       '**/store/database.ts',
       '**/store/migrator.ts',
       '**/store/*-repository.ts',
+      '**/store/*-store.ts',
       'kysely',
       'pg',
       'better-sqlite3',
+      'ioredis',
       '**/cli/**',
       '**/app.ts',
       '**/services.ts',

@@ -18,6 +18,9 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
       return { database: reachable, migrations: reachable && (await isMigrated(database)) };
     },
   });
-  app.addHook('onClose', () => listener.close());
+  app.addHook('onClose', async () => {
+    await listener.close();
+    await services.close();
+  });
   return app;
 }

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'token_missing'
   | 'token_invalid'
   | 'refresh_token_invalid'
+  | 'rate_limited'
   // what they ask for
   | 'user_not_found'
   | 'profile_not_found'
@@ -30,11 +31,18 @@ export class GatehouseError extends Error {
   override readonly name = 'GatehouseError';
   readonly code: ErrorCode;
   readonly fields: FieldErrors;
+  /** Whole seconds until the same request can succeed, when that is known (rate_limited). */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { fields?: FieldErrors; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { fields?: FieldErrors; retryAfter?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.fields = options.fields ?? {};
+    this.retryAfter = options.retryAfter;
   }
 }
 

@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config/config.ts';
+import { createRateLimits } from './limits/rate-limits.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
 import { createKeyRing } from './sessions/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
+import { createCounterRepository } from './store/counter-repository.ts';
 import type { Database } from './store/database.ts';
 import { createFollowRepository } from './store/follow-repository.ts';
+import { createRedisCounterStore } from './store/redis-counter-store.ts';
 import { createRefreshTokenRepository } from './store/refresh-token-repository.ts';
 import { createSessionRepository } from './store/session-repository.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
@@ -23,8 +26,8 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
-  /** where trouble that fails no request is reported (a change notification that could not be sent) */
-  logger?: Pick<Logger, 'info' | 'warn'>;
+  /** where the services report trouble that is not any one request's (the CLI leaves it silent) */
+  logger?: Logger;
 }
 
 // The channel on which instances sharing a PostgreSQL database tell each other of revocations.
@@ -35,10 +38,10 @@ const verifiedTokenCacheSize = 50_000;
 
 /** Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. */
 export async function createServices(options: ServiceOptions) {
-  const { config, database, secretKey, clock = systemClock } = options;
+  const { config, database, secretKey, clock = systemClock, logger = pino({ level: 'silent' }) } = options;
   const changes = createChangeFeed(
     (payload) => database.notify(changeChannel, payload),
-    (error) => options.logger?.warn({ err: error }, 'could not tell other instances of a change'),
+    (error) => logger.warn({ err: error }, 'could not tell other instances of a change'),
   );
   const users = createUserRepository(database);
   const keys = await createKeyRing({
@@ -91,14 +94,49 @@ export async function createServices(options: ServiceOptions) {
       onMessage: (payload) => {
         changes.receive(payload, sessions);
       },
-      onConnected: () => options.logger?.info(`listening for other instances' changes on ${changeChannel}`),
+      onConnected: () => logger.info(`listening for other instances' changes on ${changeChannel}`),
       // messages may have been lost while the connection was down: trust nothing cached
       onGap: () => {
         sessions.forgetEverything();
       },
-      onError: (error) => options.logger?.warn({ err: error }, 'change listener lost its connection'),
+      onError: (error) => logger.warn({ err: error }, 'change listener lost its connection'),
     });
-  return { keys, sessions, accounts, profiles, listenForChanges };
+  const { counters, onCounterFailure, close } = openCounters(config, database, logger);
+  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure });
+  // close() releases what the services opened besides the database: the Redis connection
+  return { keys, sessions, accounts, profiles, limits, listenForChanges, close };
+}
+
+/**
+ * Where the rate-limit counters live: in Redis when REDIS_URL is set, else in the database. A Redis that
+ * is down must not turn into a login outage, so its limits are skipped (fail open) and the fact logged;
+ * the database's errors propagate, since the request needs the database anyway.
+ */
+function openCounters(config: Config, database: Database, logger: Logger) {
+  if (config.redisUrl === undefined) {
+    return {
+      counters: createCounterRepository(database),
+      onCounterFailure: undefined,
+      close: () => Promise.resolve(),
+    };
+  }
+  const redis = createRedisCounterStore({
+    url: config.redisUrl,
+    keyPrefix: config.redisKeyPrefix,
+    onUnavailable: (error) => {
+      logger.error({ err: error }, 'redis unreachable: rate limits are not enforced until it is back');
+    },
+    onAvailable: () => {
+      logger.info('redis reachable again: rate limits are enforced');
+    },
+  });
+  return {
+    counters: redis,
+    onCounterFailure: (error: unknown) => {
+      logger.warn({ err: error }, 'rate-limit counter unavailable: request let through');
+    },
+    close: () => redis.close(),
+  };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -26,10 +26,12 @@ export async function withServices<T>(
 ): Promise<T> {
   const config = loadConfig(env);
   const database = openConfiguredDatabase(config);
+  let services: Awaited<ReturnType<typeof createServices>> | undefined;
   try {
-    const services = await createServices({ config, database, secretKey: resolveSecretKey(config) });
+    services = await createServices({ config, database, secretKey: resolveSecretKey(config) });
     return await work(services, config);
   } finally {
+    await services?.close();
     await database.close();
   }
 }

@@ -84,6 +84,78 @@ describe('loadConfig', () => {
     );
   });
 
+  it('pins the documented rate limits, kept in the database unless REDIS_URL is set', () => {
+    const config = loadConfig({});
+    assert.deepEqual(config.rateLimits, {
+      loginFailuresPerEmail: 10,
+      loginAttemptsPerIp: 100,
+      loginWindow: 15 * 60_000,
+      registrationsPerIp: 20,
+      mailsPerAddress: 5,
+    });
+    assert.equal(config.redisUrl, undefined);
+    assert.equal(config.redisKeyPrefix, 'gatehouse:');
+  });
+
+  it('reads rate-limit settings, 0 included (that limit off)', () => {
+    const config = loadConfig({
+      LOGIN_FAILURES_PER_EMAIL: '0',
+      LOGIN_ATTEMPTS_PER_IP: '250',
+      RATE_LIMIT_WINDOW_LOGIN: '1h',
+      REGISTRATIONS_PER_IP: '0',
+      MAILS_PER_ADDRESS: '3',
+      REDIS_URL: 'rediss://cache.internal:6380/2',
+      REDIS_KEY_PREFIX: 'auth:',
+    });
+    assert.deepEqual(config.rateLimits, {
+      loginFailuresPerEmail: 0,
+      loginAttemptsPerIp: 250,
+      loginWindow: 3_600_000,
+      registrationsPerIp: 0,
+      mailsPerAddress: 3,
+    });
+    assert.equal(config.redisUrl, 'rediss://cache.internal:6380/2');
+    assert.equal(config.redisKeyPrefix, 'auth:');
+  });
+
+  it('rejects bad rate-limit settings, naming each', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          LOGIN_FAILURES_PER_EMAIL: '-1',
+          LOGIN_ATTEMPTS_PER_IP: 'many',
+          REGISTRATIONS_PER_IP: '2.5',
+          MAILS_PER_ADDRESS: '1000001',
+          RATE_LIMIT_WINDOW_LOGIN: '15 minutes',
+          REDIS_URL: 'http://cache.internal:6379',
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /LOGIN_FAILURES_PER_EMAIL: must be >= 0/);
+        assert.match(error.message, /LOGIN_ATTEMPTS_PER_IP: must be integer/);
+        assert.match(error.message, /REGISTRATIONS_PER_IP: must be integer/);
+        assert.match(error.message, /MAILS_PER_ADDRESS: must be <= 1000000/);
+        assert.match(error.message, /RATE_LIMIT_WINDOW_LOGIN: must match pattern/);
+        assert.match(error.message, /REDIS_URL: must match pattern/);
+        return true;
+      },
+    );
+  });
+
+  it('rejects a login window shorter than the second Retry-After counts in', () => {
+    for (const window of ['0', '999ms']) {
+      assert.throws(
+        () => loadConfig({ RATE_LIMIT_WINDOW_LOGIN: window }),
+        /RATE_LIMIT_WINDOW_LOGIN: must be at least 1s/,
+      );
+    }
+    assert.equal(loadConfig({ RATE_LIMIT_WINDOW_LOGIN: '1s' }).rateLimits.loginWindow, 1000);
+  });
+
+  it('refuses a fractional count rather than rounding it', () => {
+    assert.throws(() => loadConfig({ PORT: '8000.5' }), /PORT: must be integer/);
+  });
+
   it('derives the issuer from HOST and PORT unless PUBLIC_URL is set, without a trailing slash', () => {
     assert.equal(loadConfig({ HOST: '127.0.0.1', PORT: '9000' }).publicUrl, 'http://127.0.0.1:9000');
     assert.equal(
@@ -106,5 +178,15 @@ describe('describeSettings', () => {
     assert.ok(
       ![...settings.values()].some((value) => value.includes(strongSecret) || value.includes('hunter2pass')),
     );
+  });
+
+  it('masks a Redis password, with or without a user name', () => {
+    for (const [url, masked] of [
+      ['redis://:hunter2pass@cache:6379/0', 'redis://:********@cache:6379/0'],
+      ['rediss://gate:hunter2pass@cache:6380', 'rediss://gate:********@cache:6380'],
+    ] as const) {
+      assert.equal(new Map(describeSettings({ REDIS_URL: url })).get('REDIS_URL'), masked);
+    }
+    assert.equal(new Map(describeSettings({})).get('REDIS_URL'), '(unset)');
   });
 });

@@ -82,6 +82,52 @@ export const EnvironmentSchema = Type.Object({
   DATABASE_CONNECT_TIMEOUT: Duration('5s', 'PostgreSQL connect timeout'),
   DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement (and idle-in-transaction) timeout'),
   MIGRATE_ON_START: Flag(true, '`serve` applies pending migrations first'),
+  REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://',
+      description:
+        '`redis://…` or `rediss://…`: keep rate-limit counters in Redis instead of the database; ' +
+        'when Redis is unreachable, limits are skipped (fail open) and a warning is logged',
+    }),
+  ),
+  REDIS_KEY_PREFIX: Type.String({
+    default: 'gatehouse:',
+    maxLength: 100,
+    description: 'prefix of every Redis key Gatehouse writes, so several services can share one Redis',
+  }),
+  LOGIN_FAILURES_PER_EMAIL: Count(
+    10,
+    0,
+    1_000_000,
+    'failed logins for one email (any casing, existing or not) within RATE_LIMIT_WINDOW_LOGIN after which ' +
+      'every login for it is answered 429, whatever the password, until the window ends; 0 turns it off',
+  ),
+  LOGIN_ATTEMPTS_PER_IP: Count(
+    100,
+    0,
+    1_000_000,
+    'login attempts from one client IP (an IPv6 client by its /64) within RATE_LIMIT_WINDOW_LOGIN; ' +
+      'beyond it, 429; 0 turns it off',
+  ),
+  RATE_LIMIT_WINDOW_LOGIN: Duration(
+    '15m',
+    'the window of LOGIN_FAILURES_PER_EMAIL and LOGIN_ATTEMPTS_PER_IP; it opens at the first counted ' +
+      'request and closes this long after (at least 1s)',
+  ),
+  REGISTRATIONS_PER_IP: Count(
+    20,
+    0,
+    1_000_000,
+    'registrations from one client IP (an IPv6 client by its /64) per hour, refused ones included; ' +
+      'beyond it, 429; 0 turns it off',
+  ),
+  MAILS_PER_ADDRESS: Count(
+    5,
+    0,
+    1_000_000,
+    'password-reset and verification mails to one address per hour; beyond it the request is still ' +
+      'answered 202 but no mail goes out; 0 turns it off',
+  ),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
     description: 'pino log level',
@@ -95,16 +141,32 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+// Retry-After counts whole seconds: a shorter window could not be told to a client.
+const minimumRateLimitWindow = 1000;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 // Only our settings, defaults filled in, strings converted to the schema's types (not yet checked).
 function withDefaults(env: Env): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
+  const given: Record<string, string> = {};
   for (const key of Object.keys(EnvironmentSchema.properties)) {
     const value = env[key];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && value !== '') given[key] = value;
   }
-  return Value.Convert(EnvironmentSchema, Value.Default(EnvironmentSchema, raw)) as Record<string, unknown>;
+  // Default and Convert change their argument in place
+  const converted = Value.Convert(
+    EnvironmentSchema,
+    Value.Default(EnvironmentSchema, { ...given }),
+  ) as Record<string, unknown>;
+  // Convert would quietly truncate "2.5" to 2; an integer setting not written as one stays a string, so
+  // the check reports it
+  for (const [key, schema] of Object.entries(EnvironmentSchema.properties)) {
+    const value = given[key];
+    if ('type' in schema && schema.type === 'integer' && value !== undefined && !/^-?[0-9]+$/.test(value)) {
+      converted[key] = value;
+    }
+  }
+  return converted;
 }
 
 /** Every setting as it is in effect, by variable name, secrets masked: what `gatehouse config` prints. */
@@ -119,8 +181,9 @@ function mask(name: string, value: unknown): string {
   if (value === undefined) return name === 'SECRET_KEY' ? '(unset: generated in DATA_DIR)' : '(unset)';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (name === 'SECRET_KEY') return '********';
-  // keep the address, hide a password inside a connection URL
-  if (name === 'DATABASE_URL') return text.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:********@');
+  // keep the address, hide a password inside a connection URL (`redis://:password@host` has no user)
+  if (name === 'DATABASE_URL' || name === 'REDIS_URL')
+    return text.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:********@');
   return text;
 }
 
@@ -135,6 +198,9 @@ export function loadConfig(env: Env) {
     const checked = converted as Environment;
     if (checked.PASSWORD_MIN_LENGTH > checked.PASSWORD_MAX_LENGTH) {
       problems.push('PASSWORD_MIN_LENGTH: must not exceed PASSWORD_MAX_LENGTH');
+    }
+    if (parseDuration(checked.RATE_LIMIT_WINDOW_LOGIN) < minimumRateLimitWindow) {
+      problems.push('RATE_LIMIT_WINDOW_LOGIN: must be at least 1s');
     }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
@@ -187,6 +253,15 @@ function toConfig(env: Environment) {
     databaseConnectTimeout: parseDuration(env.DATABASE_CONNECT_TIMEOUT),
     databaseStatementTimeout: parseDuration(env.DATABASE_STATEMENT_TIMEOUT),
     migrateOnStart: env.MIGRATE_ON_START,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    rateLimits: Object.freeze({
+      loginFailuresPerEmail: env.LOGIN_FAILURES_PER_EMAIL,
+      loginAttemptsPerIp: env.LOGIN_ATTEMPTS_PER_IP,
+      loginWindow: parseDuration(env.RATE_LIMIT_WINDOW_LOGIN),
+      registrationsPerIp: env.REGISTRATIONS_PER_IP,
+      mailsPerAddress: env.MAILS_PER_ADDRESS,
+    }),
     logLevel: env.LOG_LEVEL,
   });
 }

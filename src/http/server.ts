@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ProfileService } from '../accounts/profile-service.ts';
 import type { Config } from '../config/config.ts';
+import type { RateLimits } from '../limits/rate-limits.ts';
 import { GatehouseError } from '../errors.ts';
 import type { KeyRing } from '../sessions/key-ring.ts';
 import type { SessionService } from '../sessions/session-service.ts';
@@ -22,6 +23,7 @@ export interface HttpDeps {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
+  limits: RateLimits;
   keys: KeyRing;
   isReady: () => Promise<{ database: boolean; migrations: boolean }>;
   /** the database's own judgement of a driver error: gone for now (503) or a real fault (500) */
@@ -78,7 +80,8 @@ export async function buildHttpServer(deps: HttpDeps) {
     const failure = toGatehouseError(error, deps.isUnavailable);
     const status = statusByCode[failure.code];
     if (status >= 500) request.log.error({ err: failure.cause ?? failure }, failure.message);
-    if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
+    if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
+    else if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
     if (failure.code === 'token_missing') reply.header('www-authenticate', challenge);
     if (failure.code === 'token_invalid')
       reply.header('www-authenticate', `${challenge}, error="invalid_token"`);
@@ -105,6 +108,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     accounts: deps.accounts,
     profiles: deps.profiles,
     sessions: deps.sessions,
+    limits: deps.limits,
     authenticator,
     conduitTokenTtl: config.conduitTokenTtl,
   });
@@ -112,6 +116,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     prefix: '/api',
     accounts: deps.accounts,
     sessions: deps.sessions,
+    limits: deps.limits,
     authenticator,
   });
   return app;

@@ -60,12 +60,21 @@ export interface RefreshTokensTable {
   rotated_at: number | null;
 }
 
+/** One fixed window of a rate limit: hits counted since it opened, and when it closes. */
+export interface RateLimitCountersTable {
+  /** `<limit>:<hashed subject>`; never an email or an address in clear */
+  key: string;
+  hits: number;
+  window_ends_at: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
   follows: FollowsTable;
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
+  rate_limit_counters: RateLimitCountersTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { poll } from '../support/poll.ts';
 import {
   processEnvironment,
   startServer,
@@ -10,20 +10,6 @@ import {
 } from '../support/server-process.ts';
 import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { newUser } from '../support/test-app.ts';
-
-/** Asks until `done` holds, at most `timeout` ms; returns the last answer either way. */
-async function poll(
-  ask: () => Promise<HttpResponse>,
-  done: (response: HttpResponse) => boolean,
-  timeout = 10_000,
-): Promise<HttpResponse> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const response = await ask();
-    if (done(response) || Date.now() > deadline) return response;
-    await sleep(100);
-  }
-}
 
 function assertUnavailable(response: HttpResponse): void {
   assert.equal(response.status, 503, response.text);

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
-/** A TCP proxy to PostgreSQL that the test can pull out, and put back on the same port. */
+/** A TCP proxy to a server (PostgreSQL, Redis) that a test can pull out, and put back on the same port. */
 export interface Proxy {
   port: number;
-  /** stops listening and cuts every connection, as a lost database would */
+  /** stops listening and cuts every connection, as a lost server would */
   cut(): Promise<void>;
 }
 
+/** Listens on 127.0.0.1 (`port`, or any free one) and forwards every connection to `target`. */
 export async function startProxy(target: { host: string; port: number }, port = 0): Promise<Proxy> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {

@@ -10,10 +10,16 @@ import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrator.ts';
 import { createTestDatabase, type DialectName } from './databases.ts';
 
-/** Settings every test app starts from: cheap argon2 (one test pins the real defaults), quiet logs. */
+/**
+ * Settings every test app starts from: cheap argon2 (one test pins the real defaults), quiet logs, and
+ * per-IP limits no ordinary test reaches, since every inject comes from 127.0.0.1 (the rate-limit tests
+ * put the documented defaults back).
+ */
 export const testEnvironment: Readonly<Record<string, string>> = {
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_ITERATIONS: '1',
+  LOGIN_ATTEMPTS_PER_IP: '100000',
+  REGISTRATIONS_PER_IP: '100000',
   LOG_LEVEL: 'info',
   PUBLIC_URL: 'http://gatehouse.test',
 };
@@ -83,7 +89,7 @@ export async function request(
   app: HttpServer,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS',
   url: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; token?: string; headers?: Record<string, string>; remoteAddress?: string } = {},
 ): Promise<JsonResponse> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Token ${options.token}`;
@@ -92,6 +98,7 @@ export async function request(
     method,
     url,
     headers,
+    ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
     ...(options.body === undefined
       ? {}
       : { payload: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),

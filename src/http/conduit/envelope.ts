@@ -12,6 +12,7 @@ export const statusByCode = {
   token_missing: 401,
   token_invalid: 401,
   refresh_token_invalid: 401,
+  rate_limited: 429,
   user_not_found: 404,
   profile_not_found: 404,
   cannot_follow_self: 422,
@@ -29,6 +30,8 @@ const bodyByCode = {
   token_missing: { token: ['is missing'] },
   token_invalid: { token: ['is invalid or expired'] },
   refresh_token_invalid: { refresh_token: ['is invalid or expired'] },
+  // one body for every limit: a locked email must read the same whether or not its account exists
+  rate_limited: { body: ['too many requests, try again later'] },
   user_not_found: { user: ['not found'] },
   profile_not_found: { profile: ['not found'] },
   cannot_follow_self: { profile: ['cannot be followed by its owner'] },

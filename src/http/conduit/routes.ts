@@ -2,6 +2,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyRequest } from 'fastify';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
+import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
@@ -19,6 +20,7 @@ export interface ConduitRoutesOptions {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
+  limits: RateLimits;
   authenticator: Authenticator;
   /** lifetime of the Conduit `token` (ms) */
   conduitTokenTtl: number;
@@ -26,7 +28,7 @@ export interface ConduitRoutesOptions {
 
 /** The RealWorld (Conduit) users and profiles API under /api. */
 export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> = (app, options, done) => {
-  const { accounts, profiles, sessions, authenticator, conduitTokenTtl } = options;
+  const { accounts, profiles, sessions, limits, authenticator, conduitTokenTtl } = options;
 
   const toUserBody = (user: User, token: string) => ({
     user: { email: user.email, username: user.username, bio: user.bio, image: user.image, token },
@@ -44,10 +46,11 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
         summary: 'Register',
         tags: ['conduit'],
         body: RegistrationBody,
-        response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 503) },
+        response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
+      await limits.throttleRegistration(request.ip);
       const user = await accounts.register(request.body.user);
       return reply.code(201).send(await signIn(user, request));
     },
@@ -60,10 +63,16 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
         summary: 'Log in',
         tags: ['conduit'],
         body: LoginBody,
-        response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+        response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
       },
     },
-    async (request) => signIn(await accounts.authenticate(request.body.user), request),
+    async (request) => {
+      const credentials = request.body.user;
+      const user = await limits.throttleLogin(request.ip, credentials.email, () =>
+        accounts.authenticate(credentials),
+      );
+      return signIn(user, request);
+    },
   );
 
   app.get(

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../accounts/account-service.ts';
+import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
@@ -20,6 +21,7 @@ import {
 export interface SessionRoutesOptions {
   accounts: AccountService;
   sessions: SessionService;
+  limits: RateLimits;
   authenticator: Authenticator;
 }
 
@@ -41,7 +43,7 @@ function absentBodyIsEmpty(request: FastifyRequest, _reply: FastifyReply, done: 
 
 /** Gatehouse's own extensions under /api: token pairs, logout, the caller's sessions and password. */
 export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> = (app, options, done) => {
-  const { accounts, sessions, authenticator } = options;
+  const { accounts, sessions, limits, authenticator } = options;
 
   app.post(
     '/tokens',
@@ -50,11 +52,15 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
         summary: 'Log in for an access and refresh token pair',
         tags: ['sessions'],
         body: TokenRequestBody,
-        response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+        response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
       },
     },
     async (request) => {
-      const user = await accounts.authenticate(request.body);
+      const credentials = request.body;
+      // the same limits as every login: a second door must not be an unlimited one
+      const user = await limits.throttleLogin(request.ip, credentials.email, () =>
+        accounts.authenticate(credentials),
+      );
       const session = await sessions.open(user, clientOf(request));
       return toPairBody(await sessions.issueTokenPair(session));
     },

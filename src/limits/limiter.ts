@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { CounterStore, WindowCount } from '../store/counter-store.ts';
+
+export interface Limit {
+  /** names this limit's counters; unique among limits */
+  name: string;
+  /** hits allowed per window; 0 turns the limit off */
+  max: number;
+  /** window length in ms */
+  window: number;
+}
+
+/** A limit's answer: go ahead, or wait `retryAfter` whole seconds (until the window closes). */
+export type Verdict = { allowed: true } | { allowed: false; retryAfter: number };
+
+export interface LimiterDeps {
+  counters: CounterStore;
+  clock: Clock;
+  /**
+   * When set, a failing counter store is reported here and the limit is skipped (fail open); when not,
+   * the store's error propagates, as any other database error of the request would.
+   */
+  onCounterFailure?: ((error: unknown) => void) | undefined;
+}
+
+export type Limiter = ReturnType<typeof createLimiter>;
+
+const allowed: Verdict = Object.freeze({ allowed: true });
+
+/** One limit over the shared counters: `hit` counts and judges, `check` judges without counting. */
+export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
+  // Hashed: a key has one size whatever the subject (a 64 KiB "email" included), and the store keeps no
+  // email or IP address in clear.
+  const keyOf = (subject: string) =>
+    `${limit.name}:${createHash('sha256').update(subject).digest('base64url')}`;
+
+  async function failOpen<T>(work: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (onCounterFailure === undefined) throw error;
+      onCounterFailure(error);
+      return fallback;
+    }
+  }
+
+  // `extra` hits more than the window holds would still be within the limit?
+  function judge(window: WindowCount, extra: number, now: number): Verdict {
+    if (window.hits + extra <= limit.max) return allowed;
+    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
+  }
+
+  return {
+    /** Counts one hit for `subject`; refused when it is more than the window allows. */
+    async hit(subject: string): Promise<Verdict> {
+      if (limit.max === 0) return allowed;
+      const now = clock.now();
+      return failOpen(
+        async () => judge(await counters.increment(keyOf(subject), limit.window, now), 0, now),
+        allowed,
+      );
+    },
+
+    /** Would one more hit for `subject` be allowed? Counts nothing. */
+    async check(subject: string): Promise<Verdict> {
+      if (limit.max === 0) return allowed;
+      const now = clock.now();
+      return failOpen(async () => {
+        const window = await counters.find(keyOf(subject), now);
+        return window === undefined ? allowed : judge(window, 1, now);
+      }, allowed);
+    },
+
+    /** Forgets `subject`'s hits. */
+    async clear(subject: string): Promise<void> {
+      await failOpen(() => counters.delete(keyOf(subject)), undefined);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { CounterStore } from './counter-store.ts';
+import type { Database } from './database.ts';
+
+// Closed windows are deleted after this many increments by this instance: one indexed DELETE per
+// thousand hits keeps the table near the number of open windows without a timer to stop at shutdown.
+const defaultPruneEvery = 1000;
+
+/** The rate-limit counters in the `rate_limit_counters` table, for SQLite and PostgreSQL alike. */
+export function createCounterRepository(
+  { db }: Database,
+  { pruneEvery = defaultPruneEvery }: { pruneEvery?: number } = {},
+): CounterStore {
+  let incrementsSincePrune = 0;
+
+  async function pruneNowAndThen(now: number): Promise<void> {
+    incrementsSincePrune += 1;
+    if (incrementsSincePrune < pruneEvery) return;
+    incrementsSincePrune = 0;
+    await db.deleteFrom('rate_limit_counters').where('window_ends_at', '<=', now).execute();
+  }
+
+  return {
+    async increment(key, window, now) {
+      // One statement, so concurrent hits from any number of instances are all counted: a closed
+      // window is restarted at 1, an open one counts up, and a missing one is inserted.
+      const row = await db
+        .insertInto('rate_limit_counters')
+        .values({ key, hits: 1, window_ends_at: now + window })
+        .onConflict((conflict) =>
+          conflict.column('key').doUpdateSet((eb) => {
+            const closed = eb('rate_limit_counters.window_ends_at', '<=', now);
+            return {
+              hits: eb
+                .case()
+                .when(closed)
+                .then(eb.lit(1))
+                .else(eb('rate_limit_counters.hits', '+', eb.lit(1)))
+                .end(),
+              window_ends_at: eb
+                .case()
+                .when(closed)
+                .then(eb.ref('excluded.window_ends_at'))
+                .else(eb.ref('rate_limit_counters.window_ends_at'))
+                .end(),
+            };
+          }),
+        )
+        .returning(['hits', 'window_ends_at'])
+        .executeTakeFirstOrThrow();
+      await pruneNowAndThen(now);
+      return { hits: row.hits, endsAt: row.window_ends_at };
+    },
+
+    async find(key, now) {
+      const row = await db
+        .selectFrom('rate_limit_counters')
+        .select(['hits', 'window_ends_at'])
+        .where('key', '=', key)
+        .where('window_ends_at', '>', now)
+        .executeTakeFirst();
+      return row && { hits: row.hits, endsAt: row.window_ends_at };
+    },
+
+    async delete(key) {
+      await db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** One counter's open window. */
+export interface WindowCount {
+  /** hits counted in the window so far, the latest included */
+  hits: number;
+  /** epoch ms at which the window closes; the next hit after it starts a new count */
+  endsAt: number;
+}
+
+/**
+ * Fixed-window hit counters that every instance shares: in the database, or in Redis when one is
+ * configured. A key's window opens at its first hit and closes `window` ms later, whatever came between.
+ * Time is the caller's clock, passed in, so every store keeps the same windows and tests can move time.
+ */
+export interface CounterStore {
+  /** Counts one hit, atomically however many instances count at once, and returns its window. */
+  increment(key: string, window: number, now: number): Promise<WindowCount>;
+  /** The key's window open at `now`, without counting; undefined when there is none. */
+  find(key: string, now: number): Promise<WindowCount | undefined>;
+  /** Forgets the key's window, so its next hit starts from nothing. */
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { GatehouseError } from '../../src/errors.ts';
+import { createRateLimits, type RateLimitSettings } from '../../src/limits/rate-limits.ts';
+import { createCounterRepository } from '../../src/store/counter-repository.ts';
+import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
+import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
+import { createFakeClock } from '../support/fake-clock.ts';
+import { randomKeyPrefix } from '../support/redis.ts';
+import { openMigratedDatabase } from '../store/migrated-database.ts';
+
+const minute = 60_000;
+const defaults: RateLimitSettings = {
+  loginFailuresPerEmail: 10,
+  loginAttemptsPerIp: 100,
+  loginWindow: 15 * minute,
+  registrationsPerIp: 20,
+  mailsPerAddress: 5,
+};
+
+const refused = () =>
+  Promise.reject(new GatehouseError('invalid_credentials', 'email or password is invalid'));
+const accepted = () => Promise.resolve('signed in');
+const isCode = (code: string, retryAfter?: number) => (error: unknown) => {
+  assert.ok(error instanceof GatehouseError, String(error));
+  assert.equal(error.code, code);
+  if (retryAfter !== undefined) assert.equal(error.retryAfter, retryAfter);
+  return true;
+};
+
+// A fresh subject per test, so tests sharing a store never share a counter.
+const newEmail = () => `Someone.${randomBytes(4).toString('hex')}@Example.com`;
+const newIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
+const newIpv4 = () => [...randomBytes(4)].join('.');
+
+for (const kind of counterStoreKinds) {
+  describe(`rate limits over ${kind}`, () => {
+    const clock = createFakeClock();
+    let store: OpenCounterStore;
+    before(async () => {
+      store = await openCounterStore(kind);
+    });
+    after(() => store.close());
+
+    const limitsWith = (settings: Partial<RateLimitSettings> = {}) =>
+      createRateLimits({ ...defaults, ...settings }, { counters: store.counters, clock });
+
+    it('locks an email after 10 refused logins in any casing, without asking for the password, until the window closes', async () => {
+      const limits = limitsWith();
+      const email = newEmail();
+      const casings = [email, email.toLowerCase(), email.toUpperCase(), `  ${email}  `];
+      for (let failure = 0; failure < 10; failure += 1) {
+        await assert.rejects(
+          limits.throttleLogin(newIp(), casings[failure % casings.length], refused),
+          isCode('invalid_credentials'),
+        );
+      }
+      clock.advance(5 * minute);
+      let asked = false;
+      const watched = () => {
+        asked = true;
+        return accepted();
+      };
+      await assert.rejects(
+        limits.throttleLogin(newIp(), email.toLowerCase(), watched),
+        isCode('rate_limited', 600),
+      );
+      assert.equal(asked, false, 'authenticate ran for a locked email');
+
+      // refusals while locked neither count nor stretch the window
+      clock.advance(10 * minute - 1000);
+      await assert.rejects(limits.throttleLogin(newIp(), email, watched), isCode('rate_limited', 1));
+      clock.advance(1000);
+      assert.equal(await limits.throttleLogin(newIp(), email, watched), 'signed in');
+      assert.equal(asked, true);
+    });
+
+    it('counts only refused credentials against the email', async () => {
+      const limits = limitsWith();
+      const email = newEmail();
+      const blank = () => Promise.reject(new GatehouseError('validation_failed', 'validation failed'));
+      for (let attempt = 0; attempt < 12; attempt += 1) {
+        await assert.rejects(limits.throttleLogin(newIp(), email, blank), isCode('validation_failed'));
+        assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+      }
+      for (let attempt = 0; attempt < 12; attempt += 1) {
+        await assert.rejects(limits.throttleLogin(newIp(), '   ', refused), isCode('invalid_credentials'));
+      }
+      assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+    });
+
+    it('keeps other emails out of one email’s lock', async () => {
+      const limits = limitsWith({ loginFailuresPerEmail: 2 });
+      const locked = newEmail();
+      for (let failure = 0; failure < 2; failure += 1) {
+        await assert.rejects(limits.throttleLogin(newIp(), locked, refused), isCode('invalid_credentials'));
+      }
+      await assert.rejects(limits.throttleLogin(newIp(), locked, accepted), isCode('rate_limited', 900));
+      assert.equal(await limits.throttleLogin(newIp(), newEmail(), accepted), 'signed in');
+    });
+
+    it('unlocks an email whose failures are cleared, as a password reset does', async () => {
+      const limits = limitsWith({ loginFailuresPerEmail: 2 });
+      const email = newEmail();
+      for (let failure = 0; failure < 2; failure += 1) {
+        await assert.rejects(limits.throttleLogin(newIp(), email, refused), isCode('invalid_credentials'));
+      }
+      await assert.rejects(limits.throttleLogin(newIp(), email, accepted), isCode('rate_limited'));
+      await limits.clearLoginFailures(email.toUpperCase());
+      assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+    });
+
+    it('refuses an IP past its login attempts, successes included, before authenticating; an IPv6 client by its /64', async () => {
+      const limits = limitsWith({ loginAttemptsPerIp: 3 });
+      const prefix = `2001:db8:${randomBytes(2).toString('hex')}:1`;
+      const addresses = [`${prefix}::1`, `${prefix}:0:0:0:2`, `${prefix}:ffff:ffff:ffff:ffff`];
+      for (const address of addresses) {
+        assert.equal(await limits.throttleLogin(address, newEmail(), accepted), 'signed in');
+      }
+      let asked = false;
+      await assert.rejects(
+        limits.throttleLogin(`${prefix}::abcd`, newEmail(), () => {
+          asked = true;
+          return accepted();
+        }),
+        isCode('rate_limited', 900),
+      );
+      assert.equal(asked, false);
+      assert.equal(
+        await limits.throttleLogin(`2001:db8:${randomBytes(2).toString('hex')}::1`, newEmail(), accepted),
+        'signed in',
+      );
+      clock.advance(15 * minute);
+      assert.equal(await limits.throttleLogin(addresses[0] ?? '', newEmail(), accepted), 'signed in');
+    });
+
+    it('answers with the longer wait when the IP and the email are both over', async () => {
+      const limits = limitsWith({ loginAttemptsPerIp: 2, loginFailuresPerEmail: 1 });
+      const [ip, email] = [newIp(), newEmail()];
+      assert.equal(await limits.throttleLogin(ip, newEmail(), accepted), 'signed in');
+      clock.advance(5 * minute);
+      await assert.rejects(limits.throttleLogin(newIp(), email, refused), isCode('invalid_credentials'));
+      assert.equal(await limits.throttleLogin(ip, newEmail(), accepted), 'signed in');
+      // the IP's window closes in 10 minutes, the email's in 15
+      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited', 900));
+      await assert.rejects(limits.throttleLogin(ip, newEmail(), accepted), isCode('rate_limited', 600));
+    });
+
+    it('refuses registrations from an IP past its share for the rest of the hour', async () => {
+      const limits = limitsWith({ registrationsPerIp: 2 });
+      const ip = newIpv4();
+      await limits.throttleRegistration(ip);
+      clock.advance(20 * minute);
+      await limits.throttleRegistration(`::ffff:${ip}`);
+      await assert.rejects(limits.throttleRegistration(ip), isCode('rate_limited', 40 * 60));
+      await limits.throttleRegistration(newIp());
+      clock.advance(40 * minute);
+      await limits.throttleRegistration(ip);
+    });
+
+    it('admits 5 mails an hour to one address in any casing, and no more', async () => {
+      const limits = limitsWith();
+      const address = newEmail();
+      for (let mail = 0; mail < 5; mail += 1) {
+        assert.equal(await limits.admitMail(mail % 2 === 0 ? address : address.toLowerCase()), true);
+      }
+      assert.equal(await limits.admitMail(address.toUpperCase()), false);
+      assert.equal(await limits.admitMail(newEmail()), true);
+      clock.advance(60 * minute);
+      assert.equal(await limits.admitMail(address), true);
+    });
+
+    it('counts nothing at all for a limit set to 0', async () => {
+      const limits = limitsWith({
+        loginFailuresPerEmail: 0,
+        loginAttemptsPerIp: 0,
+        registrationsPerIp: 0,
+        mailsPerAddress: 0,
+      });
+      const before = await store.size();
+      const [ip, email] = [newIp(), newEmail()];
+      for (let attempt = 0; attempt < 25; attempt += 1) {
+        await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
+        await limits.throttleRegistration(ip);
+        assert.equal(await limits.admitMail(email), true);
+      }
+      assert.equal(await limits.throttleLogin(ip, email, accepted), 'signed in');
+      assert.equal(await store.size(), before);
+    });
+  });
+}
+
+describe('rate limits over a Redis that cannot be reached', () => {
+  it('let every request through and report each failure (fail open)', async () => {
+    const reported: unknown[] = [];
+    const counters = createRedisCounterStore({
+      // nothing listens on port 1
+      url: 'redis://127.0.0.1:1',
+      keyPrefix: randomKeyPrefix(),
+      onUnavailable: () => {},
+      onAvailable: () => {},
+    });
+    const limits = createRateLimits(
+      {
+        ...defaults,
+        loginFailuresPerEmail: 1,
+        loginAttemptsPerIp: 1,
+        registrationsPerIp: 1,
+        mailsPerAddress: 1,
+      },
+      { counters, clock: createFakeClock(), onCounterFailure: (error) => reported.push(error) },
+    );
+    try {
+      const [ip, email] = [newIp(), newEmail()];
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
+        await limits.throttleRegistration(ip);
+        assert.equal(await limits.admitMail(email), true);
+      }
+      assert.equal(await limits.throttleLogin(ip, email, accepted), 'signed in');
+      await limits.clearLoginFailures(email);
+      // per round: the IP attempt, the email check, the failure, the registration, the mail
+      assert.equal(reported.length, 3 * 5 + 2 + 1);
+      assert.ok(reported.every((error) => error instanceof Error));
+    } finally {
+      await counters.close();
+    }
+  });
+});
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`rate limits over a ${dialect} database that is gone`, () => {
+    it('pass the database error on, as the rest of the request would meet it', async () => {
+      const migrated = await openMigratedDatabase(dialect);
+      const limits = createRateLimits(defaults, {
+        counters: createCounterRepository(migrated.database),
+        clock: createFakeClock(),
+      });
+      await migrated.close();
+      let asked = false;
+      await assert.rejects(
+        limits.throttleLogin(newIp(), newEmail(), () => {
+          asked = true;
+          return accepted();
+        }),
+        (error: unknown) => !(error instanceof GatehouseError),
+      );
+      assert.equal(asked, false);
+      await assert.rejects(
+        limits.throttleRegistration(newIp()),
+        (error: unknown) => !(error instanceof GatehouseError),
+      );
+    });
+  });
+}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createCounterRepository } from '../../src/store/counter-repository.ts';
+import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
+import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
+import { dialects } from '../support/databases.ts';
+import { deleteKeys, randomKeyPrefix, readKeys, testRedisUrl } from '../support/redis.ts';
+import { openMigratedDatabase, type MigratedDatabase } from './migrated-database.ts';
+
+const start = Date.UTC(2026, 10, 23, 12);
+const window = 15 * 60_000;
+
+for (const kind of counterStoreKinds) {
+  describe(`rate-limit counters in ${kind}`, () => {
+    let store: OpenCounterStore;
+    before(async () => {
+      store = await openCounterStore(kind);
+    });
+    after(() => store.close());
+
+    it('counts the hits of one window, each answer telling when the window closes', async () => {
+      const key = randomUUID();
+      const { counters } = store;
+      assert.deepEqual(await counters.increment(key, window, start), { hits: 1, endsAt: start + window });
+      assert.deepEqual(await counters.increment(key, window, start + 60_000), {
+        hits: 2,
+        endsAt: start + window,
+      });
+      assert.deepEqual(await counters.increment(key, window, start + window - 1), {
+        hits: 3,
+        endsAt: start + window,
+      });
+    });
+
+    it('starts a new window from one at the first hit after the old one closed', async () => {
+      const key = randomUUID();
+      const { counters } = store;
+      await counters.increment(key, window, start);
+      await counters.increment(key, window, start + 1000);
+      const later = start + window;
+      assert.deepEqual(await counters.increment(key, window, later), { hits: 1, endsAt: later + window });
+      assert.deepEqual(await counters.increment(key, window, later + 5000), {
+        hits: 2,
+        endsAt: later + window,
+      });
+    });
+
+    it('finds the open window without counting, and nothing for a closed or unknown key', async () => {
+      const key = randomUUID();
+      const { counters } = store;
+      assert.equal(await counters.find(key, start), undefined);
+      await counters.increment(key, window, start);
+      await counters.increment(key, window, start);
+      assert.deepEqual(await counters.find(key, start + 1000), { hits: 2, endsAt: start + window });
+      assert.deepEqual(await counters.find(key, start + 2000), { hits: 2, endsAt: start + window });
+      assert.equal(await counters.find(key, start + window), undefined);
+    });
+
+    it('keeps every key in a window of its own', async () => {
+      const [first, second] = [randomUUID(), randomUUID()];
+      const { counters } = store;
+      await counters.increment(first, window, start);
+      await counters.increment(first, window, start);
+      assert.deepEqual(await counters.increment(second, 60_000, start + 1000), {
+        hits: 1,
+        endsAt: start + 61_000,
+      });
+      assert.deepEqual(await counters.find(first, start + 1000), { hits: 2, endsAt: start + window });
+    });
+
+    it('forgets a deleted key, and only that one', async () => {
+      const [deleted, kept] = [randomUUID(), randomUUID()];
+      const { counters } = store;
+      await counters.increment(deleted, window, start);
+      await counters.increment(kept, window, start);
+      await counters.delete(deleted);
+      await counters.delete(randomUUID());
+      assert.equal(await counters.find(deleted, start), undefined);
+      assert.deepEqual(await counters.increment(deleted, window, start + 1000), {
+        hits: 1,
+        endsAt: start + 1000 + window,
+      });
+      assert.deepEqual(await counters.find(kept, start + 1000), { hits: 1, endsAt: start + window });
+    });
+
+    it('counts 50 parallel increments of one key exactly 50 times', async () => {
+      const key = randomUUID();
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => store.counters.increment(key, window, start)),
+      );
+      assert.deepEqual(
+        answers.map((answer) => answer.hits).sort((a, b) => a - b),
+        Array.from({ length: 50 }, (_, index) => index + 1),
+      );
+      assert.ok(answers.every((answer) => answer.endsAt === start + window));
+      assert.deepEqual(await store.counters.find(key, start), { hits: 50, endsAt: start + window });
+    });
+  });
+}
+
+for (const dialect of dialects) {
+  describe(`rate-limit counter table on ${dialect}`, () => {
+    let migrated: MigratedDatabase;
+    before(async () => {
+      migrated = await openMigratedDatabase(dialect);
+    });
+    after(() => migrated.close());
+
+    const keysStored = async () =>
+      (await migrated.database.db.selectFrom('rate_limit_counters').select('key').execute())
+        .map((row) => row.key)
+        .sort();
+
+    it('deletes closed windows every pruneEvery increments, and keeps the open ones', async () => {
+      const counters = createCounterRepository(migrated.database, { pruneEvery: 3 });
+      await counters.increment('closes-early', 1000, start);
+      await counters.increment('stays-open', window, start);
+      assert.deepEqual(await keysStored(), ['closes-early', 'stays-open']);
+      // the third increment prunes: by then the first window has closed, the second has not
+      await counters.increment('stays-open', window, start + 5000);
+      assert.deepEqual(await keysStored(), ['stays-open']);
+      assert.deepEqual(await counters.find('stays-open', start + 5000), { hits: 2, endsAt: start + window });
+    });
+  });
+}
+
+describe('rate-limit counters in Redis, as Redis sees them', () => {
+  it('puts the prefix before every key and lets Redis expire it when its window closes', async () => {
+    const prefix = randomKeyPrefix();
+    const store = createRedisCounterStore({
+      url: testRedisUrl,
+      keyPrefix: prefix,
+      onUnavailable: () => {},
+      onAvailable: () => {},
+    });
+    try {
+      await store.increment('some-key', 60_000, start);
+      await store.increment('some-key', 60_000, start + 1000);
+      const keys = await readKeys(prefix);
+      assert.deepEqual([...keys.keys()], [`${prefix}some-key`]);
+      const lifetime = keys.get(`${prefix}some-key`) ?? -1;
+      assert.ok(lifetime > 0 && lifetime <= 60_000, `expiry ${lifetime}`);
+    } finally {
+      await store.close();
+      await deleteKeys(prefix);
+    }
+  });
+
+  it('fails at once, telling why, when Redis cannot be reached', async () => {
+    const reported: Error[] = [];
+    const store = createRedisCounterStore({
+      // nothing listens on port 1
+      url: 'redis://127.0.0.1:1',
+      keyPrefix: randomKeyPrefix(),
+      onUnavailable: (error) => reported.push(error),
+      onAvailable: () => {},
+    });
+    try {
+      await assert.rejects(store.increment('k', 60_000, start));
+      await assert.rejects(store.find('k', start));
+      await assert.rejects(store.delete('k'));
+      assert.equal(reported.length, 1, 'one report for the outage, not one per attempt');
+      assert.match(reported[0]?.message ?? '', /ECONNREFUSED/);
+    } finally {
+      await store.close();
+    }
+  });
+});

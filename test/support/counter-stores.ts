@@ -1,0 +1,52 @@
+import { createCounterRepository } from '../../src/store/counter-repository.ts';
+import type { CounterStore } from '../../src/store/counter-store.ts';
+import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
+import { openMigratedDatabase } from '../store/migrated-database.ts';
+import { dialects } from './databases.ts';
+import { deleteKeys, randomKeyPrefix, readKeys, testRedisUrl } from './redis.ts';
+
+export type CounterStoreKind = 'sqlite' | 'postgres' | 'redis';
+
+/** Every place rate-limit counters can live: both databases and Redis. */
+export const counterStoreKinds: readonly CounterStoreKind[] = [...dialects, 'redis'];
+
+export interface OpenCounterStore {
+  counters: CounterStore;
+  /** how many counters the store holds right now, closed windows included */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A fresh, empty counter store of the given kind: a new migrated database, or a new Redis key prefix. */
+export async function openCounterStore(kind: CounterStoreKind): Promise<OpenCounterStore> {
+  if (kind === 'redis') {
+    const prefix = randomKeyPrefix();
+    const store = createRedisCounterStore({
+      url: testRedisUrl,
+      keyPrefix: prefix,
+      // an unreachable test Redis shows as the commands' own errors
+      onUnavailable: () => {},
+      onAvailable: () => {},
+    });
+    return {
+      counters: store,
+      size: async () => (await readKeys(prefix)).size,
+      async close() {
+        await store.close();
+        await deleteKeys(prefix);
+      },
+    };
+  }
+  const migrated = await openMigratedDatabase(kind);
+  return {
+    counters: createCounterRepository(migrated.database),
+    size: async () => {
+      const row = await migrated.database.db
+        .selectFrom('rate_limit_counters')
+        .select((builder) => builder.fn.countAll().as('count'))
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+    close: () => migrated.close(),
+  };
+}
