@@ -52,7 +52,15 @@ export default tseslint.config(
   },
   forbid(
     ['src/store/**'],
-    ['**/accounts/**', '**/sessions/**', '**/limits/**', '**/http/**', '**/cli/**', '**/app.ts', '**/services.ts'],
+    [
+      '**/accounts/**',
+      '**/sessions/**',
+      '**/limits/**',
+      '**/http/**',
+      '**/cli/**',
+      '**/app.ts',
+      '**/services.ts',
+    ],
     'store/ is the bottom layer',
   ),
   forbid(

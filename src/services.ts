@@ -41,7 +41,9 @@ export async function createServices(options: ServiceOptions) {
   const { config, database, secretKey, clock = systemClock, logger = pino({ level: 'silent' }) } = options;
   const changes = createChangeFeed(
     (payload) => database.notify(changeChannel, payload),
-    (error) => logger.warn({ err: error }, 'could not tell other instances of a change'),
+    (error) => {
+      logger.warn({ err: error }, 'could not tell other instances of a change');
+    },
   );
   const users = createUserRepository(database);
   const keys = await createKeyRing({
@@ -94,12 +96,16 @@ export async function createServices(options: ServiceOptions) {
       onMessage: (payload) => {
         changes.receive(payload, sessions);
       },
-      onConnected: () => logger.info(`listening for other instances' changes on ${changeChannel}`),
+      onConnected: () => {
+        logger.info(`listening for other instances' changes on ${changeChannel}`);
+      },
       // messages may have been lost while the connection was down: trust nothing cached
       onGap: () => {
         sessions.forgetEverything();
       },
-      onError: (error) => logger.warn({ err: error }, 'change listener lost its connection'),
+      onError: (error) => {
+        logger.warn({ err: error }, 'change listener lost its connection');
+      },
     });
   const { counters, onCounterFailure, close } = openCounters(config, database, logger);
   const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure });
