@@ -2,8 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import type { Caller, SessionService } from '../sessions/session-service.ts';
 
-// `Token` is the Conduit scheme, `Bearer` everyone else's; both work everywhere. Never a query parameter.
-const credentialPattern = /^(?:Token|Bearer) +([A-Za-z0-9._~+/-]+=*) *$/i;
+// `Token` is the Conduit scheme, `Bearer` everyone else's, and `JWT` the one djoser's documentation sets up
+// for simplejwt; all work everywhere. Never a query parameter.
+const credentialPattern = /^(?:Token|Bearer|JWT) +([A-Za-z0-9._~+/-]+=*) *$/i;
 
 export interface Authenticator {
   /** The caller, or 401 token_missing / token_invalid. */

@@ -1,24 +1,32 @@
 import type { FastifyError } from 'fastify';
 import { GatehouseError, type FieldErrors } from '../errors.ts';
 
-interface SchemaProblem {
+/** One complaint of the schema validator (ajv) about a request. */
+export interface SchemaProblem {
   instancePath: string;
   keyword: string;
   params: Record<string, unknown>;
 }
 
+/** Words a dialect gives to what the schema refused, as field errors. */
+export type DescribeSchemaProblems = (problems: readonly SchemaProblem[]) => FieldErrors;
+
 /**
  * Any error a request can end in, as a GatehouseError: ours pass through, Fastify's request errors get
  * their code, a lost database becomes service_unavailable, and everything else a bare internal_error.
  */
-export function toGatehouseError(error: unknown, isUnavailable: (error: unknown) => boolean): GatehouseError {
+export function toGatehouseError(
+  error: unknown,
+  isUnavailable: (error: unknown) => boolean,
+  describe: DescribeSchemaProblems,
+): GatehouseError {
   if (error instanceof GatehouseError) return error;
   if (isUnavailable(error))
     return new GatehouseError('service_unavailable', 'database unavailable', { cause: error });
   const fastifyError = error as Partial<FastifyError> & { validation?: SchemaProblem[] };
   if (Array.isArray(fastifyError.validation)) {
     return new GatehouseError('validation_failed', 'schema validation failed', {
-      fields: fieldsOf(fastifyError.validation),
+      fields: describe(fastifyError.validation),
     });
   }
   switch (fastifyError.code) {
@@ -38,15 +46,4 @@ export function toGatehouseError(error: unknown, isUnavailable: (error: unknown)
     return new GatehouseError('malformed_body', 'malformed request body');
   }
   return new GatehouseError('internal_error', 'unexpected error', { cause: error });
-}
-
-function fieldsOf(problems: SchemaProblem[]): FieldErrors {
-  const fields: FieldErrors = {};
-  for (const problem of problems) {
-    const missing = problem.keyword === 'required' ? problem.params.missingProperty : undefined;
-    const field = typeof missing === 'string' ? missing : (problem.instancePath.split('/').pop() ?? '');
-    const name = field === '' ? 'body' : field;
-    fields[name] ??= [typeof missing === 'string' || field === '' ? "can't be blank" : 'is invalid'];
-  }
-  return fields;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyReply } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { ProfileService } from '../accounts/profile-service.ts';
@@ -11,10 +11,12 @@ import { GatehouseError } from '../errors.ts';
 import type { KeyRing } from '../sessions/key-ring.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { createAuthenticator } from './authenticate.ts';
-import { conduitEnvelope, statusByCode } from './conduit/envelope.ts';
+import { conduitDialect } from './conduit/envelope.ts';
 import { conduitRoutes } from './conduit/routes.ts';
 import { sessionRoutes } from './conduit/session-routes.ts';
-import { toGatehouseError } from './failure.ts';
+import { dialectErrorHandler, routeNotFound, sendFailure, type Dialect } from './dialect.ts';
+import { djoserDialect } from './djoser/envelope.ts';
+import { djoserRoutes } from './djoser/routes.ts';
 import { opsRoutes } from './ops/routes.ts';
 
 export interface HttpDeps {
@@ -30,9 +32,15 @@ export interface HttpDeps {
   isUnavailable: (error: unknown) => boolean;
 }
 
-// Seconds a client should wait before retrying after a 503.
-const retryAfterSeconds = 5;
-const challenge = 'Token realm="gatehouse", Bearer realm="gatehouse"';
+// Where the djoser dialect lives; everything else answers as Conduit does.
+const djoserPrefix = '/auth';
+
+/** The dialect of a URL, for the one place without a route to ask: a URL the router cannot read. */
+function dialectOf(url: string): Dialect {
+  return url === djoserPrefix || url.startsWith(`${djoserPrefix}/`) || url.startsWith(`${djoserPrefix}?`)
+    ? djoserDialect
+    : conduitDialect;
+}
 
 /** The Fastify application, not yet listening: tests inject into it, main.ts listens. */
 export async function buildHttpServer(deps: HttpDeps) {
@@ -49,11 +57,9 @@ export async function buildHttpServer(deps: HttpDeps) {
     ajv: { customOptions: { coerceTypes: false, allErrors: true } },
     // a URL the router cannot read (bad percent-encoding, an over-long parameter) names nothing here;
     // Fastify's own answer would echo the path outside the envelope
-    frameworkErrors: (_error, _request, reply) => {
-      void (reply as FastifyReply)
-        .code(statusByCode.route_not_found)
-        .header('cache-control', 'no-store')
-        .send(conduitEnvelope(new GatehouseError('route_not_found', 'unreadable url')));
+    frameworkErrors: (_error, request, reply) => {
+      const failure = new GatehouseError('route_not_found', 'unreadable url');
+      void sendFailure(dialectOf(request.url), failure, request, reply.header('cache-control', 'no-store'));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -76,20 +82,9 @@ export async function buildHttpServer(deps: HttpDeps) {
     reply.header('cache-control', 'no-store');
   });
 
-  app.setErrorHandler(async (error, request, reply) => {
-    const failure = toGatehouseError(error, deps.isUnavailable);
-    const status = statusByCode[failure.code];
-    if (status >= 500) request.log.error({ err: failure.cause ?? failure }, failure.message);
-    if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
-    else if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
-    if (failure.code === 'token_missing') reply.header('www-authenticate', challenge);
-    if (failure.code === 'token_invalid')
-      reply.header('www-authenticate', `${challenge}, error="invalid_token"`);
-    return reply.code(status).send(conduitEnvelope(failure));
-  });
-  app.setNotFoundHandler(() => {
-    throw new GatehouseError('route_not_found', 'no such route');
-  });
+  // Conduit answers for everything outside /auth; the djoser scope below sets its own two handlers
+  app.setErrorHandler(dialectErrorHandler(conduitDialect, deps.isUnavailable));
+  app.setNotFoundHandler(routeNotFound);
 
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
@@ -119,6 +114,19 @@ export async function buildHttpServer(deps: HttpDeps) {
     limits: deps.limits,
     authenticator,
   });
+  await app.register(
+    async (auth) => {
+      auth.setErrorHandler(dialectErrorHandler(djoserDialect, deps.isUnavailable));
+      auth.setNotFoundHandler(routeNotFound);
+      await auth.register(djoserRoutes, {
+        accounts: deps.accounts,
+        sessions: deps.sessions,
+        limits: deps.limits,
+        authenticator,
+      });
+    },
+    { prefix: djoserPrefix },
+  );
   return app;
 }
 

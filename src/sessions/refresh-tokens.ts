@@ -63,6 +63,13 @@ export function createRefreshTokens({ repository, secretKey, reuseGrace }: Refre
       }
       return { outcome: 'reused', sessionId };
     },
+
+    /** The session whose live token this is, without spending it; undefined for any other token. */
+    async findLive(token: string): Promise<string | undefined> {
+      if (!tokenPattern.test(token)) return undefined;
+      const record = await repository.find(hashOf(token));
+      return record?.rotatedAt === null ? record.sessionId : undefined;
+    },
   };
 }
 

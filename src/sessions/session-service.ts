@@ -152,6 +152,13 @@ export function createSessionService(deps: SessionServiceDeps) {
       return pair(found.session, exchange.token);
     },
 
+    /** Whether a refresh token would be exchanged now (its session's live one, the session live); not spent. */
+    async isRefreshTokenLive(refreshToken: string): Promise<boolean> {
+      const sessionId = await refreshTokens.findLive(refreshToken);
+      const found = sessionId === undefined ? undefined : await read(sessionId);
+      return found !== undefined && isLive(found, clock.now());
+    },
+
     /** The live session and active user behind an access token, served from memory when fresh. */
     async authenticate(token: string): Promise<Caller> {
       const claims = await tokens.verify(token);

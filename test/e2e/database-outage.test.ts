@@ -68,6 +68,13 @@ describe('PostgreSQL going away and coming back', () => {
       await server.request('POST', '/api/users', { body: { user: newUser('during-outage') } }),
     );
     assertUnavailable(await server.request('GET', `/api/profiles/${user.username}`));
+    // the djoser dialect says it in DRF's words
+    const djoser = await server.request('POST', '/auth/jwt/create/', {
+      body: { email: user.email, password: user.password },
+    });
+    assert.equal(djoser.status, 503, djoser.text);
+    assert.match(djoser.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.deepEqual(djoser.body, { detail: 'Service temporarily unavailable, try again later.' });
 
     proxy = await startProxy(
       { host: new URL(database.url).hostname, port: Number(new URL(database.url).port || '5432') },

@@ -96,6 +96,33 @@ for (const dialect of dialects) {
       assertTooManyRequests(await tokens(second), 900);
     });
 
+    it('locks the simplejwt door too, answering in DRF words', async () => {
+      const create = (user: { email: string; password: string }) =>
+        request(test.app, 'POST', '/auth/jwt/create/', {
+          body: { email: user.email, password: user.password },
+          remoteAddress: newIp(),
+        });
+      const user = await registered();
+      for (let failure = 0; failure < 10; failure += 1) {
+        assert.equal((await create({ ...user, password: 'not-the-password' })).status, 401);
+      }
+      const refused = await create(user);
+      assert.equal(refused.status, 429, refused.text);
+      assert.equal(refused.headers['retry-after'], '900');
+      assert.deepEqual(refused.body, {
+        detail: 'Request was throttled. Expected available in 900 seconds.',
+        code: 'throttled',
+      });
+      assertTooManyRequests(await login(user), 900);
+      const djoserRegistrations = await Promise.all(
+        Array.from({ length: 21 }, () =>
+          request(test.app, 'POST', '/auth/users/', { body: newUser('drf'), remoteAddress: '198.51.100.7' }),
+        ),
+      );
+      const statuses = djoserRegistrations.map((response) => response.status).sort();
+      assert.deepEqual(statuses, [...Array<number>(20).fill(201), 429]);
+    });
+
     it('locks an unknown email the same way, with the same bytes as an existing account', async () => {
       const user = await registered();
       const unknown = `nobody-${user.email}`;

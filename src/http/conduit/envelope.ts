@@ -1,5 +1,7 @@
 import { Type } from 'typebox';
 import type { ErrorCode, FieldErrors, GatehouseError } from '../../errors.ts';
+import type { Dialect } from '../dialect.ts';
+import type { SchemaProblem } from '../failure.ts';
 
 /** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
 export const statusByCode = {
@@ -45,6 +47,32 @@ export function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } 
   if (error.code === 'validation_failed') return { errors: error.fields };
   return { errors: bodyByCode[error.code] };
 }
+
+const challenge = 'Token realm="gatehouse", Bearer realm="gatehouse"';
+
+/** What the schema refused, in RealWorld's words: a missing field "can't be blank", a wrong one "is invalid". */
+function describeSchemaProblems(problems: readonly SchemaProblem[]): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const problem of problems) {
+    const missing = problem.keyword === 'required' ? problem.params.missingProperty : undefined;
+    const field = typeof missing === 'string' ? missing : (problem.instancePath.split('/').pop() ?? '');
+    const name = field === '' ? 'body' : field;
+    fields[name] ??= [typeof missing === 'string' || field === '' ? "can't be blank" : 'is invalid'];
+  }
+  return fields;
+}
+
+/** The Conduit dialect: /api and everything outside /auth. */
+export const conduitDialect: Dialect = {
+  statusByCode,
+  envelope: conduitEnvelope,
+  challenge(error) {
+    if (error.code === 'token_missing') return challenge;
+    if (error.code === 'token_invalid') return `${challenge}, error="invalid_token"`;
+    return undefined;
+  },
+  describeSchemaProblems,
+};
 
 export const ConduitErrorSchema = Type.Object(
   { errors: Type.Record(Type.String(), Type.Array(Type.String())) },

@@ -1,0 +1,53 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError, type ErrorCode, type FieldErrors } from '../errors.ts';
+import { toGatehouseError, type SchemaProblem } from './failure.ts';
+
+/**
+ * How one dialect speaks failure: a status for every code, its envelope, its authentication challenge and
+ * its words for what the schema refused. The core's errors know none of this.
+ */
+export interface Dialect {
+  readonly statusByCode: Readonly<Record<ErrorCode, number>>;
+  envelope(error: GatehouseError): unknown;
+  /** The WWW-Authenticate value a failure carries, if any. */
+  challenge(error: GatehouseError): string | undefined;
+  /** The schema's complaints about a request body (`body` as parsed), as field errors in this dialect. */
+  describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldErrors;
+}
+
+// Seconds a client should wait before retrying after a 503.
+const retryAfterSeconds = 5;
+
+/** Answers a failure in the dialect's envelope; real faults are logged (with the request id), never sent. */
+export function sendFailure(
+  dialect: Dialect,
+  failure: GatehouseError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const status = dialect.statusByCode[failure.code];
+  if (status >= 500) request.log.error({ err: failure.cause ?? failure }, failure.message);
+  if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
+  else if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
+  const challenge = dialect.challenge(failure);
+  if (challenge !== undefined) reply.header('www-authenticate', challenge);
+  return reply.code(status).send(dialect.envelope(failure));
+}
+
+/**
+ * The error handler of a scope whose routes speak `dialect`: every failure there, Fastify's own request
+ * errors included, answers in its envelope.
+ */
+export function dialectErrorHandler(dialect: Dialect, isUnavailable: (error: unknown) => boolean) {
+  return async (error: unknown, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const failure = toGatehouseError(error, isUnavailable, (problems) =>
+      dialect.describeSchemaProblems(problems, request.body),
+    );
+    return sendFailure(dialect, failure, request, reply);
+  };
+}
+
+/** The not-found handler of every scope: its error handler then answers in the scope's dialect. */
+export function routeNotFound(): never {
+  throw new GatehouseError('route_not_found', 'no such route');
+}

@@ -1,0 +1,202 @@
+import { Type } from 'typebox';
+import { blank, invalid, taken } from '../../accounts/user-fields.ts';
+import type { ErrorCode, FieldErrors, GatehouseError } from '../../errors.ts';
+import type { Dialect } from '../dialect.ts';
+import type { SchemaProblem } from '../failure.ts';
+
+/** The status of every failure in the djoser dialect; DRF answers validation with 400, not 422. */
+export const statusByCode = {
+  malformed_body: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  route_not_found: 404,
+  validation_failed: 400,
+  invalid_credentials: 401,
+  token_missing: 401,
+  token_invalid: 401,
+  refresh_token_invalid: 401,
+  user_not_found: 404,
+  profile_not_found: 404,
+  cannot_follow_self: 400,
+  session_not_found: 404,
+  rate_limited: 429,
+  service_unavailable: 503,
+  internal_error: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+/** DRF's `{"detail": …}`; simplejwt's authentication errors add a `code` (and, for a bad token, `messages`). */
+export interface DetailBody {
+  detail: string;
+  code?: string;
+  messages?: Array<{ token_class: string; token_type: string; message: string }>;
+}
+
+const notFound = { detail: 'Not found.' };
+
+/** simplejwt's answer to a token it will not accept at a token endpoint (refresh, verify). */
+export const tokenNotValid = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
+
+// The bodies DRF, simplejwt and djoser send for these, word for word where they have one.
+const bodyByCode = {
+  malformed_body: { detail: 'Malformed request.' },
+  unsupported_media_type: { detail: 'Unsupported media type in request.' },
+  payload_too_large: { detail: 'Request body is too large.' },
+  route_not_found: notFound,
+  invalid_credentials: {
+    detail: 'No active account found with the given credentials',
+    code: 'no_active_account',
+  },
+  // DRF's NotAuthenticated carries no code
+  token_missing: { detail: 'Authentication credentials were not provided.' },
+  // what simplejwt's JWTAuthentication answers for a bad token on an authenticated view
+  token_invalid: {
+    detail: 'Given token not valid for any token type',
+    code: 'token_not_valid',
+    messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
+  },
+  refresh_token_invalid: tokenNotValid,
+  user_not_found: notFound,
+  profile_not_found: notFound,
+  cannot_follow_self: { detail: 'You cannot follow yourself.' },
+  session_not_found: notFound,
+  service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
+  internal_error: { detail: 'A server error occurred.' },
+} as const satisfies Record<Exclude<ErrorCode, 'validation_failed' | 'rate_limited'>, DetailBody>;
+
+// The core words field problems as RealWorld does; a DRF client expects Django's and DRF's sentences.
+// A message found in neither table passes through unchanged.
+const wordingByField: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  email: {
+    [invalid]: 'Enter a valid email address.',
+    [taken]: 'user with this email address already exists.',
+  },
+  username: {
+    [invalid]: 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.',
+    [taken]: 'A user with that username already exists.',
+  },
+  current_password: { [invalid]: 'Invalid password.' },
+};
+const wording: Readonly<Record<string, string>> = {
+  [blank]: 'This field may not be blank.',
+  'is too common': 'This password is too common.',
+  'is too similar to the username': 'The password is too similar to the username.',
+  'is too similar to the email': 'The password is too similar to the email address.',
+};
+const wordingByPattern: ReadonlyArray<readonly [RegExp, (count: number) => string]> = [
+  // only passwords have a minimum length (never below 2: an empty one is blank), worded as Django's
+  // MinimumLengthValidator words it
+  [
+    /^is too short \(minimum is (\d+) characters\)$/,
+    (count) => `This password is too short. It must contain at least ${count} characters.`,
+  ],
+  [
+    /^is too long \(maximum is (\d+) characters\)$/,
+    (count) => `Ensure this field has no more than ${count} characters.`,
+  ],
+];
+
+/** One of the core's field messages in DRF's words. */
+export function toDrfMessage(field: string, message: string): string {
+  const exact = wordingByField[field]?.[message] ?? wording[message];
+  if (exact !== undefined) return exact;
+  for (const [pattern, word] of wordingByPattern) {
+    const count = pattern.exec(message)?.[1];
+    if (count !== undefined) return word(Number(count));
+  }
+  return message;
+}
+
+/** DRF's envelope: `{"<field>": ["msg"]}` for validation, `{"detail": …}` for everything else. */
+export function djoserEnvelope(error: GatehouseError): FieldErrors | DetailBody {
+  // DRF's Throttled, which names the wait (the same number as Retry-After)
+  if (error.code === 'rate_limited') {
+    const wait = error.retryAfter ?? 1;
+    return {
+      detail: `Request was throttled. Expected available in ${wait} second${wait === 1 ? '' : 's'}.`,
+      code: 'throttled',
+    };
+  }
+  if (error.code !== 'validation_failed') return bodyByCode[error.code];
+  return Object.fromEntries(
+    Object.entries(error.fields).map(([field, messages]) => [
+      field,
+      messages.map((message) => toDrfMessage(field, message)),
+    ]),
+  );
+}
+
+/** What the schema refused, as a DRF serializer words it. */
+function describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldErrors {
+  const fields: FieldErrors = {};
+  for (const problem of problems) {
+    const missing = problem.keyword === 'required' ? problem.params.missingProperty : undefined;
+    if (typeof missing === 'string') {
+      fields[missing] ??= ['This field is required.'];
+    } else if (problem.instancePath === '') {
+      fields.non_field_errors = [notAnObject(body)];
+    } else {
+      const field = problem.instancePath.split('/')[1] ?? '';
+      fields[field] ??= [fieldProblem(problem, (body as Record<string, unknown>)[field])];
+    }
+  }
+  return fields;
+}
+
+function fieldProblem(problem: SchemaProblem, value: unknown): string {
+  if (value === null) return 'This field may not be null.';
+  if (problem.keyword === 'minLength') return 'This field may not be blank.';
+  if (problem.keyword === 'type') return 'Not a valid string.';
+  return 'Invalid value.';
+}
+
+// DRF names the Python type the JSON decoded to.
+function notAnObject(body: unknown): string {
+  if (body === null) return 'No data provided';
+  const type = Array.isArray(body)
+    ? 'list'
+    : typeof body === 'string'
+      ? 'str'
+      : typeof body === 'boolean'
+        ? 'bool'
+        : Number.isInteger(body)
+          ? 'int'
+          : 'float';
+  return `Invalid data. Expected a dictionary, but got ${type}.`;
+}
+
+/** simplejwt's views and authentication both challenge with their first header type and realm "api". */
+export const djoserChallenge = 'Bearer realm="api"';
+
+/** The djoser + simplejwt dialect under /auth. */
+export const djoserDialect: Dialect = {
+  statusByCode,
+  envelope: djoserEnvelope,
+  challenge: (error) => (statusByCode[error.code] === 401 ? djoserChallenge : undefined),
+  describeSchemaProblems,
+};
+
+export const DetailSchema = Type.Object(
+  {
+    detail: Type.String(),
+    code: Type.Optional(Type.String()),
+    messages: Type.Optional(
+      Type.Array(
+        Type.Object({ token_class: Type.String(), token_type: Type.String(), message: Type.String() }),
+      ),
+    ),
+  },
+  { description: 'DRF error: a detail, with a code for authentication failures' },
+);
+const FieldErrorsSchema = Type.Record(Type.String(), Type.Array(Type.String()), {
+  description: 'DRF validation errors: field (or non_field_errors) → messages',
+});
+
+/** Declares the error statuses a route can answer with, in DRF's envelope (a 400 is either kind). */
+export function drfErrors(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      status === 400 ? Type.Union([FieldErrorsSchema, DetailSchema]) : DetailSchema,
+    ]),
+  );
+}

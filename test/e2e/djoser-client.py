@@ -1,0 +1,142 @@
+"""A client written for djoser + simplejwt, as a Python app would write one: the standard library only.
+
+Usage: python3 djoser-client.py http://127.0.0.1:8000
+It walks the djoser/simplejwt flow against that server, checking status codes and bodies as a Django
+REST Framework client relies on them, prints one JSON line of what it saw, and exits 1 on the first
+surprise. Nothing here knows Gatehouse.
+"""
+
+import json
+import secrets
+import sys
+import urllib.error
+import urllib.request
+
+BASE = sys.argv[1].rstrip("/")
+
+
+class Surprise(Exception):
+    pass
+
+
+def call(method, path, body=None, token=None):
+    """One request; returns (status, parsed JSON or None). HTTP errors are answers, not exceptions."""
+    headers = {"Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        headers["Content-Type"] = "application/json"
+    if token is not None:
+        # djoser's documentation configures simplejwt with AUTH_HEADER_TYPES = ("JWT",)
+        headers["Authorization"] = "JWT " + token
+    request = urllib.request.Request(BASE + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, text = response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode("utf-8")
+    return status, (json.loads(text) if text else None)
+
+
+def expect(what, got, status, body=None):
+    got_status, got_body = got
+    if got_status != status or (body is not None and got_body != body):
+        raise Surprise(f"{what}: expected {status} {body!r}, got {got_status} {got_body!r}")
+    return got_body
+
+
+def main():
+    name = "py" + secrets.token_hex(4)
+    email = name + "@example.com"
+    password = "py-client-" + secrets.token_hex(6)
+    seen = []
+
+    user = expect("register", call("POST", "/auth/users/", {"email": email, "username": name, "password": password}), 201)
+    if set(user) != {"id", "email", "username"} or user["email"] != email:
+        raise Surprise(f"register: unexpected body {user!r}")
+    seen.append("register")
+
+    expect(
+        "register again",
+        call("POST", "/auth/users/", {"email": email.upper(), "username": name + "x", "password": password}),
+        400,
+        {"email": ["user with this email address already exists."]},
+    )
+    expect(
+        "register without fields",
+        call("POST", "/auth/users/", {}),
+        400,
+        {k: ["This field is required."] for k in ("email", "username", "password")},
+    )
+    seen.append("register errors")
+
+    pair = expect("jwt/create", call("POST", "/auth/jwt/create/", {"email": email, "password": password}), 200)
+    access, refresh = pair["access"], pair["refresh"]
+    expect(
+        "jwt/create wrong password",
+        call("POST", "/auth/jwt/create/", {"email": email, "password": password + "x"}),
+        401,
+        {"detail": "No active account found with the given credentials", "code": "no_active_account"},
+    )
+    seen.append("jwt/create")
+
+    expect("users/me", call("GET", "/auth/users/me/", token=access), 200, user)
+    expect("users/me anonymous", call("GET", "/auth/users/me/"), 401, {"detail": "Authentication credentials were not provided."})
+    seen.append("users/me")
+
+    expect("jwt/verify", call("POST", "/auth/jwt/verify/", {"token": access}), 200, {})
+    expect(
+        "jwt/verify garbage",
+        call("POST", "/auth/jwt/verify/", {"token": "garbage"}),
+        401,
+        {"detail": "Token is invalid or expired", "code": "token_not_valid"},
+    )
+    seen.append("jwt/verify")
+
+    rotated = expect("jwt/refresh", call("POST", "/auth/jwt/refresh/", {"refresh": refresh}), 200)
+    if rotated["refresh"] == refresh:
+        raise Surprise("jwt/refresh: the refresh token was not rotated")
+    access, refresh = rotated["access"], rotated["refresh"]
+    expect("users/me after refresh", call("GET", "/auth/users/me/", token=access), 200, user)
+    seen.append("jwt/refresh")
+
+    renamed = dict(user, username=name + "-renamed")
+    expect("users/me PATCH", call("PATCH", "/auth/users/me/", {"username": renamed["username"]}, token=access), 200, renamed)
+    seen.append("users/me PATCH")
+
+    new_password = "py-client-new-" + secrets.token_hex(6)
+    expect(
+        "set_password wrong current",
+        call("POST", "/auth/users/set_password/", {"new_password": new_password, "current_password": "nope-nope"}, token=access),
+        400,
+        {"current_password": ["Invalid password."]},
+    )
+    expect(
+        "set_password",
+        call("POST", "/auth/users/set_password/", {"new_password": new_password, "current_password": password}, token=access),
+        204,
+    )
+    expect("jwt/create new password", call("POST", "/auth/jwt/create/", {"email": email, "password": new_password}), 200)
+    seen.append("set_password")
+
+    expect("delete me", call("DELETE", "/auth/users/me/", {"current_password": new_password}, token=access), 204)
+    status, body = call("GET", "/auth/users/me/", token=access)
+    if status != 401 or body.get("code") != "token_not_valid":
+        raise Surprise(f"users/me after delete: {status} {body!r}")
+    expect(
+        "jwt/create after delete",
+        call("POST", "/auth/jwt/create/", {"email": email, "password": new_password}),
+        401,
+        {"detail": "No active account found with the given credentials", "code": "no_active_account"},
+    )
+    seen.append("delete me")
+
+    print(json.dumps({"ok": True, "steps": seen}))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Surprise as surprise:
+        print(json.dumps({"ok": False, "error": str(surprise)}))
+        sys.exit(1)
