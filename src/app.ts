@@ -5,7 +5,7 @@ import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config/config.ts';
+import { longestTokenLifetime, type Config } from './config/config.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createKeyRing } from './sessions/key-ring.ts';
@@ -22,27 +22,35 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
+  /** where background failures (a key reload) are reported; the CLI has none */
+  logger?: Logger;
 }
 
 // Verified access tokens remembered per instance; each entry is a few hundred bytes.
 const verifiedTokenCacheSize = 50_000;
 
 /** Every domain service, wired once; the HTTP server and the CLI both stand on this. */
-export async function createServices({ config, database, secretKey, clock = systemClock }: ServiceOptions) {
+export async function createServices(options: ServiceOptions) {
+  const { config, database, secretKey, clock = systemClock, logger } = options;
   const users = createUserRepository(database);
+  const maxTokenLifetime = longestTokenLifetime(config);
   const keys = await createKeyRing({
     repository: createSigningKeyRepository(database),
     secretKey,
     algorithm: config.jwtAlgorithm,
     clock,
     newId: randomUUID,
+    maxTokenLifetime,
+    onReloadFailure: (error) => {
+      logger?.warn({ err: error }, 'reloading the signing keys failed; the loaded keys stay in use');
+    },
   });
   const tokens = createAccessTokens({
     keys,
     issuer: config.publicUrl,
     audience: config.tokenAudience,
     clock,
-    maxLifetime: Math.max(config.accessTokenTtl, config.conduitTokenTtl),
+    maxLifetime: maxTokenLifetime,
     cacheSize: verifiedTokenCacheSize,
   });
   const sessions = createSessionService({

@@ -169,6 +169,11 @@ function toConfig(env: Environment) {
 
 export type Config = ReturnType<typeof toConfig>;
 
+/** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
+export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {
+  return Math.max(config.accessTokenTtl, config.conduitTokenTtl);
+}
+
 function splitList(value: string): readonly string[] {
   return Object.freeze(
     value
