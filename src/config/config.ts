@@ -36,7 +36,8 @@ export const EnvironmentSchema = Type.Object({
   PORT: Count(8000, 0, 65535, 'listen port (0 picks a free one)'),
   JWT_ALGORITHM: Type.Enum(['EdDSA', 'ES256', 'RS256', 'HS256'], {
     default: 'EdDSA',
-    description: 'signing algorithm of new keys; HS256 signs with SECRET_KEY and publishes no JWKS',
+    description:
+      'signing algorithm; a start with a new one makes a key of it the signer, old keys verify until their tokens expire; HS256 signs with SECRET_KEY, no JWKS',
   }),
   TOKEN_AUDIENCE: Type.String({ minLength: 1, default: 'gatehouse', description: 'access token `aud`' }),
   ACCESS_TOKEN_TTL: Duration('15m', 'lifetime of /api/tokens and /auth/jwt access tokens'),

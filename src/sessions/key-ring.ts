@@ -106,13 +106,14 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
       );
     }
     if (symmetric !== undefined) next.set(symmetric.verifier.kid, symmetric.verifier);
+    // public keys first: even if the signer cannot be opened below, tokens of a new key verify
+    verifiers = next;
     const signing = statuses.find((status) => status.state === 'signing')?.key;
     // With no stored signer (an HS256 instance retired them all) an asymmetric instance keeps its key until
     // it restarts; only the private key of the signer is ever decrypted.
     if (symmetric === undefined && signing !== undefined && signing.kid !== signer?.kid) {
       signer = await importSigningKey(signing, box);
     }
-    verifiers = next;
     nextLoadAt = now + keyReloadInterval;
   }
 
