@@ -67,7 +67,8 @@ const failedReloadRetryDelay = 5_000;
 /**
  * The signing and verification keys, read from the key table at start and again every `keyReloadInterval`
  * and whenever a token names a kid not loaded yet. At start it makes a new key of the configured algorithm
- * the signer when the table has none (first start, or JWT_ALGORITHM changed).
+ * the signer unless the signer already is one (first start, or JWT_ALGORITHM changed); under HS256 it
+ * retires the stored keys instead.
  */
 export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
   const { clock } = deps;

@@ -11,7 +11,7 @@ export interface OpsRoutesOptions {
 /**
  * Seconds a relying party may cache the key set. A key leaves JWKS only once every token it signed has
  * expired, so a stale copy that still holds it accepts nothing live; a new key signs before caches have
- * seen it, so relying parties refetch on an unknown kid (jose's createRemoteJWKSet and fast-jwt's get-jwks do).
+ * seen it, so relying parties refetch on an unknown kid (as jose's createRemoteJWKSet does).
  */
 const jwksMaxAge = 300;
 
