@@ -5,7 +5,7 @@ import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config/config.ts';
+import { longestTokenLifetime, type Config } from './config/config.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
@@ -46,19 +46,24 @@ export async function createServices(options: ServiceOptions) {
     },
   );
   const users = createUserRepository(database);
+  const maxTokenLifetime = longestTokenLifetime(config);
   const keys = await createKeyRing({
     repository: createSigningKeyRepository(database),
     secretKey,
     algorithm: config.jwtAlgorithm,
     clock,
     newId: randomUUID,
+    maxTokenLifetime,
+    onReloadFailure: (error) => {
+      logger.warn({ err: error }, 'reloading the signing keys failed; the loaded keys stay in use');
+    },
   });
   const tokens = createAccessTokens({
     keys,
     issuer: config.publicUrl,
     audience: config.tokenAudience,
     clock,
-    maxLifetime: Math.max(config.accessTokenTtl, config.conduitTokenTtl),
+    maxLifetime: maxTokenLifetime,
     cacheSize: verifiedTokenCacheSize,
   });
   const sessions = createSessionService({

@@ -3,6 +3,7 @@ import { GatehouseError } from '../errors.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
+import { keys } from './keys.ts';
 import { migrate } from './migrate.ts';
 import { showConfig } from './show-config.ts';
 
@@ -16,6 +17,7 @@ const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   migrate,
   createsuperuser: createSuperuser,
   changepassword: changePassword,
+  keys,
   config: showConfig,
 };
 
@@ -25,6 +27,9 @@ const usage = `usage: gatehouse <command>
   migrate [--status]         apply pending migrations, or list them
   createsuperuser            create a staff superuser (prompts; or --email --username --no-input)
   changepassword <email>     set a user's password (prompted, or one line on stdin)
+  keys rotate [--algorithm EdDSA|ES256|RS256]
+                             make a new signing key the signer; the old one verifies until its tokens expire
+  keys list                  list signing keys: kid, algorithm, state, created
   config                     print the effective configuration, secrets masked`;
 
 /** One line a failure: what went wrong, never a stack. */

@@ -44,7 +44,8 @@ export const EnvironmentSchema = Type.Object({
   PORT: Count(8000, 0, 65535, 'listen port (0 picks a free one)'),
   JWT_ALGORITHM: Type.Enum(['EdDSA', 'ES256', 'RS256', 'HS256'], {
     default: 'EdDSA',
-    description: 'signing algorithm of new keys; HS256 signs with SECRET_KEY and publishes no JWKS',
+    description:
+      'signing algorithm; a start with a new one makes a key of it the signer, old keys verify until their tokens expire; HS256 signs with SECRET_KEY, no JWKS',
   }),
   TOKEN_AUDIENCE: Type.String({
     minLength: 1,
@@ -267,6 +268,11 @@ function toConfig(env: Environment) {
 }
 
 export type Config = ReturnType<typeof toConfig>;
+
+/** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
+export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {
+  return Math.max(config.accessTokenTtl, config.conduitTokenTtl);
+}
 
 function splitList(value: string): readonly string[] {
   return Object.freeze(

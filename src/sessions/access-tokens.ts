@@ -32,8 +32,11 @@ export interface AccessTokenDeps {
   cacheSize: number;
 }
 
+/** How far our clock and a token's `iat`, `nbf` and `exp` may disagree (the contract: at most 30 s). */
+export const clockSkew = 30_000;
+
 const tokenType = 'at+jwt';
-const clockSkewSeconds = 30;
+const clockSkewSeconds = clockSkew / 1000;
 const requiredClaims = ['exp', 'iat', 'sub', 'sid', 'jti'];
 
 /**
@@ -56,12 +59,12 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
     const key = header.kid === undefined ? undefined : await deps.keys.find(header.kid);
     // each key verifies only the algorithm it was made for; jku, x5u and jwk headers are never consulted
     if (key === undefined || key.algorithm !== header.alg) throw new Error('no matching key');
-    return key.verificationKey;
+    return key.key;
   }
 
   return {
     async sign({ userId, sessionId }, ttl) {
-      const key = deps.keys.signer();
+      const key = await deps.keys.signer();
       const issuedAt = Math.floor(deps.clock.now() / 1000);
       const expiresAt = issuedAt + Math.floor(ttl / 1000);
       const token = await new SignJWT({ sid: sessionId })
@@ -80,7 +83,7 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       const now = deps.clock.now();
       const known = verified.get(token);
       if (known !== undefined) {
-        if (known.expiresAt + clockSkewSeconds * 1000 > now) return known;
+        if (known.expiresAt + clockSkew > now) return known;
         verified.delete(token);
         throw invalidToken();
       }

@@ -1,31 +1,50 @@
 import { createHash } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-key-repository.ts';
-import { createSecretBox, deriveKey } from './secret-box.ts';
-
-export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256' | 'HS256';
+import {
+  keyReloadInterval,
+  keyRetention,
+  keyStatuses,
+  openPrivateJwk,
+  rotateSigningKey,
+  signingKeyBox,
+  type AsymmetricAlgorithm,
+  type KeyStatus,
+  type SigningAlgorithm,
+} from './key-lifecycle.ts';
+import { deriveKey, type SecretBox } from './secret-box.ts';
 
 /** A public key as JWKS publishes it. */
 export type PublicJwk = JWK & { kty: string; kid: string; alg: string; use: string };
 
+/** The key new tokens are signed with. */
 export interface SigningKey {
   kid: string;
   algorithm: SigningAlgorithm;
   privateKey: CryptoKey | Uint8Array;
-  /** what verifies its signatures: the public key, or for HS256 the same secret */
-  verificationKey: CryptoKey | Uint8Array;
+}
+
+/** A key that verifies tokens: the signer's, or one whose tokens may still be live. */
+export interface VerificationKey {
+  kid: string;
+  /** the only algorithm it verifies */
+  algorithm: SigningAlgorithm;
+  /** the public key, or for HS256 the secret itself */
+  key: CryptoKey | Uint8Array;
   /** published in JWKS; undefined for HS256, whose secret is never published */
   publicJwk: PublicJwk | undefined;
+  /** when it stops verifying; undefined while it signs */
+  verifiesUntil: number | undefined;
 }
 
 export interface KeyRing {
   /** The key new tokens are signed with. */
-  signer(): SigningKey;
-  /** A key that may verify a token; unknown ids are looked up again (another instance may have rotated). */
-  find(kid: string): Promise<SigningKey | undefined>;
-  /** The JSON Web Key Set other services verify our tokens with. */
-  jwks(): { keys: PublicJwk[] };
+  signer(): Promise<SigningKey>;
+  /** The key with this id if it verifies now; an unknown id reloads the keys (another process may have rotated). */
+  find(kid: string): Promise<VerificationKey | undefined>;
+  /** The JSON Web Key Set other services verify our tokens with: every key that verifies now. */
+  jwks(): Promise<{ keys: PublicJwk[] }>;
 }
 
 export interface KeyRingDeps {
@@ -34,107 +53,145 @@ export interface KeyRingDeps {
   algorithm: SigningAlgorithm;
   clock: Clock;
   newId: () => string;
+  /** the longest lifetime any token is issued with: how long a key verifies after it stopped signing */
+  maxTokenLifetime: number;
+  /** a periodic reload failed; the loaded keys stay in use */
+  onReloadFailure: (error: unknown) => void;
 }
 
 // An unknown kid reloads the keys at most this often, so a flood of forged kids cannot flood the database.
-const reloadInterval = 5_000;
+const unknownKidReloadInterval = 5_000;
+// After a failed reload (database gone), the next attempt waits this long instead of a full interval.
+const failedReloadRetryDelay = 5_000;
 
-/** Loads the stored keys, creating the first signing key of the configured algorithm if there is none. */
+/**
+ * The signing and verification keys, read from the key table at start and again every `keyReloadInterval`
+ * and whenever a token names a kid not loaded yet. At start it makes a new key of the configured algorithm
+ * the signer unless the signer already is one (first start, or JWT_ALGORITHM changed); under HS256 it
+ * retires the stored keys instead.
+ */
 export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
-  if (deps.algorithm === 'HS256') return createSymmetricKeyRing(deps.secretKey);
+  const { clock } = deps;
+  const box = signingKeyBox(deps.secretKey);
+  const retention = keyRetention(deps.maxTokenLifetime);
+  const symmetric = deps.algorithm === 'HS256' ? symmetricKey(deps.secretKey) : undefined;
 
-  const box = createSecretBox(deps.secretKey, 'signing-key-encryption');
-  let keys = new Map<string, SigningKey>();
-  let current: SigningKey | undefined;
-  let lastLoad = 0;
+  if (deps.algorithm === 'HS256') {
+    // stored keys stop signing now, and keep verifying the tokens they signed until those expire
+    await deps.repository.retireAll(clock.now());
+  } else {
+    const statuses = keyStatuses(await deps.repository.list(), clock.now(), retention);
+    const signing = statuses.find((status) => status.state === 'signing');
+    if (signing?.key.algorithm !== deps.algorithm) {
+      await rotateSigningKey(deps, deps.algorithm);
+    }
+  }
+
+  let verifiers = new Map<string, VerificationKey>();
+  let signer: SigningKey | undefined = symmetric?.signer;
+  let nextLoadAt = 0;
+  let lastUnknownKidLoad = -Infinity;
+  let loading: Promise<void> | undefined;
 
   async function load(): Promise<void> {
-    const stored = await deps.repository.list();
-    const next = new Map<string, SigningKey>();
-    for (const row of stored.filter((key) => key.retiredAt === null)) {
-      next.set(row.kid, await importStored(row, box.open(row.privateJwkEncrypted)));
+    const now = clock.now();
+    const statuses = keyStatuses(await deps.repository.list(), now, retention);
+    const next = new Map<string, VerificationKey>();
+    for (const status of statuses.filter((each) => each.state !== 'retired')) {
+      const known = verifiers.get(status.key.kid);
+      next.set(
+        status.key.kid,
+        known === undefined
+          ? await importVerificationKey(status)
+          : { ...known, verifiesUntil: status.verifiesUntil },
+      );
     }
-    keys = next;
-    // newest first: the most recently created key of the configured algorithm signs
-    const signerRow = stored.find((key) => key.retiredAt === null && key.algorithm === deps.algorithm);
-    current = signerRow && next.get(signerRow.kid);
-    lastLoad = deps.clock.now();
+    if (symmetric !== undefined) next.set(symmetric.verifier.kid, symmetric.verifier);
+    // public keys first: even if the signer cannot be opened below, tokens of a new key verify
+    verifiers = next;
+    const signing = statuses.find((status) => status.state === 'signing')?.key;
+    // With no stored signer (an HS256 instance retired them all) an asymmetric instance keeps its key until
+    // it restarts; only the private key of the signer is ever decrypted.
+    if (symmetric === undefined && signing !== undefined && signing.kid !== signer?.kid) {
+      signer = await importSigningKey(signing, box);
+    }
+    nextLoadAt = now + keyReloadInterval;
   }
 
-  await load();
-  if (current === undefined) {
-    await deps.repository.insert(await generateStoredKey(deps, (jwk) => box.seal(jwk)));
-    await load();
+  function reload(): Promise<void> {
+    loading ??= load()
+      .catch((error: unknown) => {
+        nextLoadAt = clock.now() + failedReloadRetryDelay;
+        deps.onReloadFailure(error);
+      })
+      .finally(() => {
+        loading = undefined;
+      });
+    return loading;
   }
+
+  async function fresh(): Promise<void> {
+    if (clock.now() >= nextLoadAt) await reload();
+  }
+
+  function verifiesNow(key: VerificationKey): boolean {
+    return key.verifiesUntil === undefined || clock.now() < key.verifiesUntil;
+  }
+
+  // the first load must work: a server that cannot read its keys does not start
+  await load();
 
   return {
-    signer() {
-      if (current === undefined) throw new Error('no signing key loaded');
-      return current;
+    async signer() {
+      await fresh();
+      if (signer === undefined) throw new Error('no signing key loaded');
+      return signer;
     },
     async find(kid) {
-      const known = keys.get(kid);
-      if (known !== undefined || deps.clock.now() - lastLoad < reloadInterval) return known;
-      await load();
-      return keys.get(kid);
+      await fresh();
+      let key = verifiers.get(kid);
+      if (key === undefined && clock.now() - lastUnknownKidLoad >= unknownKidReloadInterval) {
+        lastUnknownKidLoad = clock.now();
+        await reload();
+        key = verifiers.get(kid);
+      }
+      return key !== undefined && verifiesNow(key) ? key : undefined;
     },
-    jwks() {
+    async jwks() {
+      await fresh();
       return {
-        keys: [...keys.values()].flatMap((key) => (key.publicJwk === undefined ? [] : [key.publicJwk])),
+        keys: [...verifiers.values()]
+          .filter(verifiesNow)
+          .flatMap((key) => (key.publicJwk === undefined ? [] : [key.publicJwk])),
       };
     },
   };
 }
 
-/** A new key pair for the configured algorithm, its private half sealed for storage. */
-export async function generateStoredKey(
-  deps: Pick<KeyRingDeps, 'algorithm' | 'clock' | 'newId'>,
-  seal: (privateJwk: string) => string,
-): Promise<StoredSigningKey> {
-  const pair = await generateKeyPair(deps.algorithm, { extractable: true, ...curveOf(deps.algorithm) });
-  const kid = deps.newId();
-  const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: deps.algorithm, use: 'sig' };
-  const privateJwk = { ...(await exportJWK(pair.privateKey)), kid, alg: deps.algorithm };
+async function importVerificationKey({ key, verifiesUntil }: KeyStatus): Promise<VerificationKey> {
+  const algorithm = key.algorithm as AsymmetricAlgorithm;
+  const publicJwk = JSON.parse(key.publicJwk) as PublicJwk;
   return {
-    kid,
-    algorithm: deps.algorithm,
-    publicJwk: JSON.stringify(publicJwk),
-    privateJwkEncrypted: seal(JSON.stringify(privateJwk)),
-    createdAt: deps.clock.now(),
-    retiredAt: null,
-  };
-}
-
-function curveOf(algorithm: SigningAlgorithm): { crv?: string } {
-  return algorithm === 'EdDSA' ? { crv: 'Ed25519' } : {};
-}
-
-async function importStored(row: StoredSigningKey, privateJwkText: string): Promise<SigningKey> {
-  const algorithm = row.algorithm as SigningAlgorithm;
-  const publicJwk = JSON.parse(row.publicJwk) as PublicJwk;
-  return {
-    kid: row.kid,
+    kid: key.kid,
     algorithm,
-    privateKey: (await importJWK(JSON.parse(privateJwkText) as JWK, algorithm)) as CryptoKey,
-    verificationKey: (await importJWK(publicJwk, algorithm)) as CryptoKey,
+    key: (await importJWK(publicJwk, algorithm)) as CryptoKey,
     publicJwk,
+    verifiesUntil,
   };
 }
 
-// HS256, the original system's behaviour: one secret derived from SECRET_KEY, nothing stored or published.
-function createSymmetricKeyRing(secretKey: string): KeyRing {
+async function importSigningKey(key: StoredSigningKey, box: SecretBox): Promise<SigningKey> {
+  const algorithm = key.algorithm as AsymmetricAlgorithm;
+  const privateJwk = JSON.parse(openPrivateJwk(box, key)) as JWK;
+  return { kid: key.kid, algorithm, privateKey: (await importJWK(privateJwk, algorithm)) as CryptoKey };
+}
+
+/** HS256, the original system's behaviour: one secret derived from SECRET_KEY, nothing stored or published. */
+export function symmetricKey(secretKey: string): { signer: SigningKey; verifier: VerificationKey } {
   const secret = new Uint8Array(deriveKey(secretKey, 'jwt-hs256'));
   const kid = `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 12)}`;
-  const key: SigningKey = {
-    kid,
-    algorithm: 'HS256',
-    privateKey: secret,
-    verificationKey: secret,
-    publicJwk: undefined,
-  };
   return {
-    signer: () => key,
-    find: (wanted) => Promise.resolve(wanted === kid ? key : undefined),
-    jwks: () => ({ keys: [] }),
+    signer: { kid, algorithm: 'HS256', privateKey: secret },
+    verifier: { kid, algorithm: 'HS256', key: secret, publicJwk: undefined, verifiesUntil: undefined },
   };
 }

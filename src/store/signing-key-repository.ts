@@ -7,33 +7,57 @@ export interface StoredSigningKey {
   publicJwk: string;
   privateJwkEncrypted: string;
   createdAt: number;
+  /** when the key stopped signing; null while it is the signer */
   retiredAt: number | null;
 }
 
 export interface SigningKeyRepository {
-  /** Every key, newest first. */
+  /** Every key, newest first (ties broken by kid, so every reader agrees on the order). */
   list(): Promise<StoredSigningKey[]>;
-  insert(key: StoredSigningKey): Promise<void>;
+  /** Stores `key` as the signer and retires every other unretired key as of its creation, atomically. */
+  rotate(key: StoredSigningKey): Promise<void>;
+  /** Retires every unretired key as of `at`; how many it retired. */
+  retireAll(at: number): Promise<number>;
 }
 
 export function createSigningKeyRepository({ db }: Database): SigningKeyRepository {
   return {
     async list() {
-      const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .orderBy('created_at', 'desc')
+        .orderBy('kid', 'desc')
+        .execute();
       return rows.map(toStoredKey);
     },
-    async insert(key) {
-      await db
-        .insertInto('signing_keys')
-        .values({
-          kid: key.kid,
-          algorithm: key.algorithm,
-          public_jwk: key.publicJwk,
-          private_jwk_encrypted: key.privateJwkEncrypted,
-          created_at: key.createdAt,
-          retired_at: key.retiredAt,
-        })
-        .execute();
+    async rotate(key) {
+      await db.transaction().execute(async (transaction) => {
+        await transaction
+          .updateTable('signing_keys')
+          .set({ retired_at: key.createdAt })
+          .where('retired_at', 'is', null)
+          .execute();
+        await transaction
+          .insertInto('signing_keys')
+          .values({
+            kid: key.kid,
+            algorithm: key.algorithm,
+            public_jwk: key.publicJwk,
+            private_jwk_encrypted: key.privateJwkEncrypted,
+            created_at: key.createdAt,
+            retired_at: null,
+          })
+          .execute();
+      });
+    },
+    async retireAll(at) {
+      const result = await db
+        .updateTable('signing_keys')
+        .set({ retired_at: at })
+        .where('retired_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
   };
 }

@@ -29,6 +29,8 @@ export interface TestApp {
   database: Database;
   config: Config;
   clock: Clock;
+  /** the SECRET_KEY the app runs with, for a second instance or the CLI's functions on the same database */
+  secretKey: string;
   /** every JSON log line the app wrote */
   logs: string[];
   close(): Promise<void>;
@@ -56,10 +58,11 @@ export async function startTestApp(
     },
   });
   const clock = options.clock ?? systemClock;
+  const secretKey = randomBytes(32).toString('base64url');
   const app = await buildApp({
     config,
     database,
-    secretKey: randomBytes(32).toString('base64url'),
+    secretKey,
     logger: createLogger(config.logLevel, sink),
     clock,
   });
@@ -68,6 +71,7 @@ export async function startTestApp(
     database,
     config,
     clock,
+    secretKey,
     logs,
     async close() {
       await app.close();

@@ -8,6 +8,13 @@ export interface OpsRoutesOptions {
   isReady: () => Promise<{ database: boolean; migrations: boolean }>;
 }
 
+/**
+ * Seconds a relying party may cache the key set. A key leaves JWKS only once every token it signed has
+ * expired, so a stale copy that still holds it accepts nothing live; a new key signs before caches have
+ * seen it, so relying parties refetch on an unknown kid (as jose's createRemoteJWKSet does).
+ */
+const jwksMaxAge = 300;
+
 const Jwk = Type.Object({
   kty: Type.String(),
   kid: Type.Optional(Type.String()),
@@ -64,8 +71,9 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, {
         response: { 200: Type.Object({ keys: Type.Array(Jwk) }) },
       },
     },
-    (_request, reply) => {
-      reply.header('cache-control', 'public, max-age=300');
+    async (_request, reply) => {
+      // Public and cacheable, unlike every other response (see jwksMaxAge).
+      reply.header('cache-control', `public, max-age=${jwksMaxAge}`);
       return keys.jwks();
     },
   );

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock.ts';
+import { loadConfig, longestTokenLifetime, type Config } from '../config/config.ts';
+import { resolveSecretKey } from '../config/secret-key.ts';
+import {
+  asymmetricAlgorithms,
+  keyReloadInterval,
+  keyRetention,
+  keyStatuses,
+  rotateSigningKey,
+  type AsymmetricAlgorithm,
+} from '../sessions/key-lifecycle.ts';
+import { symmetricKey } from '../sessions/key-ring.ts';
+import { createSigningKeyRepository, type SigningKeyRepository } from '../store/signing-key-repository.ts';
+import { CommandError, openConfiguredDatabase, type Env } from './context.ts';
+
+/** `gatehouse keys rotate [--algorithm EdDSA|ES256|RS256]` and `gatehouse keys list`. */
+export async function keys(args: string[], env: Env): Promise<void> {
+  const [subcommand, ...rest] = args;
+  if (subcommand === 'rotate') return rotate(rest, env);
+  if (subcommand === 'list') return list(rest, env);
+  throw new CommandError(
+    subcommand === undefined
+      ? 'a subcommand is needed: rotate or list'
+      : `unknown subcommand '${subcommand}' (rotate or list)`,
+  );
+}
+
+/** Makes a new key the signer; the previous one keeps verifying until every token it signed has expired. */
+async function rotate(args: string[], env: Env): Promise<void> {
+  const { values } = parseArgs({ args, options: { algorithm: { type: 'string' } }, strict: true });
+  const requested = values.algorithm;
+  if (requested !== undefined && !isAsymmetric(requested)) {
+    throw new CommandError(`--algorithm must be one of ${asymmetricAlgorithms.join(', ')}`);
+  }
+  const config = loadConfig(env);
+  if (config.jwtAlgorithm === 'HS256') {
+    throw new Error(
+      'JWT_ALGORITHM is HS256, whose key is SECRET_KEY itself: there is no stored key to rotate',
+    );
+  }
+  const algorithm = requested ?? config.jwtAlgorithm;
+  await withKeyTable(config, async (repository) => {
+    const clock = systemClock;
+    const key = await rotateSigningKey(
+      { repository, secretKey: resolveSecretKey(config), clock, newId: randomUUID },
+      algorithm,
+    );
+    console.log(
+      `${key.kid} (${algorithm}) signs from now on; running servers switch within ${keyReloadInterval / 1000} s`,
+    );
+    const retention = keyRetention(longestTokenLifetime(config));
+    for (const status of keyStatuses(await repository.list(), clock.now(), retention)) {
+      if (status.state !== 'verifying-only' || status.verifiesUntil === undefined) continue;
+      const until = new Date(status.verifiesUntil).toISOString();
+      console.log(`${status.key.kid} (${status.key.algorithm}) verifies until ${until}`);
+    }
+    if (algorithm !== config.jwtAlgorithm) {
+      console.log(
+        `note: JWT_ALGORITHM is ${config.jwtAlgorithm}; a server started with it makes a new ${config.jwtAlgorithm} key the signer`,
+      );
+    }
+  });
+}
+
+/** One key a line, newest first: kid, algorithm, state, created. */
+async function list(args: string[], env: Env): Promise<void> {
+  parseArgs({ args, options: {}, strict: true });
+  const config = loadConfig(env);
+  await withKeyTable(config, async (repository) => {
+    const retention = keyRetention(longestTokenLifetime(config));
+    const statuses = keyStatuses(await repository.list(), systemClock.now(), retention);
+    if (config.jwtAlgorithm === 'HS256') {
+      // derived from SECRET_KEY, never stored: it has no creation time
+      console.log(`${symmetricKey(resolveSecretKey(config)).signer.kid}\tHS256\tsigning\t-`);
+    } else if (statuses.length === 0) {
+      console.log('no signing keys yet: the server makes the first when it starts');
+    }
+    for (const { key, state } of statuses) {
+      console.log(`${key.kid}\t${key.algorithm}\t${state}\t${new Date(key.createdAt).toISOString()}`);
+    }
+  });
+}
+
+// The key table alone: building the services would make a key at start, which is not what was asked.
+async function withKeyTable(config: Config, work: (repository: SigningKeyRepository) => Promise<void>) {
+  const database = openConfiguredDatabase(config);
+  try {
+    await work(createSigningKeyRepository(database));
+  } finally {
+    await database.close();
+  }
+}
+
+function isAsymmetric(algorithm: string): algorithm is AsymmetricAlgorithm {
+  return (asymmetricAlgorithms as readonly string[]).includes(algorithm);
+}

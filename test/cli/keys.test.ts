@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../src/clock.ts';
+import { createKeyRing } from '../../src/sessions/key-ring.ts';
+import { openDatabase } from '../../src/store/database.ts';
+import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
+import { keyRetention } from '../../src/sessions/key-lifecycle.ts';
+import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
+import { linesOf, processEnvironment, runCommand, startServer } from '../support/server-process.ts';
+import { newUser } from '../support/test-app.ts';
+import { liveClaims, partsOf, signToken } from '../http/forged-tokens.ts';
+
+const iso = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`;
+// the defaults: CONDUIT_TOKEN_TTL (60 days) is the longest token lifetime
+const defaultRetention = keyRetention(60 * 86_400_000);
+
+function assertRecent(text: string | undefined): void {
+  assert.ok(
+    text !== undefined && Math.abs(Date.parse(text) - Date.now()) < 5 * 60_000,
+    `not a recent time: ${text}`,
+  );
+}
+
+for (const dialect of dialects) {
+  describe(`gatehouse keys on ${dialect}`, () => {
+    let database: TestDatabase;
+    let env: Record<string, string>;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      env = processEnvironment({ DATABASE_URL: database.url });
+      const migrated = await runCommand(['migrate'], { env });
+      assert.equal(migrated.code, 0, migrated.stderr);
+    });
+    after(() => database.drop());
+
+    async function keys(args: string[], overrides: Record<string, string> = {}) {
+      return runCommand(['keys', ...args], { env: { ...env, ...overrides } });
+    }
+    async function listed(): Promise<string[][]> {
+      const result = await keys(['list']);
+      assert.equal(result.code, 0, result.stderr);
+      return linesOf(result.stdout).map((line) => line.split('\t'));
+    }
+
+    let firstKid: string;
+    let secondKid: string;
+
+    it('says there is no key yet on a fresh database', async () => {
+      const result = await keys(['list']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(linesOf(result.stdout), [
+        'no signing keys yet: the server makes the first when it starts',
+      ]);
+    });
+
+    it('rotate makes a key of JWT_ALGORITHM the signer; list shows it signing', async () => {
+      const result = await keys(['rotate']);
+      assert.equal(result.code, 0, result.stderr);
+      const match = /^(\S+) \(EdDSA\) signs from now on; running servers switch within 60 s$/.exec(
+        linesOf(result.stdout)[0] ?? '',
+      );
+      assert.ok(match?.[1] !== undefined, result.stdout);
+      firstKid = match[1];
+      assert.equal(linesOf(result.stdout).length, 1, result.stdout);
+
+      const [row, ...others] = await listed();
+      assert.deepEqual(others, []);
+      assert.deepEqual(row?.slice(0, 3), [firstKid, 'EdDSA', 'signing']);
+      assert.match(row[3] ?? '', new RegExp(`^${iso}$`));
+      assertRecent(row[3]);
+    });
+
+    it('rotate --algorithm ES256 makes an ES256 key the signer; the old key verifies until its tokens expire', async () => {
+      const result = await keys(['rotate', '--algorithm', 'ES256']);
+      assert.equal(result.code, 0, result.stderr);
+      const [signs, verifies, note, ...rest] = linesOf(result.stdout);
+      assert.deepEqual(rest, []);
+      const match = /^(\S+) \(ES256\) signs from now on/.exec(signs ?? '');
+      assert.ok(match?.[1] !== undefined, result.stdout);
+      secondKid = match[1];
+      const until = new RegExp(`^${firstKid} \\(EdDSA\\) verifies until (${iso})$`).exec(verifies ?? '');
+      assert.ok(until?.[1] !== undefined, result.stdout);
+      assertRecent(new Date(Date.parse(until[1]) - defaultRetention).toISOString());
+      assert.equal(
+        note,
+        'note: JWT_ALGORITHM is EdDSA; a server started with it makes a new EdDSA key the signer',
+      );
+
+      const rows = await listed();
+      assert.deepEqual(
+        rows.map((row) => row.slice(0, 3)),
+        [
+          [secondKid, 'ES256', 'signing'],
+          [firstKid, 'EdDSA', 'verifying-only'],
+        ],
+      );
+    });
+
+    it('lists a key whose tokens have all expired as retired', async () => {
+      const direct = openDatabase({
+        url: database.url,
+        poolSize: 1,
+        connectTimeout: 5000,
+        statementTimeout: 5000,
+      });
+      try {
+        const longAgo = Date.now() - defaultRetention - 60_000;
+        await direct.db
+          .updateTable('signing_keys')
+          .set({ retired_at: longAgo })
+          .where('kid', '=', firstKid)
+          .execute();
+      } finally {
+        await direct.close();
+      }
+      const rows = await listed();
+      assert.deepEqual(
+        rows.map((row) => row.slice(0, 3)),
+        [
+          [secondKid, 'ES256', 'signing'],
+          [firstKid, 'EdDSA', 'retired'],
+        ],
+      );
+    });
+
+    it('refuses bad arguments with one line on stderr and exit 2, changing nothing', async () => {
+      const before = await listed();
+      const attempts = [
+        [],
+        ['spin'],
+        ['rotate', '--algorithm', 'HS256'],
+        ['rotate', '--algorithm', 'es256'],
+        ['rotate', '--algorithm'],
+        ['rotate', 'now'],
+        ['list', '--all'],
+      ];
+      const results = await Promise.all(attempts.map((args) => keys(args)));
+      for (const [index, result] of results.entries()) {
+        const label = `keys ${attempts[index]?.join(' ') ?? ''}: ${result.stderr}`;
+        assert.equal(result.code, 2, label);
+        assert.equal(linesOf(result.stderr).length, 1, label);
+        assert.match(result.stderr, /^gatehouse keys: /);
+        assert.equal(result.stdout, '');
+      }
+      assert.deepEqual(await listed(), before);
+    });
+
+    it('refuses to rotate under JWT_ALGORITHM=HS256, whose key is SECRET_KEY, and lists that key first', async () => {
+      const before = await listed();
+      const result = await keys(['rotate'], { JWT_ALGORITHM: 'HS256' });
+      assert.equal(result.code, 1, result.stderr);
+      assert.deepEqual(linesOf(result.stderr), [
+        'gatehouse keys: JWT_ALGORITHM is HS256, whose key is SECRET_KEY itself: there is no stored key to rotate',
+      ]);
+      assert.deepEqual(await listed(), before);
+
+      const symmetric = await keys(['list'], { JWT_ALGORITHM: 'HS256' });
+      assert.equal(symmetric.code, 0, symmetric.stderr);
+      const [first, ...stored] = linesOf(symmetric.stdout).map((line) => line.split('\t'));
+      assert.match(first?.[0] ?? '', /^hs256-/);
+      assert.deepEqual(first?.slice(1), ['HS256', 'signing', '-']);
+      assert.deepEqual(stored, before);
+    });
+
+    it('refuses to rotate with another SECRET_KEY than the stored keys were sealed with', async () => {
+      const before = await listed();
+      const result = await keys(['rotate'], { SECRET_KEY: randomBytes(32).toString('base64url') });
+      assert.equal(result.code, 1, result.stderr);
+      assert.deepEqual(linesOf(result.stderr), [
+        `gatehouse keys: SECRET_KEY does not open signing key ${secondKid} (was it changed?)`,
+      ]);
+      assert.deepEqual(await listed(), before);
+    });
+  });
+
+  describe(`gatehouse keys rotate under a running server on ${dialect}`, () => {
+    let database: TestDatabase;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+    });
+    after(() => database.drop());
+
+    it('leaves earlier tokens working, and the server signs with the new key once a token names it', async () => {
+      const env = processEnvironment({ DATABASE_URL: database.url });
+      const server = await startServer({ env });
+      try {
+        const user = newUser('rotation');
+        const registered = await server.request('POST', '/api/users', { body: { user } });
+        assert.equal(registered.status, 201, registered.text);
+        const earlier = (registered.body as { user: { token: string } }).user.token;
+        const firstKid = partsOf(earlier).header.kid;
+
+        const rotation = await runCommand(['keys', 'rotate'], { env });
+        assert.equal(rotation.code, 0, rotation.stderr);
+        const newKid = /^(\S+) \(EdDSA\) signs from now on/.exec(rotation.stdout)?.[1];
+        assert.ok(newKid !== undefined && newKid !== firstKid, rotation.stdout);
+        assert.equal((await server.request('GET', '/api/user', { token: earlier })).status, 200);
+
+        // a token under the new kid, made in this process from the same table and SECRET_KEY
+        const direct = openDatabase({
+          url: database.url,
+          poolSize: 1,
+          connectTimeout: 5000,
+          statementTimeout: 5000,
+        });
+        let named: string;
+        try {
+          const ring = await createKeyRing({
+            repository: createSigningKeyRepository(direct),
+            secretKey: env.SECRET_KEY ?? '',
+            algorithm: 'EdDSA',
+            clock: systemClock,
+            newId: randomUUID,
+            maxTokenLifetime: 60 * 86_400_000,
+            onReloadFailure: (error) => {
+              throw error;
+            },
+          });
+          const signer = await ring.signer();
+          assert.equal(signer.kid, newKid);
+          named = await signToken(signer, liveClaims(partsOf(earlier).claims, Date.now()));
+        } finally {
+          await direct.close();
+        }
+        assert.equal((await server.request('GET', '/api/user', { token: named })).status, 200);
+
+        const login = await server.request('POST', '/api/users/login', {
+          body: { user: { email: user.email, password: user.password } },
+        });
+        assert.equal(login.status, 200, login.text);
+        const later = (login.body as { user: { token: string } }).user.token;
+        assert.equal(partsOf(later).header.kid, newKid);
+        const jwks = await server.request('GET', '/.well-known/jwks.json');
+        const kids = (jwks.body as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid).sort();
+        assert.deepEqual(kids, [firstKid, newKid].sort());
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+}
