@@ -103,7 +103,8 @@ async function closedLoop(
   latencies.sort((a, b) => a - b);
   return {
     requestsPerSecond: latencies.length / elapsed,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN,
+    // whole milliseconds, as autocannon reports its own
+    p99: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN),
     failures,
   };
 }
