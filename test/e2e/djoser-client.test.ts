@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
+import { newUser } from '../support/test-app.ts';
 
 // This file runs compiled, from dist/test/e2e/; the client script is not compiled and stays in test/e2e/.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,6 +50,40 @@ for (const dialect of dialects) {
         ],
       });
       assert.deepEqual(server.stderr, []);
+    });
+
+    it('serves one user through both dialects at once: Conduit tokens on /auth, simplejwt tokens on /api', async () => {
+      const user = newUser('both');
+      const registered = await server.request('POST', '/api/users', { body: { user } });
+      assert.equal(registered.status, 201, registered.text);
+      const conduitToken = (registered.body as { user: { token: string } }).user.token;
+
+      const created = await server.request('POST', '/auth/jwt/create/', {
+        body: { email: user.email, password: user.password },
+      });
+      assert.equal(created.status, 200, created.text);
+      const { access, refresh } = created.body as { access: string; refresh: string };
+
+      const viaConduit = await server.request('GET', '/api/user', {
+        headers: { authorization: `Bearer ${access}` },
+      });
+      assert.equal(viaConduit.status, 200, viaConduit.text);
+      assert.equal((viaConduit.body as { user: { email: string } }).user.email, user.email);
+      const viaDjoser = await server.request('GET', '/auth/users/me/', {
+        headers: { authorization: `Token ${conduitToken}` },
+      });
+      assert.equal(viaDjoser.status, 200, viaDjoser.text);
+      assert.equal((viaDjoser.body as { username: string }).username, user.username);
+
+      // a password change through Conduit ends the simplejwt session: its refresh token is refused
+      const changed = await server.request('POST', '/api/user/password', {
+        headers: { authorization: `Token ${conduitToken}` },
+        body: { current_password: user.password, new_password: 'a-changed-passphrase-9' },
+      });
+      assert.equal(changed.status, 204, changed.text);
+      const refused = await server.request('POST', '/auth/jwt/refresh/', { body: { refresh } });
+      assert.equal(refused.status, 401, refused.text);
+      assert.deepEqual(refused.body, { detail: 'Token is invalid or expired', code: 'token_not_valid' });
     });
   });
 }
