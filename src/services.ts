@@ -26,6 +26,8 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
+  /** a server (the default) settles the signing key at start; a user-management command leaves keys alone */
+  role?: 'server' | 'command';
   /** where the services report trouble that is not any one request's (the CLI leaves it silent) */
   logger?: Logger;
 }
@@ -54,6 +56,7 @@ export async function createServices(options: ServiceOptions) {
     clock,
     newId: randomUUID,
     maxTokenLifetime,
+    adoptConfiguredAlgorithm: options.role !== 'command',
     onReloadFailure: (error) => {
       logger.warn({ err: error }, 'reloading the signing keys failed; the loaded keys stay in use');
     },

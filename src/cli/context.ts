@@ -28,7 +28,12 @@ export async function withServices<T>(
   const database = openConfiguredDatabase(config);
   let services: Awaited<ReturnType<typeof createServices>> | undefined;
   try {
-    services = await createServices({ config, database, secretKey: resolveSecretKey(config) });
+    services = await createServices({
+      config,
+      database,
+      secretKey: resolveSecretKey(config),
+      role: 'command',
+    });
     return await work(services, config);
   } finally {
     await services?.close();

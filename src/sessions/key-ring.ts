@@ -57,6 +57,11 @@ export interface KeyRingDeps {
   maxTokenLifetime: number;
   /** a periodic reload failed; the loaded keys stay in use */
   onReloadFailure: (error: unknown) => void;
+  /**
+   * Whether starting makes the configured algorithm's key the signer: a server does; a command that only
+   * manages users must never create or retire keys as a side effect of its own JWT_ALGORITHM.
+   */
+  adoptConfiguredAlgorithm: boolean;
 }
 
 // An unknown kid reloads the keys at most this often, so a flood of forged kids cannot flood the database.
@@ -76,7 +81,9 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
   const retention = keyRetention(deps.maxTokenLifetime);
   const symmetric = deps.algorithm === 'HS256' ? symmetricKey(deps.secretKey) : undefined;
 
-  if (deps.algorithm === 'HS256') {
+  if (!deps.adoptConfiguredAlgorithm) {
+    // leave the key table as the servers made it
+  } else if (deps.algorithm === 'HS256') {
     // stored keys stop signing now, and keep verifying the tokens they signed until those expire
     await deps.repository.retireAll(clock.now());
   } else {

@@ -146,6 +146,27 @@ for (const dialect of dialects) {
       assert.deepEqual(await listed(), before);
     });
 
+    it('is left alone by user-management commands, whatever JWT_ALGORITHM they run with', async () => {
+      const before = await listed();
+      const created = await runCommand(
+        ['createsuperuser', '--email', 'keys-admin@example.com', '--username', 'keysadmin', '--no-input'],
+        {
+          env: {
+            ...env,
+            JWT_ALGORITHM: 'RS256',
+            GATEHOUSE_SUPERUSER_PASSWORD: 'a-long-admin-passphrase',
+          },
+        },
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const changed = await runCommand(['changepassword', 'keys-admin@example.com'], {
+        env: { ...env, JWT_ALGORITHM: 'HS256' },
+        input: 'another-admin-passphrase\n',
+      });
+      assert.equal(changed.code, 0, changed.stderr);
+      assert.deepEqual(await listed(), before);
+    });
+
     it('refuses to rotate under JWT_ALGORITHM=HS256, whose key is SECRET_KEY, and lists that key first', async () => {
       const before = await listed();
       const result = await keys(['rotate'], { JWT_ALGORITHM: 'HS256' });
@@ -213,6 +234,7 @@ for (const dialect of dialects) {
             clock: systemClock,
             newId: randomUUID,
             maxTokenLifetime: 60 * 86_400_000,
+            adoptConfiguredAlgorithm: false,
             onReloadFailure: (error) => {
               throw error;
             },

@@ -18,6 +18,7 @@ export function keyRingOf(test: TestApp, clock: Clock = test.clock): Promise<Key
     clock,
     newId: randomUUID,
     maxTokenLifetime: longestTokenLifetime(test.config),
+    adoptConfiguredAlgorithm: false,
     onReloadFailure: (error) => {
       throw error;
     },
