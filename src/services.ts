@@ -35,6 +35,9 @@ export interface ServiceOptions {
 // The channel on which instances sharing a PostgreSQL database tell each other of revocations.
 const changeChannel = 'gatehouse_changes';
 
+// One indexed delete of long-expired sessions per this many logins, per instance.
+const sessionsPerPrune = 1_000;
+
 // Verified access tokens remembered per instance; each entry is a few hundred bytes.
 const verifiedTokenCacheSize = 50_000;
 
@@ -85,6 +88,7 @@ export async function createServices(options: ServiceOptions) {
     sessionIdleTtl: config.sessionIdleTtl,
     accessTokenTtl: config.accessTokenTtl,
     cacheTtl: config.sessionCacheTtl,
+    pruneEvery: sessionsPerPrune,
   });
   const accounts = createAccountService({
     users,

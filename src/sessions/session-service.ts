@@ -22,6 +22,8 @@ export interface SessionServiceDeps {
   accessTokenTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
+  /** every this many sessions opened, sessions long past their expiry are deleted */
+  pruneEvery: number;
 }
 
 export interface ClientInfo {
@@ -50,12 +52,15 @@ export type LogoutScope = 'session' | 'others' | 'all';
 // against an idle timeout counted in days.
 const touchInterval = 60_000;
 const maxUserAgentLength = 512;
+// Ended sessions stay this long past their absolute expiry (for the user's and staff's view), then go.
+export const sessionRetention = 30 * 86_400_000;
 
 export type SessionService = ReturnType<typeof createSessionService>;
 
 export function createSessionService(deps: SessionServiceDeps) {
   const { sessions, users, tokens, refreshTokens, changes, clock } = deps;
   const cache = createSessionCache();
+  let opened = 0;
 
   function isLive({ session, user }: Omit<LiveSession, 'loadedAt'>, now: number): boolean {
     return (
@@ -114,6 +119,9 @@ export function createSessionService(deps: SessionServiceDeps) {
     /** Opens a session for a user who has just proved who they are. */
     async open(user: User, client: ClientInfo): Promise<Session> {
       const now = clock.now();
+      // pruning rides along with logins, so the table stays bounded without a timer or a cron job
+      opened += 1;
+      if (opened % deps.pruneEvery === 0) await sessions.deleteExpiredBefore(now - sessionRetention);
       return sessions.insert({
         id: deps.newId(),
         userId: user.id,

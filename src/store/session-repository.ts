@@ -32,6 +32,8 @@ export interface SessionRepository {
   listLive(userId: string, now: number, idleSince: number): Promise<Session[]>;
   /** Revokes one live session; false if it was already revoked or does not exist. */
   revoke(id: string, at: number, reason: RevocationReason): Promise<boolean>;
+  /** Deletes every session (and, by cascade, its refresh tokens) that expired before `cutoff`; returns how many. */
+  deleteExpiredBefore(cutoff: number): Promise<number>;
   /** Revokes the user's live sessions, all but `exceptId` if given; returns the ids it revoked. */
   revokeAllOfUser(userId: string, at: number, reason: RevocationReason, exceptId?: string): Promise<string[]>;
 }
@@ -93,6 +95,11 @@ export function createSessionRepository({ db }: Database): SessionRepository {
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    async deleteExpiredBefore(cutoff) {
+      const result = await db.deleteFrom('sessions').where('expires_at', '<', cutoff).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async revokeAllOfUser(userId, at, reason, exceptId) {

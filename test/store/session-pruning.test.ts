@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
+import { createChangeFeed } from '../../src/sessions/change-feed.ts';
+import { createKeyRing } from '../../src/sessions/key-ring.ts';
+import { createRefreshTokens } from '../../src/sessions/refresh-tokens.ts';
+import {
+  createSessionService,
+  sessionRetention,
+  type SessionService,
+} from '../../src/sessions/session-service.ts';
+import { createRefreshTokenRepository } from '../../src/store/refresh-token-repository.ts';
+import { createSessionRepository } from '../../src/store/session-repository.ts';
+import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
+import { createUserRepository, type User } from '../../src/store/user-repository.ts';
+import { dialects } from '../support/databases.ts';
+import { createFakeClock } from '../support/fake-clock.ts';
+import { insertUser, openMigratedDatabase, type MigratedDatabase } from './migrated-database.ts';
+
+const day = 86_400_000;
+const sessionTtl = 60 * day;
+const client = { userAgent: 'test', ip: '192.0.2.1' };
+
+for (const dialect of dialects) {
+  describe(`pruning long-expired sessions on ${dialect}`, () => {
+    const clock = createFakeClock();
+    let store: MigratedDatabase;
+    let service: SessionService;
+    let user: User;
+    before(async () => {
+      store = await openMigratedDatabase(dialect);
+      const secretKey = randomBytes(32).toString('base64url');
+      const keys = await createKeyRing({
+        repository: createSigningKeyRepository(store.database),
+        secretKey,
+        algorithm: 'EdDSA',
+        clock,
+        newId: randomUUID,
+        maxTokenLifetime: day,
+        adoptConfiguredAlgorithm: true,
+        onReloadFailure: (error) => {
+          throw error;
+        },
+      });
+      const users = createUserRepository(store.database);
+      service = createSessionService({
+        sessions: createSessionRepository(store.database),
+        users,
+        tokens: createAccessTokens({
+          keys,
+          issuer: 'test',
+          audience: 'test',
+          clock,
+          maxLifetime: day,
+          cacheSize: 10,
+        }),
+        refreshTokens: createRefreshTokens({
+          repository: createRefreshTokenRepository(store.database),
+          secretKey,
+          reuseGrace: 10_000,
+        }),
+        changes: createChangeFeed(
+          () => Promise.resolve(),
+          () => undefined,
+        ).feed,
+        clock,
+        newId: randomUUID,
+        sessionTtl,
+        sessionIdleTtl: 14 * day,
+        accessTokenTtl: 900_000,
+        cacheTtl: 5_000,
+        pruneEvery: 3,
+      });
+      const found = await users.findById(await insertUser(store.database));
+      assert.ok(found !== undefined);
+      user = found;
+    });
+    after(() => store.close());
+
+    const sessionIds = async () =>
+      (await store.database.db.selectFrom('sessions').select('id').orderBy('id').execute()).map(
+        (row) => row.id,
+      );
+    const refreshRows = async () =>
+      Number(
+        (
+          await store.database.db
+            .selectFrom('refresh_tokens')
+            .select((builder) => builder.fn.countAll().as('count'))
+            .executeTakeFirstOrThrow()
+        ).count,
+      );
+
+    it('deletes, every third login, the sessions that expired more than the retention ago, refresh tokens included', async () => {
+      const old = await service.open(user, client);
+      await service.issueTokenPair(old);
+      // the old session expires, then stays the retention period, then one day more
+      clock.advance(sessionTtl + sessionRetention + day);
+      const recentlyExpired = await service.open(user, client);
+      assert.equal((await sessionIds()).length, 2, 'pruned before its turn');
+      const third = await service.open(user, client);
+      const ids = await sessionIds();
+      assert.deepEqual(ids, [recentlyExpired.id, third.id].sort());
+      assert.equal(await refreshRows(), 0);
+      // a session expired less than the retention ago stays
+      clock.advance(sessionTtl + day);
+      for (let index = 0; index < 3; index += 1) await service.open(user, client);
+      assert.ok((await sessionIds()).includes(recentlyExpired.id));
+    });
+  });
+}
