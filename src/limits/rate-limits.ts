@@ -1,3 +1,4 @@
+import { invalid } from '../accounts/user-fields.ts';
 import { GatehouseError } from '../errors.ts';
 import { createLimiter, type LimiterDeps, type Verdict } from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
@@ -69,6 +70,22 @@ export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps)
       }
     },
 
+    /**
+     * Runs a check of a signed-in user's current password (password change, deactivation) under the
+     * lock of their email: a wrong password counts as a failed login, and a locked email is refused
+     * first. A stolen token must not become an unlimited way to guess the password.
+     */
+    async throttlePasswordCheck<T>(email: string, check: () => Promise<T>): Promise<T> {
+      const subject = emailSubject(email);
+      refuseUnlessAllowed(await loginFailures.check(subject));
+      try {
+        return await check();
+      } catch (error) {
+        if (isWrongCurrentPassword(error)) await loginFailures.hit(subject);
+        throw error;
+      }
+    },
+
     /** Counts a registration attempt from `ip`, refused ones included; throws when over the limit. */
     async throttleRegistration(ip: string): Promise<void> {
       refuseUnlessAllowed(await registrations.hit(clientSubject(ip)));
@@ -90,6 +107,14 @@ export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps)
 }
 
 // The longest wait wins: the request may go only when every limit lets it.
+function isWrongCurrentPassword(error: unknown): boolean {
+  return (
+    error instanceof GatehouseError &&
+    error.code === 'validation_failed' &&
+    error.fields.current_password?.includes(invalid) === true
+  );
+}
+
 function refuseUnlessAllowed(...verdicts: Verdict[]): void {
   let retryAfter = 0;
   for (const verdict of verdicts) {

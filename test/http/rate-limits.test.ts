@@ -123,6 +123,45 @@ for (const dialect of dialects) {
       assert.deepEqual(statuses, [...Array<number>(20).fill(201), 429]);
     });
 
+    it('counts a wrong current password (password change, deactivation) against the email lock', async () => {
+      const user = await registered();
+      const pair = await request(test.app, 'POST', '/api/tokens', {
+        body: { email: user.email, password: user.password },
+        remoteAddress: newIp(),
+      });
+      const token = (pair.body as { access_token: string }).access_token;
+      const auth = { authorization: `Bearer ${token}` };
+      for (let failure = 0; failure < 5; failure += 1) {
+        const wrong = await request(test.app, 'POST', '/api/user/password', {
+          headers: auth,
+          body: { current_password: 'not-the-password', new_password: 'a-fresh-passphrase-1' },
+        });
+        assert.equal(wrong.status, 422, wrong.text);
+        const wrongDrf = await request(test.app, 'DELETE', '/auth/users/me/', {
+          headers: auth,
+          body: { current_password: 'not-the-password' },
+        });
+        assert.equal(wrongDrf.status, 400, wrongDrf.text);
+      }
+      // ten wrong guesses: now even the right password is refused, here and at login
+      const right = await request(test.app, 'POST', '/api/user/password', {
+        headers: auth,
+        body: { current_password: user.password, new_password: 'a-fresh-passphrase-1' },
+      });
+      assertTooManyRequests(right, 900);
+      assertTooManyRequests(
+        await request(test.app, 'DELETE', '/api/user', {
+          headers: auth,
+          body: { current_password: user.password },
+        }),
+        900,
+      );
+      assertTooManyRequests(await login(user), 900);
+      // nothing changed: once the window passes, the old password still signs in
+      clock.advance(15 * 60_000);
+      assert.equal((await login(user)).status, 200);
+    });
+
     it('locks an unknown email the same way, with the same bytes as an existing account', async () => {
       const user = await registered();
       const unknown = `nobody-${user.email}`;

@@ -147,15 +147,17 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
         summary: 'Change your password; your other sessions end',
         tags: ['sessions'],
         body: PasswordChangeBody,
-        response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+        response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const caller = await authenticator.required(request);
-      await accounts.changePassword(
-        caller.user,
-        { currentPassword: request.body.current_password, newPassword: request.body.new_password },
-        caller.session.id,
+      await limits.throttlePasswordCheck(caller.user.email, () =>
+        accounts.changePassword(
+          caller.user,
+          { currentPassword: request.body.current_password, newPassword: request.body.new_password },
+          caller.session.id,
+        ),
       );
       return reply.code(204).send(null);
     },
@@ -169,12 +171,14 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
         summary: 'Deactivate your account; every session ends',
         tags: ['sessions'],
         body: CurrentPasswordBody,
-        response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+        response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const caller = await authenticator.required(request);
-      await accounts.deactivate(caller.user, request.body.current_password);
+      await limits.throttlePasswordCheck(caller.user.email, () =>
+        accounts.deactivate(caller.user, request.body.current_password),
+      );
       return reply.code(204).send(null);
     },
   );

@@ -130,11 +130,14 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
         summary: 'Deactivate your account; every session ends',
         tags: ['djoser'],
         body: CurrentPasswordBody,
-        response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 503) },
+        response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
-      await accounts.deactivate(callerOf(request).user, request.body.current_password);
+      const { user } = callerOf(request);
+      await limits.throttlePasswordCheck(user.email, () =>
+        accounts.deactivate(user, request.body.current_password),
+      );
       return reply.code(204).send(null);
     },
   );
@@ -147,13 +150,15 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
         summary: 'Change your password; your other sessions end',
         tags: ['djoser'],
         body: SetPasswordBody,
-        response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 503) },
+        response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
       const caller = callerOf(request);
       const { current_password: currentPassword, new_password: newPassword } = request.body;
-      await accounts.changePassword(caller.user, { currentPassword, newPassword }, caller.session.id);
+      await limits.throttlePasswordCheck(caller.user.email, () =>
+        accounts.changePassword(caller.user, { currentPassword, newPassword }, caller.session.id),
+      );
       return reply.code(204).send(null);
     },
   );
