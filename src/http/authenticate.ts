@@ -33,3 +33,28 @@ export function createAuthenticator(sessions: SessionService): Authenticator {
     },
   };
 }
+
+/**
+ * The credentials above as OpenAPI security schemes: `Bearer` is what a generated client sends, `Token`
+ * what RealWorld clients send (RealWorld's own document names it so); `JWT <jwt>` works too.
+ */
+export const credentialSchemes = {
+  Bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token as `Authorization: Bearer <jwt>` (or `JWT <jwt>`); any dialect.',
+  },
+  Token: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'The Conduit form, `Authorization: Token <jwt>`; any dialect.',
+  },
+} as const;
+
+/** The route schema's `security` where a caller is required: either scheme will do. */
+export const callerRequired = [{ Bearer: [] }, { Token: [] }] as const;
+
+/** The route schema's `security` where a caller is optional (`{}`: anonymous); bad credentials are a 401. */
+export const callerOptional = [{}, ...callerRequired] as const;

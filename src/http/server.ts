@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
@@ -17,10 +18,14 @@ import { sessionRoutes } from './conduit/session-routes.ts';
 import { dialectErrorHandler, routeNotFound, sendFailure, type Dialect } from './dialect.ts';
 import { djoserDialect } from './djoser/envelope.ts';
 import { djoserRoutes } from './djoser/routes.ts';
+import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
 import { opsRoutes } from './ops/routes.ts';
 
 export interface HttpDeps {
-  config: Pick<Config, 'bodyLimit' | 'requestTimeout' | 'corsOrigins' | 'trustProxy' | 'conduitTokenTtl'>;
+  config: Pick<
+    Config,
+    'bodyLimit' | 'requestTimeout' | 'corsOrigins' | 'trustProxy' | 'conduitTokenTtl' | 'publicUrl'
+  >;
   logger: Logger;
   accounts: AccountService;
   profiles: ProfileService;
@@ -96,8 +101,12 @@ export async function buildHttpServer(deps: HttpDeps) {
     });
   }
 
+  // before every route: it learns the routes from onRoute, as they are registered
+  await app.register(swagger, apiDescription(config.publicUrl));
+
   const authenticator = createAuthenticator(deps.sessions);
   await app.register(opsRoutes, { keys: deps.keys, isReady: deps.isReady });
+  await app.register(apiDocsRoutes, { publicUrl: config.publicUrl });
   await app.register(conduitRoutes, {
     prefix: '/api',
     accounts: deps.accounts,

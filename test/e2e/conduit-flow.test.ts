@@ -102,6 +102,21 @@ for (const dialect of dialects) {
       assert.deepEqual(missing.body, { errors: { profile: ['not found'] } });
     });
 
+    it('serves its OpenAPI 3.1 document and the page that shows it', async () => {
+      const document = await server.request('GET', '/openapi.json');
+      assert.equal(document.status, 200, document.text);
+      assert.equal(document.headers.get('content-type'), 'application/json; charset=utf-8');
+      const body = document.body as { openapi: string; paths: object };
+      assert.equal(body.openapi, '3.1.0');
+      assert.ok('/api/users/login' in body.paths);
+
+      const page = await server.request('GET', '/docs');
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      const script = await server.request('GET', '/docs/static/swagger-ui-bundle.js');
+      assert.equal(script.status, 200);
+    });
+
     it('accepts trailing slashes', async () => {
       const user = await register();
       const login = await server.request('POST', '/api/users/login/', {

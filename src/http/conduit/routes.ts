@@ -4,7 +4,7 @@ import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
-import type { Authenticator } from '../authenticate.ts';
+import { callerOptional, callerRequired, type Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
 import { conduitErrors } from './envelope.ts';
 import {
@@ -80,6 +80,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
     {
       schema: {
         summary: 'Current user',
+        security: callerRequired,
         tags: ['conduit'],
         response: { 200: UserResponse, ...conduitErrors(401, 503) },
       },
@@ -95,6 +96,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
     {
       schema: {
         summary: 'Update the current user',
+        security: callerRequired,
         tags: ['conduit'],
         body: UserUpdateBody,
         response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
@@ -112,6 +114,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
     {
       schema: {
         summary: 'A profile',
+        security: callerOptional,
         tags: ['conduit'],
         params: ProfileParams,
         response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },
@@ -128,6 +131,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
     {
       schema: {
         summary: 'Follow a profile',
+        security: callerRequired,
         tags: ['conduit'],
         params: ProfileParams,
         response: { 200: ProfileResponse, ...conduitErrors(401, 404, 422, 503) },
@@ -144,6 +148,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
     {
       schema: {
         summary: 'Unfollow a profile',
+        security: callerRequired,
         tags: ['conduit'],
         params: ProfileParams,
         response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../accounts/account-service.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
-import type { Authenticator } from '../authenticate.ts';
+import { callerRequired, type Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
 import { conduitErrors } from './envelope.ts';
 import {
@@ -85,6 +85,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
       preValidation: absentBodyIsEmpty,
       schema: {
         summary: 'End this session, the others, or all',
+        security: callerRequired,
         tags: ['sessions'],
         body: LogoutBody,
         response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 503) },
@@ -102,6 +103,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
     {
       schema: {
         summary: "The caller's live sessions",
+        security: callerRequired,
         tags: ['sessions'],
         response: { 200: SessionsResponse, ...conduitErrors(401, 503) },
       },
@@ -128,6 +130,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
     {
       schema: {
         summary: 'End one of your sessions',
+        security: callerRequired,
         tags: ['sessions'],
         params: SessionParams,
         response: { 204: NoContent, ...conduitErrors(401, 404, 503) },
@@ -145,6 +148,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
     {
       schema: {
         summary: 'Change your password; your other sessions end',
+        security: callerRequired,
         tags: ['sessions'],
         body: PasswordChangeBody,
         response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
@@ -169,6 +173,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
       preValidation: absentBodyIsEmpty,
       schema: {
         summary: 'Deactivate your account; every session ends',
+        security: callerRequired,
         tags: ['sessions'],
         body: CurrentPasswordBody,
         response: { 204: NoContent, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },

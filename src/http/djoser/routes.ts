@@ -4,7 +4,7 @@ import type { AccountService, User } from '../../accounts/account-service.ts';
 import { GatehouseError } from '../../errors.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { Caller, SessionService, TokenPair } from '../../sessions/session-service.ts';
-import type { Authenticator } from '../authenticate.ts';
+import { callerRequired, type Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
 import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envelope.ts';
 import {
@@ -78,6 +78,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
       onRequest: authenticate,
       schema: {
         summary: 'The current user (djoser)',
+        security: callerRequired,
         tags: ['djoser'],
         response: { 200: UserResponse, ...drfErrors(401, 503) },
       },
@@ -92,6 +93,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
       onRequest: authenticate,
       schema: {
         summary: 'Replace the writable fields (username)',
+        security: callerRequired,
         tags: ['djoser'],
         body: UserReplaceBody,
         ...updateSchema,
@@ -110,6 +112,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
       onRequest: authenticate,
       schema: {
         summary: 'Change the writable fields (username)',
+        security: callerRequired,
         tags: ['djoser'],
         body: UserPatchBody,
         ...updateSchema,
@@ -128,6 +131,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
       onRequest: authenticate,
       schema: {
         summary: 'Deactivate your account; every session ends',
+        security: callerRequired,
         tags: ['djoser'],
         body: CurrentPasswordBody,
         response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 429, 503) },
@@ -148,6 +152,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
       onRequest: authenticate,
       schema: {
         summary: 'Change your password; your other sessions end',
+        security: callerRequired,
         tags: ['djoser'],
         body: SetPasswordBody,
         response: { 204: NoContent, ...drfErrors(400, 401, 413, 415, 429, 503) },
