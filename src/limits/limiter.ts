@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import type { Metrics, RateLimitName } from '../metrics/metrics.ts';
 import type { CounterStore, WindowCount } from '../store/counter-store.ts';
 
 export interface Limit {
-  /** names this limit's counters; unique among limits */
-  name: string;
+  /** names this limit's counters and its metric label; unique among limits */
+  name: RateLimitName;
   /** hits allowed per window; 0 turns the limit off */
   max: number;
   /** window length in ms */
@@ -22,6 +23,8 @@ export interface LimiterDeps {
    * the store's error propagates, as any other database error of the request would.
    */
   onCounterFailure?: ((error: unknown) => void) | undefined;
+  /** told of every refusal */
+  metrics: Metrics;
 }
 
 export type Limiter = ReturnType<typeof createLimiter>;
@@ -29,7 +32,7 @@ export type Limiter = ReturnType<typeof createLimiter>;
 const allowed: Verdict = Object.freeze({ allowed: true });
 
 /** One limit over the shared counters: `hit` counts and judges, `check` judges without counting. */
-export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
+export function createLimiter(limit: Limit, { counters, clock, onCounterFailure, metrics }: LimiterDeps) {
   // Hashed: a key has one size whatever the subject (a 64 KiB "email" included), and the store keeps no
   // email or IP address in clear.
   const keyOf = (subject: string) =>
@@ -48,6 +51,7 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
   // `extra` hits more than the window holds would still be within the limit?
   function judge(window: WindowCount, extra: number, now: number): Verdict {
     if (window.hits + extra <= limit.max) return allowed;
+    metrics.rateLimited(limit.name);
     return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
   }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GatehouseError } from '../../src/errors.ts';
 import { createRateLimits, type RateLimitSettings } from '../../src/limits/rate-limits.ts';
+import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
 import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
@@ -44,7 +45,10 @@ for (const kind of counterStoreKinds) {
     after(() => store.close());
 
     const limitsWith = (settings: Partial<RateLimitSettings> = {}) =>
-      createRateLimits({ ...defaults, ...settings }, { counters: store.counters, clock });
+      createRateLimits(
+        { ...defaults, ...settings },
+        { counters: store.counters, clock, metrics: ignoreMetrics },
+      );
 
     it('locks an email after 10 refused logins in any casing, without asking for the password, until the window closes', async () => {
       const limits = limitsWith();
@@ -209,7 +213,12 @@ describe('rate limits over a Redis that cannot be reached', () => {
         registrationsPerIp: 1,
         mailsPerAddress: 1,
       },
-      { counters, clock: createFakeClock(), onCounterFailure: (error) => reported.push(error) },
+      {
+        counters,
+        clock: createFakeClock(),
+        onCounterFailure: (error) => reported.push(error),
+        metrics: ignoreMetrics,
+      },
     );
     try {
       const [ip, email] = [newIp(), newEmail()];
@@ -236,6 +245,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const limits = createRateLimits(defaults, {
         counters: createCounterRepository(migrated.database),
         clock: createFakeClock(),
+        metrics: ignoreMetrics,
       });
       await migrated.close();
       let asked = false;
