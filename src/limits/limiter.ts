@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import type { Metrics, RateLimitName } from '../metrics/metrics.ts';
+import type { RateLimitName } from '../metrics/metrics.ts';
 import type { CounterStore, WindowCount } from '../store/counter-store.ts';
 
 export interface Limit {
@@ -12,8 +12,8 @@ export interface Limit {
   window: number;
 }
 
-/** A limit's answer: go ahead, or wait `retryAfter` whole seconds (until the window closes). */
-export type Verdict = { allowed: true } | { allowed: false; retryAfter: number };
+/** A limit's answer: go ahead, or (`limit` says) wait `retryAfter` whole seconds, until the window closes. */
+export type Verdict = { allowed: true } | { allowed: false; limit: RateLimitName; retryAfter: number };
 
 export interface LimiterDeps {
   counters: CounterStore;
@@ -23,8 +23,6 @@ export interface LimiterDeps {
    * the store's error propagates, as any other database error of the request would.
    */
   onCounterFailure?: ((error: unknown) => void) | undefined;
-  /** told of every refusal */
-  metrics: Metrics;
 }
 
 export type Limiter = ReturnType<typeof createLimiter>;
@@ -32,7 +30,7 @@ export type Limiter = ReturnType<typeof createLimiter>;
 const allowed: Verdict = Object.freeze({ allowed: true });
 
 /** One limit over the shared counters: `hit` counts and judges, `check` judges without counting. */
-export function createLimiter(limit: Limit, { counters, clock, onCounterFailure, metrics }: LimiterDeps) {
+export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
   // Hashed: a key has one size whatever the subject (a 64 KiB "email" included), and the store keeps no
   // email or IP address in clear.
   const keyOf = (subject: string) =>
@@ -51,8 +49,8 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure,
   // `extra` hits more than the window holds would still be within the limit?
   function judge(window: WindowCount, extra: number, now: number): Verdict {
     if (window.hits + extra <= limit.max) return allowed;
-    metrics.rateLimited(limit.name);
-    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
+    const retryAfter = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    return { allowed: false, limit: limit.name, retryAfter };
   }
 
   return {

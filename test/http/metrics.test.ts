@@ -5,7 +5,7 @@ import { dialects } from '../support/databases.ts';
 import { poll } from '../support/poll.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { invalidToken } from './conduit-shapes.ts';
-import { parseExposition, scrape } from './exposition.ts';
+import { parseExposition, scrape } from '../support/exposition.ts';
 
 const requests = 'gatehouse_http_requests_total';
 const durations = 'gatehouse_http_request_duration_seconds_count';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HttpServer } from '../../src/http/server.ts';
-import { request } from '../support/test-app.ts';
+import { request } from './test-app.ts';
 
 export interface Sample {
   name: string;
