@@ -20,7 +20,10 @@ const builtins = [
 ];
 const nodeProtocol = builtins.map((name) => ({ name, message: `import 'node:${name}'` }));
 
-/** Imports go cli, main → app → services, http → accounts, sessions, limits → store; a wrong arrow fails lint. */
+/**
+ * Imports go cli, main → app → services, http → accounts, sessions, limits → store; a wrong arrow fails lint.
+ * The domain may use metrics/metrics.ts (the Metrics interface it reports to), never prom-client.
+ */
 function forbid(files, patterns, message) {
   return {
     files,
@@ -57,6 +60,7 @@ export default tseslint.config(
       '**/sessions/**',
       '**/limits/**',
       '**/http/**',
+      '**/metrics/**',
       '**/cli/**',
       '**/app.ts',
       '**/services.ts',
@@ -72,13 +76,34 @@ export default tseslint.config(
       'pg',
       'better-sqlite3',
       'ioredis',
+      'prom-client',
       '**/http/**',
+      '**/metrics/prometheus.ts',
       '**/cli/**',
       '**/app.ts',
       '**/services.ts',
       '**/store/database.ts',
     ],
     'the domain knows neither HTTP nor a driver',
+  ),
+  forbid(
+    ['src/metrics/**'],
+    [
+      'fastify',
+      '@fastify/*',
+      'kysely',
+      'pg',
+      'better-sqlite3',
+      'ioredis',
+      '**/accounts/**',
+      '**/sessions/**',
+      '**/limits/**',
+      '**/http/**',
+      '**/cli/**',
+      '**/app.ts',
+      '**/services.ts',
+    ],
+    'metrics/ counts what it is told; it reads only store types',
   ),
   forbid(
     ['src/http/**'],

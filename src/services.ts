@@ -7,6 +7,7 @@ import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
+import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
 import { createKeyRing } from './sessions/key-ring.ts';
@@ -30,6 +31,8 @@ export interface ServiceOptions {
   role?: 'server' | 'command';
   /** where the services report trouble that is not any one request's (the CLI leaves it silent) */
   logger?: Logger;
+  /** what the services count (the CLI counts nothing: nobody would scrape it) */
+  metrics?: Metrics;
 }
 
 // The channel on which instances sharing a PostgreSQL database tell each other of revocations.
@@ -43,7 +46,14 @@ const verifiedTokenCacheSize = 50_000;
 
 /** Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. */
 export async function createServices(options: ServiceOptions) {
-  const { config, database, secretKey, clock = systemClock, logger = pino({ level: 'silent' }) } = options;
+  const {
+    config,
+    database,
+    secretKey,
+    clock = systemClock,
+    logger = pino({ level: 'silent' }),
+    metrics = ignoreMetrics,
+  } = options;
   const changes = createChangeFeed(
     (payload) => database.notify(changeChannel, payload),
     (error) => {
@@ -71,6 +81,7 @@ export async function createServices(options: ServiceOptions) {
     clock,
     maxLifetime: maxTokenLifetime,
     cacheSize: verifiedTokenCacheSize,
+    cacheMetrics: metrics.tokenCache,
   });
   const sessions = createSessionService({
     sessions: createSessionRepository(database),
@@ -89,6 +100,7 @@ export async function createServices(options: ServiceOptions) {
     accessTokenTtl: config.accessTokenTtl,
     cacheTtl: config.sessionCacheTtl,
     pruneEvery: sessionsPerPrune,
+    metrics,
   });
   const accounts = createAccountService({
     users,
@@ -120,7 +132,7 @@ export async function createServices(options: ServiceOptions) {
       },
     });
   const { counters, onCounterFailure, close } = openCounters(config, database, logger);
-  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure });
+  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
   // close() releases what the services opened besides the database: the Redis connection
   return { keys, sessions, accounts, profiles, limits, listenForChanges, close };
 }

@@ -156,6 +156,13 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ PORT: '8000.5' }), /PORT: must be integer/);
   });
 
+  it('takes a metrics token of at least 32 characters, and none by default (/metrics open)', () => {
+    assert.equal(loadConfig({}).metricsToken, undefined);
+    const token = 'k'.repeat(32);
+    assert.equal(loadConfig({ METRICS_TOKEN: token }).metricsToken, token);
+    assert.throws(() => loadConfig({ METRICS_TOKEN: 'k'.repeat(31) }), /METRICS_TOKEN/);
+  });
+
   it('derives the issuer from HOST and PORT unless PUBLIC_URL is set, without a trailing slash', () => {
     assert.equal(loadConfig({ HOST: '127.0.0.1', PORT: '9000' }).publicUrl, 'http://127.0.0.1:9000');
     assert.equal(
@@ -178,6 +185,14 @@ describe('describeSettings', () => {
     assert.ok(
       ![...settings.values()].some((value) => value.includes(strongSecret) || value.includes('hunter2pass')),
     );
+  });
+
+  it('masks the metrics token and says when there is none', () => {
+    const token = 'm'.repeat(16) + 'etrics-token-for-scrapers-only';
+    const settings = new Map(describeSettings({ METRICS_TOKEN: token }));
+    assert.equal(settings.get('METRICS_TOKEN'), '********');
+    assert.ok(![...settings.values()].some((value) => value.includes(token)));
+    assert.equal(new Map(describeSettings({})).get('METRICS_TOKEN'), '(unset)');
   });
 
   it('masks a Redis password, with or without a user name', () => {

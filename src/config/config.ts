@@ -129,6 +129,14 @@ export const EnvironmentSchema = Type.Object({
     'password-reset and verification mails to one address per hour; beyond it the request is still ' +
       'answered 202 but no mail goes out; 0 turns it off',
   ),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'when set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (else 401); unset: ' +
+        'open to anyone who reaches the port, so set it unless only your network can reach the service',
+    }),
+  ),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     default: 'info',
     description: 'pino log level',
@@ -181,7 +189,7 @@ export function describeSettings(env: Env): Array<[name: string, value: string]>
 function mask(name: string, value: unknown): string {
   if (value === undefined) return name === 'SECRET_KEY' ? '(unset: generated in DATA_DIR)' : '(unset)';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (name === 'SECRET_KEY') return '********';
+  if (name === 'SECRET_KEY' || name === 'METRICS_TOKEN') return '********';
   // keep the address, hide a password inside a connection URL (`redis://:password@host` has no user)
   if (name === 'DATABASE_URL' || name === 'REDIS_URL')
     return text.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:********@');
@@ -263,6 +271,7 @@ function toConfig(env: Environment) {
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
       mailsPerAddress: env.MAILS_PER_ADDRESS,
     }),
+    metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
   });
 }

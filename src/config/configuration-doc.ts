@@ -39,7 +39,7 @@ them, with their defaults and limits; \`npm test\` fails when this file and the 
   start with another one. It also requires \`PUBLIC_URL\`: the issuer every instance signs and checks
   tokens with, and the base of links in mails, must not be guessed from the listen address.
 - \`gatehouse config\` prints every setting in effect as \`NAME=value\`, defaults filled in, with
-  \`SECRET_KEY\` and the passwords inside \`DATABASE_URL\` and \`REDIS_URL\` masked.
+  \`SECRET_KEY\`, \`METRICS_TOKEN\` and the passwords inside \`DATABASE_URL\` and \`REDIS_URL\` masked.
 
 ## Value syntax
 

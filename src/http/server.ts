@@ -9,6 +9,8 @@ import type { ProfileService } from '../accounts/profile-service.ts';
 import type { Config } from '../config/config.ts';
 import type { RateLimits } from '../limits/rate-limits.ts';
 import { GatehouseError } from '../errors.ts';
+import type { ApiDialect } from '../metrics/metrics.ts';
+import type { GatehouseMetrics } from '../metrics/prometheus.ts';
 import type { KeyRing } from '../sessions/key-ring.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { createAuthenticator } from './authenticate.ts';
@@ -20,11 +22,18 @@ import { djoserDialect } from './djoser/envelope.ts';
 import { djoserRoutes } from './djoser/routes.ts';
 import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { countRequests, countUnmatched } from './request-metrics.ts';
 
 export interface HttpDeps {
   config: Pick<
     Config,
-    'bodyLimit' | 'requestTimeout' | 'corsOrigins' | 'trustProxy' | 'conduitTokenTtl' | 'publicUrl'
+    | 'bodyLimit'
+    | 'requestTimeout'
+    | 'corsOrigins'
+    | 'trustProxy'
+    | 'conduitTokenTtl'
+    | 'publicUrl'
+    | 'metricsToken'
   >;
   logger: Logger;
   accounts: AccountService;
@@ -32,6 +41,7 @@ export interface HttpDeps {
   sessions: SessionService;
   limits: RateLimits;
   keys: KeyRing;
+  metrics: GatehouseMetrics;
   isReady: () => Promise<{ database: boolean; migrations: boolean }>;
   /** the database's own judgement of a driver error: gone for now (503) or a real fault (500) */
   isUnavailable: (error: unknown) => boolean;
@@ -40,11 +50,16 @@ export interface HttpDeps {
 // Where the djoser dialect lives; everything else answers as Conduit does.
 const djoserPrefix = '/auth';
 
+/** The dialect of a URL, or of a route by its pattern. */
+function dialectNameOf(url: string): ApiDialect {
+  return url === djoserPrefix || url.startsWith(`${djoserPrefix}/`) || url.startsWith(`${djoserPrefix}?`)
+    ? 'djoser'
+    : 'conduit';
+}
+
 /** The dialect of a URL, for the one place without a route to ask: a URL the router cannot read. */
 function dialectOf(url: string): Dialect {
-  return url === djoserPrefix || url.startsWith(`${djoserPrefix}/`) || url.startsWith(`${djoserPrefix}?`)
-    ? djoserDialect
-    : conduitDialect;
+  return dialectNameOf(url) === 'djoser' ? djoserDialect : conduitDialect;
 }
 
 /** The Fastify application, not yet listening: tests inject into it, main.ts listens. */
@@ -65,6 +80,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     frameworkErrors: (_error, request, reply) => {
       const failure = new GatehouseError('route_not_found', 'unreadable url');
       void sendFailure(dialectOf(request.url), failure, request, reply.header('cache-control', 'no-store'));
+      countUnmatched(deps.metrics.http, request, reply);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -80,6 +96,9 @@ export async function buildHttpServer(deps: HttpDeps) {
     }
     void parseJson(request, text, done);
   });
+
+  // before any route, so that every route (and the unmatched) is counted
+  countRequests(app, deps.metrics.http, dialectNameOf);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -105,7 +124,12 @@ export async function buildHttpServer(deps: HttpDeps) {
   await app.register(swagger, apiDescription(config.publicUrl));
 
   const authenticator = createAuthenticator(deps.sessions);
-  await app.register(opsRoutes, { keys: deps.keys, isReady: deps.isReady });
+  await app.register(opsRoutes, {
+    keys: deps.keys,
+    isReady: deps.isReady,
+    metrics: deps.metrics,
+    metricsToken: config.metricsToken,
+  });
   await app.register(apiDocsRoutes, { publicUrl: config.publicUrl });
   await app.register(conduitRoutes, {
     prefix: '/api',

@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import type { RateLimitName } from '../metrics/metrics.ts';
 import type { CounterStore, WindowCount } from '../store/counter-store.ts';
 
 export interface Limit {
-  /** names this limit's counters; unique among limits */
-  name: string;
+  /** names this limit's counters and its metric label; unique among limits */
+  name: RateLimitName;
   /** hits allowed per window; 0 turns the limit off */
   max: number;
   /** window length in ms */
   window: number;
 }
 
-/** A limit's answer: go ahead, or wait `retryAfter` whole seconds (until the window closes). */
-export type Verdict = { allowed: true } | { allowed: false; retryAfter: number };
+/** A limit's answer: go ahead, or (`limit` says) wait `retryAfter` whole seconds, until the window closes. */
+export type Verdict = { allowed: true } | { allowed: false; limit: RateLimitName; retryAfter: number };
 
 export interface LimiterDeps {
   counters: CounterStore;
@@ -48,7 +49,8 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
   // `extra` hits more than the window holds would still be within the limit?
   function judge(window: WindowCount, extra: number, now: number): Verdict {
     if (window.hits + extra <= limit.max) return allowed;
-    return { allowed: false, retryAfter: Math.max(1, Math.ceil((window.endsAt - now) / 1000)) };
+    const retryAfter = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    return { allowed: false, limit: limit.name, retryAfter };
   }
 
   return {

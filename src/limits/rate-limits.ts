@@ -1,5 +1,6 @@
 import { invalid } from '../accounts/user-fields.ts';
 import { GatehouseError } from '../errors.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { createLimiter, type LimiterDeps, type Verdict } from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
 
@@ -18,6 +19,11 @@ export interface RateLimitSettings {
   mailsPerAddress: number;
 }
 
+export interface RateLimitDeps extends LimiterDeps {
+  /** told of every refusal, by the limit that refused */
+  metrics: Metrics;
+}
+
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
 /**
@@ -25,7 +31,7 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
  * Refusals are `rate_limited` errors carrying Retry-After; every answer is the same whether or not an
  * account exists for the email.
  */
-export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps) {
+export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDeps) {
   const loginFailures = createLimiter(
     { name: 'login-failures', max: settings.loginFailuresPerEmail, window: settings.loginWindow },
     deps,
@@ -39,6 +45,22 @@ export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps)
     deps,
   );
   const mails = createLimiter({ name: 'mails', max: settings.mailsPerAddress, window: hour }, deps);
+
+  // Counted here, where a refusal is acted on: a verdict nobody acts on (a failure recorded after the
+  // password was checked) refuses nothing.
+  function counted(verdict: Verdict): Verdict {
+    if (!verdict.allowed) deps.metrics.rateLimited(verdict.limit);
+    return verdict;
+  }
+
+  // The longest wait wins: the request may go only when every limit lets it.
+  function refuseUnlessAllowed(...verdicts: Verdict[]): void {
+    let retryAfter = 0;
+    for (const verdict of verdicts.map(counted)) {
+      if (!verdict.allowed) retryAfter = Math.max(retryAfter, verdict.retryAfter);
+    }
+    if (retryAfter > 0) throw new GatehouseError('rate_limited', 'too many requests', { retryAfter });
+  }
 
   return {
     /**
@@ -96,7 +118,7 @@ export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps)
      * may go out (the request is answered as if it had).
      */
     async admitMail(address: string): Promise<boolean> {
-      return (await mails.hit(emailSubject(address))).allowed;
+      return counted(await mails.hit(emailSubject(address))).allowed;
     },
 
     /** Unlocks an email locked by failed logins: what a completed password reset does. */
@@ -106,19 +128,10 @@ export function createRateLimits(settings: RateLimitSettings, deps: LimiterDeps)
   };
 }
 
-// The longest wait wins: the request may go only when every limit lets it.
 function isWrongCurrentPassword(error: unknown): boolean {
   return (
     error instanceof GatehouseError &&
     error.code === 'validation_failed' &&
     error.fields.current_password?.includes(invalid) === true
   );
-}
-
-function refuseUnlessAllowed(...verdicts: Verdict[]): void {
-  let retryAfter = 0;
-  for (const verdict of verdicts) {
-    if (!verdict.allowed) retryAfter = Math.max(retryAfter, verdict.retryAfter);
-  }
-  if (retryAfter > 0) throw new GatehouseError('rate_limited', 'too many requests', { retryAfter });
 }

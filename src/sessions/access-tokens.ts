@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import type { CacheMetrics } from '../metrics/metrics.ts';
 import type { KeyRing } from './key-ring.ts';
 
 /** What a verified access token says. */
@@ -30,6 +31,8 @@ export interface AccessTokenDeps {
   maxLifetime: number;
   /** how many verified tokens to remember */
   cacheSize: number;
+  /** told whether each verification was answered from the cache */
+  cacheMetrics: CacheMetrics;
 }
 
 /** How far our clock and a token's `iat`, `nbf` and `exp` may disagree (the contract: at most 30 s). */
@@ -83,10 +86,12 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       const now = deps.clock.now();
       const known = verified.get(token);
       if (known !== undefined) {
+        deps.cacheMetrics.hit();
         if (known.expiresAt + clockSkew > now) return known;
         verified.delete(token);
         throw invalidToken();
       }
+      deps.cacheMetrics.miss();
       try {
         const { payload } = await jwtVerify(token, keyFor, {
           issuer: deps.issuer,

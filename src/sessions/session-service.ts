@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
+import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
 import type { RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
 import type { User, UserRepository } from '../store/user-repository.ts';
 import type { AccessTokens } from './access-tokens.ts';
@@ -24,6 +25,8 @@ export interface SessionServiceDeps {
   cacheTtl: number;
   /** every this many sessions opened, sessions long past their expiry are deleted */
   pruneEvery: number;
+  /** told of refresh outcomes, revocations and session-cache hits */
+  metrics: Metrics;
 }
 
 export interface ClientInfo {
@@ -58,7 +61,7 @@ export const sessionRetention = 30 * 86_400_000;
 export type SessionService = ReturnType<typeof createSessionService>;
 
 export function createSessionService(deps: SessionServiceDeps) {
-  const { sessions, users, tokens, refreshTokens, changes, clock } = deps;
+  const { sessions, users, tokens, refreshTokens, changes, clock, metrics } = deps;
   const cache = createSessionCache();
   let opened = 0;
 
@@ -90,13 +93,15 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function revoke(sessionId: string, reason: RevocationReason): Promise<boolean> {
     const revoked = await sessions.revoke(sessionId, clock.now(), reason);
+    metrics.revoked(reason, revoked ? 1 : 0);
     cache.forgetSession(sessionId);
     await changes.sessionRevoked(sessionId);
     return revoked;
   }
 
   async function revokeAll(userId: string, reason: RevocationReason, exceptId?: string): Promise<void> {
-    await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
+    const revoked = await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
+    metrics.revoked(reason, revoked.length);
     cache.forgetUser(userId);
     await changes.userChanged(userId);
   }
@@ -104,6 +109,12 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function issueAccessToken(session: Session, ttl: number) {
     const lifetime = Math.min(ttl, session.expiresAt - clock.now());
     return tokens.sign({ userId: session.userId, sessionId: session.id }, lifetime);
+  }
+
+  /** A refused refresh, counted by why. */
+  function refreshRefused(outcome: Exclude<RefreshOutcome, 'rotated' | 'replayed'>, reason: string) {
+    metrics.refreshed(outcome);
+    return new GatehouseError('refresh_token_invalid', reason);
   }
 
   async function pair(session: Session, refreshToken: string): Promise<TokenPair> {
@@ -149,15 +160,17 @@ export function createSessionService(deps: SessionServiceDeps) {
     async refresh(refreshToken: string): Promise<TokenPair> {
       const now = clock.now();
       const exchange = await refreshTokens.exchange(refreshToken, now);
-      if (exchange.outcome === 'unknown') throw refreshRefused('unknown refresh token');
+      if (exchange.outcome === 'unknown') throw refreshRefused('invalid', 'unknown refresh token');
       if (exchange.outcome === 'reused') {
         await revoke(exchange.sessionId, 'reuse_detected');
-        throw refreshRefused('refresh token reused; session revoked');
+        throw refreshRefused('reuse_detected', 'refresh token reused; session revoked');
       }
       const found = await read(exchange.sessionId);
-      if (found === undefined || !isLive(found, now)) throw refreshRefused('session is not live');
+      if (found === undefined || !isLive(found, now)) throw refreshRefused('invalid', 'session is not live');
       await sessions.touch(found.session.id, now);
-      return pair(found.session, exchange.token);
+      const renewed = await pair(found.session, exchange.token);
+      metrics.refreshed(exchange.outcome);
+      return renewed;
     },
 
     /** Whether a refresh token would be exchanged now (its session's live one, the session live); not spent. */
@@ -173,7 +186,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       const now = clock.now();
       let entry = cache.get(claims.sessionId);
       if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
+        metrics.sessionCache.miss();
         entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
+      } else {
+        metrics.sessionCache.hit();
       }
       if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
         throw new GatehouseError('token_invalid', 'session is not live');
@@ -228,8 +244,4 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     revokeAll,
   };
-}
-
-function refreshRefused(reason: string): GatehouseError {
-  return new GatehouseError('refresh_token_invalid', reason);
 }

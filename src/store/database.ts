@@ -16,6 +16,13 @@ export type { ListenHandlers, Listener };
 
 export type DialectName = 'sqlite' | 'postgres';
 
+/** A connection pool right now: connections open, of those idle, and queries waiting for one. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 export interface DatabaseOptions {
   url: string;
   poolSize: number;
@@ -42,6 +49,8 @@ export interface Database {
   listen(channel: string, handlers: ListenHandlers): Listener;
   /** Reachable right now? For readiness probes; never throws. */
   ping(): Promise<boolean>;
+  /** The PostgreSQL pool's state, for metrics; SQLite has one connection and no pool. */
+  readonly poolStats?: () => PoolStats;
   close(): Promise<void>;
 }
 
@@ -155,6 +164,7 @@ function openPostgres(options: DatabaseOptions): Database {
     },
     listen: (channel, handlers) => listenOn(options.url, channel, options.connectTimeout, handlers),
     ping: () => pingWith(db),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }

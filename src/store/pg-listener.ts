@@ -11,6 +11,8 @@ export interface ListenHandlers {
 
 export interface Listener {
   close(): Promise<void>;
+  /** Connected and listening right now; absent where nothing listens (SQLite). */
+  readonly isListening?: () => boolean;
 }
 
 // A lost listener retries quickly at first, then every few seconds; the session cache TTL covers the gap.
@@ -83,6 +85,7 @@ export function listenOn(
 
   void connect();
   return {
+    isListening: () => client !== undefined,
     async close() {
       closed = true;
       clearTimeout(retryTimer);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { parseExposition } from '../support/exposition.ts';
+import { poll } from '../support/poll.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
 import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { newUser } from '../support/test-app.ts';
@@ -171,7 +173,12 @@ describe('an instance whose change listener was cut off', () => {
     const auth = { headers: { authorization: `Bearer ${token}` } };
     assert.equal((await c.request('GET', '/api/user', auth)).status, 200);
 
+    // /metrics reads no database: it tells that the listener is down
+    const listenerUp = async () =>
+      parseExposition((await c.request('GET', '/metrics')).text).value('gatehouse_change_listener_up');
+    assert.equal(await listenerUp(), 1);
     await proxy.cut();
+    assert.equal(await poll(listenerUp, (up) => up === 0), 0);
     assert.equal((await a.request('POST', '/api/users/logout', auth)).status, 204);
     // the notification went out while C could not hear it
     proxy = await startProxy(
@@ -183,6 +190,7 @@ describe('an instance whose change listener was cut off', () => {
     const reconnectDeadline = Date.now() + 15_000;
     while (listening() < 2 && Date.now() < reconnectDeadline) await sleep(50);
     assert.equal(listening(), 2, 'the listener never reconnected');
+    assert.equal(await listenerUp(), 1);
     const deadline = Date.now() + patience;
     let status = 0;
     while (Date.now() < deadline && status !== 401) {

@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GatehouseError } from '../../src/errors.ts';
 import { createRateLimits, type RateLimitSettings } from '../../src/limits/rate-limits.ts';
+import { ignoreMetrics } from '../../src/metrics/metrics.ts';
+import { createMetrics } from '../../src/metrics/prometheus.ts';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
 import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
+import { parseExposition } from '../support/exposition.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { randomKeyPrefix } from '../support/redis.ts';
 import { openMigratedDatabase } from '../store/migrated-database.ts';
@@ -44,7 +47,10 @@ for (const kind of counterStoreKinds) {
     after(() => store.close());
 
     const limitsWith = (settings: Partial<RateLimitSettings> = {}) =>
-      createRateLimits({ ...defaults, ...settings }, { counters: store.counters, clock });
+      createRateLimits(
+        { ...defaults, ...settings },
+        { counters: store.counters, clock, metrics: ignoreMetrics },
+      );
 
     it('locks an email after 10 refused logins in any casing, without asking for the password, until the window closes', async () => {
       const limits = limitsWith();
@@ -188,6 +194,36 @@ for (const kind of counterStoreKinds) {
       assert.equal(await limits.throttleLogin(ip, email, accepted), 'signed in');
       assert.equal(await store.size(), before);
     });
+
+    it('reports each refusal by the limit that refused: a mail not sent, a login or registration refused', async () => {
+      const metrics = createMetrics();
+      const limits = createRateLimits(
+        {
+          ...defaults,
+          loginFailuresPerEmail: 1,
+          loginAttemptsPerIp: 2,
+          registrationsPerIp: 1,
+          mailsPerAddress: 1,
+        },
+        { counters: store.counters, clock, metrics: metrics.events },
+      );
+      const [ip, email] = [newIp(), newEmail()];
+      assert.equal(await limits.admitMail(email), true);
+      assert.equal(await limits.admitMail(email), false);
+      await limits.throttleRegistration(ip);
+      await assert.rejects(limits.throttleRegistration(ip), isCode('rate_limited'));
+      await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
+      // the IP's second attempt is allowed, the email is locked
+      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited'));
+      // both refuse the third: each counts
+      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited'));
+      const exposition = parseExposition(await metrics.exposition());
+      const refusals = (limit: string) => exposition.value('gatehouse_rate_limit_refusals_total', { limit });
+      assert.deepEqual(
+        ['mails', 'registrations', 'login-failures', 'login-attempts'].map(refusals),
+        [1, 1, 2, 1],
+      );
+    });
   });
 }
 
@@ -209,7 +245,12 @@ describe('rate limits over a Redis that cannot be reached', () => {
         registrationsPerIp: 1,
         mailsPerAddress: 1,
       },
-      { counters, clock: createFakeClock(), onCounterFailure: (error) => reported.push(error) },
+      {
+        counters,
+        clock: createFakeClock(),
+        onCounterFailure: (error) => reported.push(error),
+        metrics: ignoreMetrics,
+      },
     );
     try {
       const [ip, email] = [newIp(), newEmail()];
@@ -236,6 +277,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const limits = createRateLimits(defaults, {
         counters: createCounterRepository(migrated.database),
         clock: createFakeClock(),
+        metrics: ignoreMetrics,
       });
       await migrated.close();
       let asked = false;

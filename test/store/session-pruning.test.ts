@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
 import { createChangeFeed } from '../../src/sessions/change-feed.ts';
 import { createKeyRing } from '../../src/sessions/key-ring.ts';
@@ -54,6 +55,7 @@ for (const dialect of dialects) {
           clock,
           maxLifetime: day,
           cacheSize: 10,
+          cacheMetrics: ignoreMetrics.tokenCache,
         }),
         refreshTokens: createRefreshTokens({
           repository: createRefreshTokenRepository(store.database),
@@ -71,6 +73,7 @@ for (const dialect of dialects) {
         accessTokenTtl: 900_000,
         cacheTtl: 5_000,
         pruneEvery: 3,
+        metrics: ignoreMetrics,
       });
       const found = await users.findById(await insertUser(store.database));
       assert.ok(found !== undefined);

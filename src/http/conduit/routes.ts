@@ -42,6 +42,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
   app.post(
     '/users',
     {
+      config: { countsAs: 'registration' },
       schema: {
         summary: 'Register',
         tags: ['conduit'],
@@ -59,6 +60,7 @@ export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> =
   app.post(
     '/users/login',
     {
+      config: { countsAs: 'login' },
       schema: {
         summary: 'Log in',
         tags: ['conduit'],

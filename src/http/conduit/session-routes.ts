@@ -48,6 +48,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
   app.post(
     '/tokens',
     {
+      config: { countsAs: 'login' },
       schema: {
         summary: 'Log in for an access and refresh token pair',
         tags: ['sessions'],

@@ -58,6 +58,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
   app.post(
     '/users/',
     {
+      config: { countsAs: 'registration' },
       schema: {
         summary: 'Register (djoser)',
         tags: ['djoser'],
@@ -171,6 +172,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
   app.post(
     '/jwt/create/',
     {
+      config: { countsAs: 'login' },
       schema: {
         summary: 'Log in for an access and refresh token pair (simplejwt)',
         tags: ['djoser'],

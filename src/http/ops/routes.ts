@@ -1,11 +1,18 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { GatehouseError } from '../../errors.ts';
+import type { GatehouseMetrics } from '../../metrics/prometheus.ts';
 import type { KeyRing } from '../../sessions/key-ring.ts';
+import { conduitErrors } from '../conduit/envelope.ts';
 
 export interface OpsRoutesOptions {
   keys: KeyRing;
   /** database reachable and every migration applied */
   isReady: () => Promise<{ database: boolean; migrations: boolean }>;
+  metrics: Pick<GatehouseMetrics, 'exposition' | 'contentType'>;
+  /** when set, /metrics answers only a request bearing it */
+  metricsToken: string | undefined;
 }
 
 /**
@@ -27,8 +34,30 @@ const Jwk = Type.Object({
   e: Type.Optional(Type.String()),
 });
 
-/** Probes for orchestrators and the public keys other services verify our tokens with. */
-export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, { keys, isReady }, done) => {
+// The schemes every Gatehouse credential may come in (the contract's section 1).
+const credentialPattern = /^(?:Bearer|Token) +(\S+) *$/i;
+
+/**
+ * Refuses a scrape without the metrics token: metrics tell traffic volumes and failed logins. Digests are
+ * compared, so the comparison takes one time whatever the guess and whatever its length.
+ */
+function tokenCheck(token: string) {
+  const expected = createHash('sha256').update(token).digest();
+  return (header: string | undefined): void => {
+    if (header === undefined || header.trim() === '')
+      throw new GatehouseError('token_missing', 'no credentials');
+    const presented = credentialPattern.exec(header)?.[1] ?? '';
+    if (!timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) {
+      throw new GatehouseError('token_invalid', 'not the metrics token');
+    }
+  };
+}
+
+/** Probes for orchestrators, metrics for Prometheus, and the public keys other services verify our tokens with. */
+export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, options, done) => {
+  const { keys, isReady, metrics, metricsToken } = options;
+  // unset: open, for a service only its own network reaches (see METRICS_TOKEN)
+  const checkToken = metricsToken === undefined ? undefined : tokenCheck(metricsToken);
   app.get(
     '/healthz',
     {
@@ -75,6 +104,28 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, {
       // Public and cacheable, unlike every other response (see jwksMaxAge).
       reply.header('cache-control', `public, max-age=${jwksMaxAge}`);
       return keys.jwks();
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Counters and gauges in the Prometheus text format (version 0.0.4)',
+        tags: ['ops'],
+        response: {
+          200: {
+            description: 'The exposition; `Authorization: Bearer <METRICS_TOKEN>` when that is set',
+            content: { 'text/plain': { schema: Type.String() } },
+          },
+          ...conduitErrors(401),
+        },
+      },
+    },
+    async (request, reply) => {
+      checkToken?.(request.headers.authorization);
+      const exposition = await metrics.exposition();
+      return reply.type(metrics.contentType).send(exposition);
     },
   );
   done();
