@@ -48,6 +48,7 @@ const requiredClaims = ['exp', 'iat', 'sub', 'sid', 'jti'];
  */
 export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
   const verified = new Map<string, AccessClaims>();
+  const verifying = new Map<string, Promise<AccessClaims>>();
 
   function remember(token: string, claims: AccessClaims): void {
     if (verified.size >= deps.cacheSize) {
@@ -56,6 +57,28 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       if (oldest.done !== true) verified.delete(oldest.value);
     }
     verified.set(token, claims);
+  }
+
+  async function verifySignature(token: string, now: number): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, keyFor, {
+        issuer: deps.issuer,
+        audience: deps.audience,
+        typ: tokenType,
+        requiredClaims,
+        clockTolerance: clockSkewSeconds,
+        // also makes jose refuse an `iat` in the future beyond the skew
+        maxTokenAge: Math.ceil(deps.maxLifetime / 1000) + clockSkewSeconds,
+        currentDate: new Date(now),
+      });
+      const { sub, sid, exp } = payload;
+      if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number') throw invalidToken();
+      const claims: AccessClaims = { userId: sub, sessionId: sid, expiresAt: exp * 1000 };
+      remember(token, claims);
+      return claims;
+    } catch (error) {
+      throw error instanceof GatehouseError ? error : invalidToken(error);
+    }
   }
 
   async function keyFor(header: JWTHeaderParameters) {
@@ -82,36 +105,26 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       return { token, expiresAt: expiresAt * 1000 };
     },
 
-    async verify(token) {
+    verify(token) {
       const now = deps.clock.now();
       const known = verified.get(token);
       if (known !== undefined) {
         deps.cacheMetrics.hit();
-        if (known.expiresAt + clockSkew > now) return known;
+        if (known.expiresAt + clockSkew > now) return Promise.resolve(known);
         verified.delete(token);
-        throw invalidToken();
+        return Promise.reject(invalidToken());
+      }
+      // a token many requests bring at once (a client's first burst, every client after a restart) is
+      // verified once: the others wait for that verification instead of repeating it
+      const inFlight = verifying.get(token);
+      if (inFlight !== undefined) {
+        deps.cacheMetrics.hit();
+        return inFlight;
       }
       deps.cacheMetrics.miss();
-      try {
-        const { payload } = await jwtVerify(token, keyFor, {
-          issuer: deps.issuer,
-          audience: deps.audience,
-          typ: tokenType,
-          requiredClaims,
-          clockTolerance: clockSkewSeconds,
-          // also makes jose refuse an `iat` in the future beyond the skew
-          maxTokenAge: Math.ceil(deps.maxLifetime / 1000) + clockSkewSeconds,
-          currentDate: new Date(now),
-        });
-        const { sub, sid, exp } = payload;
-        if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number')
-          throw invalidToken();
-        const claims: AccessClaims = { userId: sub, sessionId: sid, expiresAt: exp * 1000 };
-        remember(token, claims);
-        return claims;
-      } catch (error) {
-        throw error instanceof GatehouseError ? error : invalidToken(error);
-      }
+      const verification = verifySignature(token, now).finally(() => verifying.delete(token));
+      verifying.set(token, verification);
+      return verification;
     },
   };
 }
