@@ -19,7 +19,7 @@ interface Schema {
 
 interface Operation {
   security?: unknown[];
-  requestBody?: { content: { 'application/json': { schema: Schema } } };
+  requestBody?: { required?: boolean; content: { 'application/json': { schema: Schema } } };
   responses: Record<string, unknown>;
 }
 
@@ -166,6 +166,23 @@ for (const dialect of dialects) {
           where,
         );
       }
+    });
+
+    it('marks a body required except where the route takes none (logout)', async () => {
+      for (const { method, path, operation } of operations) {
+        if (operation.requestBody === undefined) continue;
+        const optional = method === 'POST' && path === '/api/users/logout';
+        assert.equal(operation.requestBody.required, !optional, `${method} ${path}`);
+        assert.ok(!('x-body-optional' in operation), `${method} ${path} leaks the mark`);
+      }
+      // and the route does take none
+      const user = await registerUser(test.app);
+      const response = await test.app.inject({
+        method: 'POST',
+        url: '/api/users/logout',
+        headers: { authorization: `Token ${user.token}` },
+      });
+      assert.equal(response.statusCode, 204);
     });
 
     it('declares one success status per operation', () => {

@@ -5,6 +5,7 @@ import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
 import { callerRequired, type Authenticator } from '../authenticate.ts';
 import { clientOf } from '../client.ts';
+import { bodyOptional } from '../ops/openapi.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   CurrentPasswordBody,
@@ -85,6 +86,7 @@ export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> =
     {
       preValidation: absentBodyIsEmpty,
       schema: {
+        [bodyOptional]: true,
         summary: 'End this session, the others, or all',
         security: callerRequired,
         tags: ['sessions'],
