@@ -42,9 +42,9 @@ export interface ProfileChanges {
 export interface SessionHooks {
   /** A user's stored fields changed: cached copies must go. */
   userChanged(userId: string): Promise<void>;
-  /** The password changed: every session but the one that changed it ends. */
+  /** The password changed: every session but the one that changed it ends (cached copies go too). */
   passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void>;
-  /** The account was deactivated: every session ends. */
+  /** The account was deactivated: every session ends (cached copies go too). */
   userDeactivated(userId: string): Promise<void>;
 }
 
@@ -166,9 +166,11 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       throwIfInvalid(fields);
 
       if (password !== undefined) changes.passwordHash = await hasher.hash(password);
-      const updated = await save(user, changes);
-      if (password !== undefined) await sessions.passwordChanged(user.id, currentSessionId);
-      return updated;
+      return save(user, changes, () =>
+        password === undefined
+          ? sessions.userChanged(user.id)
+          : sessions.passwordChanged(user.id, currentSessionId),
+      );
     },
 
     /** A password change that proves knowledge of the current one; the other sessions end. */
@@ -182,8 +184,9 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       addProblem(fields, 'current_password', await checkCurrentPassword(user, input.currentPassword));
       addProblem(fields, 'new_password', policy.check(password, user));
       throwIfInvalid(fields);
-      await save(user, { passwordHash: await hasher.hash(password), updatedAt: clock.now() });
-      await sessions.passwordChanged(user.id, currentSessionId);
+      await save(user, { passwordHash: await hasher.hash(password), updatedAt: clock.now() }, () =>
+        sessions.passwordChanged(user.id, currentSessionId),
+      );
     },
 
     /** Deactivates the caller's own account: every session ends, logins are refused from now on. */
@@ -191,8 +194,7 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       const fields: FieldErrors = {};
       addProblem(fields, 'current_password', await checkCurrentPassword(user, currentPassword));
       throwIfInvalid(fields);
-      await save(user, { isActive: false, updatedAt: clock.now() });
-      await sessions.userDeactivated(user.id);
+      await save(user, { isActive: false, updatedAt: clock.now() }, () => sessions.userDeactivated(user.id));
     },
 
     /** Sets a password chosen by an operator (changepassword); the policy still applies. */
@@ -202,11 +204,19 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       return service.update(user, { password: newPassword });
     },
   };
-  async function save(user: User, changes: UserChanges): Promise<User> {
+  /**
+   * Stores the changes, then tells the sessions once: `announce` is the hook that fits the change (each
+   * one drops cached copies and tells the other instances), plain `userChanged` unless said otherwise.
+   */
+  async function save(
+    user: User,
+    changes: UserChanges,
+    announce: () => Promise<void> = () => sessions.userChanged(user.id),
+  ): Promise<User> {
     const updated = await users.update(user.id, changes);
     if (!updated.ok) throw takenError(updated.taken);
     if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
-    await sessions.userChanged(user.id);
+    await announce();
     return updated.value;
   }
 
