@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { invalidToken, missingToken, type UserBody } from './conduit-shapes.ts';
-import { bearer, obtainPair, refresh, sessionRows, statusWith, type SessionsBody } from './session-shapes.ts';
+import {
+  bearer,
+  obtainPair,
+  refresh,
+  sessionIdOf,
+  sessionRows,
+  statusWith,
+  type SessionsBody,
+} from './session-shapes.ts';
 
 for (const dialect of dialects) {
   describe(`logout and the session list on ${dialect}`, () => {
@@ -73,6 +81,11 @@ for (const dialect of dialects) {
         const response = await logout(phone.access_token, { scope });
         assert.equal(response.status, 422, JSON.stringify(scope));
         assert.deepEqual(response.body, { errors: { scope: ['is invalid'] } });
+      }
+      // a JSON null is a body, and not an object: unlike an absent one, it is refused
+      for (const body of ['null', '[]', '"all"']) {
+        const response = await logout(phone.access_token, body);
+        assert.equal(response.status, 422, body);
       }
       assert.deepEqual(await sessionRows(test.database), rows);
     });
@@ -158,11 +171,4 @@ for (const dialect of dialects) {
       assert.equal((await request(test.app, 'DELETE', '/api/user/sessions/anything')).status, 401);
     });
   });
-}
-
-function sessionIdOf(accessToken: string): string {
-  const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
-    sid: string;
-  };
-  return payload.sid;
 }

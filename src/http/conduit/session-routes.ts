@@ -1,9 +1,9 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../accounts/account-service.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
 import { callerRequired, type Authenticator } from '../authenticate.ts';
+import { absentBodyIsEmpty } from '../absent-body.ts';
 import { clientOf } from '../client.ts';
 import { bodyOptional } from '../ops/openapi.ts';
 import { conduitErrors } from './envelope.ts';
@@ -34,13 +34,6 @@ const toPairBody = (pair: TokenPair) => ({
 });
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
-
-// Logout and account deletion may come without a body (the contract allows a bodiless POST or DELETE):
-// no body means every field left out, not a malformed request.
-function absentBodyIsEmpty(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
-  request.body ??= {};
-  done();
-}
 
 /** Gatehouse's own extensions under /api: token pairs, logout, the caller's sessions and password. */
 export const sessionRoutes: FastifyPluginCallbackTypebox<SessionRoutesOptions> = (app, options, done) => {

@@ -5,6 +5,7 @@ import { GatehouseError } from '../../errors.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { Caller, SessionService, TokenPair } from '../../sessions/session-service.ts';
 import { callerRequired, type Authenticator } from '../authenticate.ts';
+import { absentBodyIsEmpty } from '../absent-body.ts';
 import { clientOf } from '../client.ts';
 import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envelope.ts';
 import {
@@ -50,10 +51,7 @@ export const djoserRoutes: FastifyPluginCallbackTypebox<DjoserRoutesOptions> = (
   };
 
   // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
-  app.addHook('preValidation', (request, _reply, next) => {
-    if (request.body === undefined) request.body = {};
-    next();
-  });
+  app.addHook('preValidation', absentBodyIsEmpty);
 
   app.post(
     '/users/',
