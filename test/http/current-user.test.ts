@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createUserRepository } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
+import { decodePart, encodePart } from './forged-tokens.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { invalidToken, missingToken, type UserBody } from './conduit-shapes.ts';
@@ -17,17 +18,6 @@ function tamper(token: string, part: 0 | 1 | 2): string {
   const middle = Math.floor(text.length / 2);
   parts[part] = `${text.slice(0, middle)}${text[middle] === 'A' ? 'B' : 'A'}${text.slice(middle + 1)}`;
   return parts.join('.');
-}
-
-function encodePart(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodePart(token: string, part: 0 | 1): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[part] ?? '', 'base64url').toString('utf8')) as Record<
-    string,
-    unknown
-  >;
 }
 
 for (const dialect of dialects) {

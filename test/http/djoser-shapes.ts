@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { HttpServer } from '../../src/http/server.ts';
-import { newUser, request, type JsonResponse } from '../support/test-app.ts';
+import { bearer, newUser, request, type JsonResponse } from '../support/test-app.ts';
 
 /** The djoser and simplejwt bodies, word for word, as a DRF client reads them. */
 export interface UserBody {
@@ -29,7 +29,7 @@ export const givenTokenNotValid = {
   messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
 };
 
-export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+export { bearer };
 
 /** Asserts a 401 in simplejwt's form: the body, and the challenge DRF sends with it. */
 export function assertUnauthorized(response: JsonResponse, body: unknown): void {

@@ -1,5 +1,6 @@
 import type { Database } from '../../src/store/database.ts';
-import { request, type JsonResponse } from '../support/test-app.ts';
+import { bearer, request, type JsonResponse } from '../support/test-app.ts';
+import { decodePart } from './forged-tokens.ts';
 import type { HttpServer } from '../../src/http/server.ts';
 
 /** The body of POST /api/tokens and /api/tokens/refresh. */
@@ -22,9 +23,14 @@ export interface SessionsBody {
   }>;
 }
 
+/** The session an access token is bound to, read from its `sid` claim. */
+export function sessionIdOf(accessToken: string): string {
+  return String(decodePart(accessToken, 1).sid);
+}
+
 export const invalidRefresh = { errors: { refresh_token: ['is invalid or expired'] } };
 
-export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+export { bearer };
 
 /** POST /api/tokens; throws unless it answers 200. */
 export async function obtainPair(app: HttpServer, email: string, password: string): Promise<PairBody> {

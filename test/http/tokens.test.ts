@@ -10,6 +10,7 @@ import {
   obtainPair,
   refresh,
   refreshTokenRows,
+  sessionIdOf,
   sessionRows,
   statusWith,
   type PairBody,
@@ -33,13 +34,6 @@ for (const dialect of dialects) {
       });
     });
     after(() => test.close());
-
-    const sessionIdOf = (accessToken: string) => {
-      const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString()) as {
-        sid: string;
-      };
-      return payload.sid;
-    };
 
     it('answers a pair whose access token works as a Bearer token and is never cached', async () => {
       const user = await registerUser(test.app);

@@ -88,6 +88,9 @@ export interface JsonResponse {
   text: string;
 }
 
+/** `Authorization: Bearer <token>`, as every client but a Conduit one sends it. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 /** One request through Fastify's inject; the body parsed when it is JSON. */
 export async function request(
   app: HttpServer,
