@@ -1,20 +1,41 @@
 import type { Logger } from 'pino';
+import { conduitDialect } from './http/conduit/envelope.ts';
+import { conduitRoutes } from './http/conduit/routes.ts';
+import { djoserDialect } from './http/djoser/envelope.ts';
+import { djoserRoutes } from './http/djoser/routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMetrics } from './metrics/prometheus.ts';
 import { createServices, type ServiceOptions } from './services.ts';
 import { isMigrated } from './store/migrator.ts';
 
-/** The one composition root of the HTTP service. */
+/**
+ * The one composition root of the HTTP service: the services, the dialects they are spoken in, and the
+ * background workers that run beside the requests until the app closes.
+ */
 export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const { config, database, logger } = options;
   const metrics = createMetrics();
   const services = await createServices({ ...options, metrics: metrics.events });
-  const listener = services.listenForChanges();
-  metrics.watchDatabase({ pool: database.poolStats, isListening: listener.isListening });
+  const { accounts, profiles, sessions } = services;
+
+  // Every dialect Gatehouse speaks, one entry each: a new one is an entry here and its folder under http/.
+  // The first also answers outside every prefix.
+  const dialects = [
+    { dialect: conduitDialect, prefix: '/api', routes: conduitRoutes({ accounts, profiles, sessions }) },
+    { dialect: djoserDialect, prefix: '/auth', routes: djoserRoutes({ accounts, sessions }) },
+  ] as const;
+
+  for (const worker of services.workers) worker.start();
+  metrics.watchDatabase({
+    pool: database.poolStats,
+    isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
+  });
   const app = await buildHttpServer({
     config,
     logger,
-    ...services,
+    dialects,
+    authenticate: sessions.authenticate,
+    keys: services.keys,
     metrics,
     isUnavailable: (error) => database.isUnavailableError(error),
     isReady: async () => {
@@ -23,7 +44,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     },
   });
   app.addHook('onClose', async () => {
-    await listener.close();
+    for (const worker of services.workers) await worker.stop();
     await services.close();
   });
   return app;

@@ -24,20 +24,45 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'internal_error';
 
-/** Field name → messages, in the RealWorld wording ("can't be blank", "has already been taken"). */
-export type FieldErrors = Record<string, string[]>;
+/**
+ * What is wrong with one field, as a code with its data; never a sentence. Each dialect words every code
+ * in a table the compiler checks is complete. The first group comes from the domain, the second from a
+ * dialect's reading of its request schema.
+ */
+export type Problem =
+  | { code: 'blank' }
+  | { code: 'invalid' }
+  | { code: 'taken' }
+  | { code: 'too_short'; min: number }
+  | { code: 'too_long'; max: number }
+  | { code: 'too_common' }
+  | { code: 'too_similar'; to: 'username' | 'email' }
+  | { code: 'wrong_password' }
+  // the request's shape
+  | { code: 'required' }
+  | { code: 'null' }
+  | { code: 'not_a_string' }
+  | { code: 'not_an_object'; got: JsonKind };
+
+export type ProblemCode = Problem['code'];
+
+/** What a JSON body decoded to, named as Python names it (DRF says so in its message). */
+export type JsonKind = 'null' | 'list' | 'str' | 'bool' | 'int' | 'float';
+
+/** Field name → its problem; a field has at most one. */
+export type FieldProblems = Record<string, Problem>;
 
 export class GatehouseError extends Error {
   override readonly name = 'GatehouseError';
   readonly code: ErrorCode;
-  readonly fields: FieldErrors;
+  readonly fields: FieldProblems;
   /** Whole seconds until the same request can succeed, when that is known (rate_limited). */
   readonly retryAfter: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { fields?: FieldErrors; retryAfter?: number; cause?: unknown } = {},
+    options: { fields?: FieldProblems; retryAfter?: number; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
@@ -47,8 +72,13 @@ export class GatehouseError extends Error {
 }
 
 /** Throws one validation error carrying every field problem found, if there are any. */
-export function throwIfInvalid(fields: FieldErrors): void {
+export function throwIfInvalid(fields: FieldProblems): void {
   if (Object.keys(fields).length > 0) {
     throw new GatehouseError('validation_failed', 'validation failed', { fields });
   }
+}
+
+/** Whether `error` is a refusal of the field's value for this reason (e.g. a wrong current password). */
+export function isProblem(error: unknown, field: string, code: ProblemCode): boolean {
+  return error instanceof GatehouseError && error.fields[field]?.code === code;
 }

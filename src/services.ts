@@ -14,13 +14,11 @@ import { createKeyRing } from './sessions/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
-import type { Database } from './store/database.ts';
-import { createFollowRepository } from './store/follow-repository.ts';
+import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
-import { createRefreshTokenRepository } from './store/refresh-token-repository.ts';
-import { createSessionRepository } from './store/session-repository.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
-import { createUserRepository } from './store/user-repository.ts';
+import { createStore } from './store/store.ts';
+import type { Worker } from './worker.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -60,7 +58,7 @@ export async function createServices(options: ServiceOptions) {
       logger.warn({ err: error }, 'could not tell other instances of a change');
     },
   );
-  const users = createUserRepository(database);
+  const store = createStore(database);
   const maxTokenLifetime = longestTokenLifetime(config);
   const keys = await createKeyRing({
     repository: createSigningKeyRepository(database),
@@ -84,57 +82,74 @@ export async function createServices(options: ServiceOptions) {
     cacheMetrics: metrics.tokenCache,
   });
   const sessions = createSessionService({
-    sessions: createSessionRepository(database),
-    users,
+    store,
     tokens,
-    refreshTokens: createRefreshTokens({
-      repository: createRefreshTokenRepository(database),
-      secretKey,
-      reuseGrace: config.refreshReuseGrace,
-    }),
+    refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: config.refreshReuseGrace }),
     changes: changes.feed,
     clock,
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
     sessionIdleTtl: config.sessionIdleTtl,
     accessTokenTtl: config.accessTokenTtl,
+    longLivedTokenTtl: config.conduitTokenTtl,
     cacheTtl: config.sessionCacheTtl,
     pruneEvery: sessionsPerPrune,
     metrics,
   });
+  const { counters, onCounterFailure, close } = openCounters(config, database, logger);
+  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
   const accounts = createAccountService({
-    users,
+    store,
     hasher: await createPasswordHasher(config.argon2),
     policy: createPasswordPolicy({
       minLength: config.passwordMinLength,
       maxLength: config.passwordMaxLength,
     }),
     sessions,
+    limits,
     clock,
     newId: randomUUID,
   });
-  const profiles = createProfileService({ users, follows: createFollowRepository(database), clock });
-  /** Hears the other instances' changes until the returned listener is closed. */
-  const listenForChanges = () =>
-    database.listen(changeChannel, {
-      onMessage: (payload) => {
-        changes.receive(payload, sessions);
-      },
-      onConnected: () => {
-        logger.info(`listening for other instances' changes on ${changeChannel}`);
-      },
-      // messages may have been lost while the connection was down: trust nothing cached
-      onGap: () => {
-        sessions.forgetEverything();
-      },
-      onError: (error) => {
-        logger.warn({ err: error }, 'change listener lost its connection');
-      },
-    });
-  const { counters, onCounterFailure, close } = openCounters(config, database, logger);
-  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
+  const profiles = createProfileService({ store, clock });
+
+  /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
+  const changeListener = createChangeListener(database, {
+    onMessage: (payload) => {
+      changes.receive(payload, sessions);
+    },
+    onConnected: () => {
+      logger.info(`listening for other instances' changes on ${changeChannel}`);
+    },
+    // messages may have been lost while the connection was down: trust nothing cached
+    onGap: () => {
+      sessions.forgetEverything();
+    },
+    onError: (error) => {
+      logger.warn({ err: error }, 'change listener lost its connection');
+    },
+  });
+  // What runs in the background of a server: `serve` starts every one, no other command starts any.
+  const workers: readonly Worker[] = [changeListener];
+
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, limits, listenForChanges, close };
+  return { keys, sessions, accounts, profiles, limits, workers, changeListener, close };
+}
+
+/** The LISTEN side of the change feed, as a worker. */
+function createChangeListener(database: Database, handlers: ListenHandlers) {
+  let listener: Listener | undefined;
+  return {
+    name: 'change-listener',
+    start() {
+      listener = database.listen(changeChannel, handlers);
+    },
+    async stop() {
+      await listener?.close();
+      listener = undefined;
+    },
+    /** 1 while the LISTEN connection is up (PostgreSQL only) */
+    isUp: () => listener?.isListening?.() ?? false,
+  } satisfies Worker & { isUp: () => boolean };
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.ts';
-import { GatehouseError, throwIfInvalid, type FieldErrors } from '../errors.ts';
-import type { User, UserChanges, UserRepository } from '../store/user-repository.ts';
-
-export type { User };
+import type { CallerContext, RequestContext } from '../context.ts';
+import { GatehouseError, throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
+import type { Store, UnitOfWork } from '../store/store.ts';
+import type { User, UserChanges } from '../store/user-repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
+import type { AttemptLimits, Grant, Grants, PasswordAttempt, SessionPort } from './ports.ts';
 import {
   blank,
   checkBio,
@@ -14,9 +15,10 @@ import {
   normalizeEmail,
   normalizePassword,
   normalizeUsername,
-  invalid,
   taken,
 } from './user-fields.ts';
+
+export type { User };
 
 export interface Registration {
   email?: string | undefined;
@@ -38,93 +40,184 @@ export interface ProfileChanges {
   image?: string | null | undefined;
 }
 
-/** What the account domain needs from sessions, without knowing how sessions work. */
-export interface SessionHooks {
-  /** A user's stored fields changed: cached copies must go. */
-  userChanged(userId: string): Promise<void>;
-  /** The password changed: every session but the one that changed it ends (cached copies go too). */
-  passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void>;
-  /** The account was deactivated: every session ends (cached copies go too). */
-  userDeactivated(userId: string): Promise<void>;
+export interface PasswordChange {
+  currentPassword?: string | undefined;
+  newPassword?: string | undefined;
+}
+
+/** A user who has just signed in (or registered), with what their door asked to be handed. */
+export interface SignedIn<G extends Grant> {
+  user: User;
+  tokens: Grants[G];
 }
 
 export interface AccountServiceDeps {
-  users: UserRepository;
+  store: Store;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
-  sessions: SessionHooks;
+  sessions: SessionPort;
+  limits: AttemptLimits;
   clock: Clock;
   newId: () => string;
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
 
-export function createAccountService({ users, hasher, policy, sessions, clock, newId }: AccountServiceDeps) {
-  function takenError(field: 'email' | 'username'): GatehouseError {
-    return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: [taken] } });
+/**
+ * Every sequence that changes an account, whichever door it comes through: the limits it is counted
+ * against, the hash, and the change with its consequences (sessions opened or ended) in one unit of work.
+ */
+export function createAccountService(deps: AccountServiceDeps) {
+  const { store, hasher, policy, sessions, limits, clock, newId } = deps;
+
+  /** Validates a new account and hashes its password; the insert is the caller's. */
+  async function prepareUser(input: Registration) {
+    const email = normalizeEmail(input.email ?? '');
+    const username = normalizeUsername(input.username ?? '');
+    const password = normalizePassword(input.password ?? '');
+    const fields: FieldProblems = {};
+    addProblem(fields, 'email', checkEmail(email));
+    addProblem(fields, 'username', checkUsername(username));
+    addProblem(fields, 'password', policy.check(password, { username, email }));
+    if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
+      fields.email = taken;
+    if (fields.username === undefined && (await store.users.findByUsername(username)) !== undefined) {
+      fields.username = taken;
+    }
+    throwIfInvalid(fields);
+    return {
+      id: newId(),
+      email,
+      username,
+      passwordHash: await hasher.hash(password),
+      createdAt: clock.now(),
+    };
   }
 
-  const service = {
-    /** Creates an active user; staff flags only through the command line. */
-    async register(
-      input: Registration,
-      flags: { isStaff?: boolean; isSuperuser?: boolean } = {},
-    ): Promise<User> {
-      const email = normalizeEmail(input.email ?? '');
-      const username = normalizeUsername(input.username ?? '');
-      const password = normalizePassword(input.password ?? '');
-      const fields: FieldErrors = {};
-      addProblem(fields, 'email', checkEmail(email));
-      addProblem(fields, 'username', checkUsername(username));
-      addProblem(fields, 'password', policy.check(password, { username, email }));
-      if (fields.email === undefined && (await users.findByEmail(email)) !== undefined)
-        fields.email = [taken];
-      if (fields.username === undefined && (await users.findByUsername(username)) !== undefined) {
-        fields.username = [taken];
-      }
-      throwIfInvalid(fields);
+  async function insertUser(
+    unit: UnitOfWork,
+    user: Awaited<ReturnType<typeof prepareUser>>,
+    flags: { isStaff?: boolean; isSuperuser?: boolean } = {},
+  ): Promise<User> {
+    const created = await unit.users.insert({ ...user, ...flags });
+    // the unique indexes settle a race the look-ups above could not see
+    if (!created.ok) throw takenError(created.taken);
+    return created.value;
+  }
 
-      const created = await users.insert({
-        id: newId(),
-        email,
-        username,
-        passwordHash: await hasher.hash(password),
-        createdAt: clock.now(),
-        ...flags,
-      });
-      // the unique indexes settle a race the look-ups above could not see
-      if (!created.ok) throw takenError(created.taken);
-      return created.value;
+  /** Stores a user's changes inside `unit`; the user must still exist. */
+  async function save(unit: UnitOfWork, user: User, changes: UserChanges): Promise<User> {
+    const updated = await unit.users.update(user.id, changes);
+    if (!updated.ok) throw takenError(updated.taken);
+    if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
+    return updated.value;
+  }
+
+  /** The problem with the current password the caller typed, or undefined when it is right. */
+  async function checkCurrentPassword(
+    user: User,
+    password: string | undefined,
+  ): Promise<Problem | undefined> {
+    const given = normalizePassword(password ?? '');
+    if (given === '') return blank;
+    return (await hasher.verify(user.passwordHash, given)) ? undefined : { code: 'wrong_password' };
+  }
+
+  /**
+   * Checks a signed-in user's current password under the lock of their email: counted before the hash,
+   * released unless it was wrong, so a stolen token is no unlimited way to guess the password.
+   */
+  async function proveCurrentPassword(
+    user: User,
+    password: string | undefined,
+  ): Promise<Problem | undefined> {
+    const attempt = await limits.beginPasswordCheck(user.email);
+    const problem = await releasedUnless(attempt, () => checkCurrentPassword(user, password), isWrong);
+    return problem;
+  }
+
+  /** The user these credentials belong to; one answer for every kind of refusal. */
+  async function checkCredentials(email: string, password: string): Promise<User> {
+    const fields: FieldProblems = {};
+    if (email === '') fields.email = blank;
+    if (password === '') fields.password = blank;
+    throwIfInvalid(fields);
+    const user = await store.users.findByEmail(email);
+    if (user === undefined) {
+      // hash anyway: an unknown email must cost what a wrong password costs
+      await hasher.verifyNothing(password);
+      throw invalidCredentials();
+    }
+    const matches = await hasher.verify(user.passwordHash, password);
+    if (!matches || !user.isActive) throw invalidCredentials();
+    return user;
+  }
+
+  return {
+    /** Creates an active user without signing them in (djoser's registration); counted per IP. */
+    async register(input: Registration, context: RequestContext): Promise<User> {
+      await limits.admitRegistration(context.ip);
+      const prepared = await prepareUser(input);
+      return store.transaction((unit) => insertUser(unit, prepared));
     },
 
-    /** The user these credentials belong to; one answer for every kind of refusal. */
-    async authenticate(input: Credentials): Promise<User> {
+    /** Creates an active user and opens their first session, both or neither. */
+    async registerAndSignIn<G extends Grant>(
+      input: Registration,
+      context: RequestContext,
+      grant: G,
+    ): Promise<SignedIn<G>> {
+      await limits.admitRegistration(context.ip);
+      const prepared = await prepareUser(input);
+      const { user, issue } = await store.transaction(async (unit) => {
+        const created = await insertUser(unit, prepared);
+        return { user: created, issue: await sessions.open(unit, created, context, grant) };
+      });
+      return { user, tokens: await issue() };
+    },
+
+    /** Creates a user for an operator (createsuperuser): staff flags only here, no limits, no session. */
+    async createUser(
+      input: Registration,
+      flags: { isStaff?: boolean; isSuperuser?: boolean },
+    ): Promise<User> {
+      const prepared = await prepareUser(input);
+      return store.transaction((unit) => insertUser(unit, prepared, flags));
+    },
+
+    /**
+     * Signs in with a password: the attempt is counted against the client's IP and the email before the
+     * hash runs, then the last login is recorded and a session opened in one unit of work.
+     */
+    async signIn<G extends Grant>(
+      input: Credentials,
+      context: RequestContext,
+      grant: G,
+    ): Promise<SignedIn<G>> {
       const email = normalizeEmail(input.email ?? '');
       const password = normalizePassword(input.password ?? '');
-      const fields: FieldErrors = {};
-      if (email === '') fields.email = [blank];
-      if (password === '') fields.password = [blank];
-      throwIfInvalid(fields);
-
-      const user = await users.findByEmail(email);
-      if (user === undefined) {
-        // hash anyway: an unknown email must cost what a wrong password costs
-        await hasher.verifyNothing(password);
-        throw invalidCredentials();
-      }
-      const matches = await hasher.verify(user.passwordHash, password);
-      if (!matches || !user.isActive) throw invalidCredentials();
-
+      const attempt = await limits.beginLogin(context.ip, email);
+      const user = await releasedUnless(
+        attempt,
+        () => checkCredentials(email, password),
+        () => false,
+        (error) => error instanceof GatehouseError && error.code === 'invalid_credentials',
+      );
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
       if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
-      const updated = await users.update(user.id, changes);
-      return updated.ok && updated.value !== undefined ? updated.value : user;
+      const signedIn = await store.transaction(async (unit) => {
+        const updated = await unit.users.update(user.id, changes);
+        const current = updated.ok && updated.value !== undefined ? updated.value : user;
+        return { user: current, issue: await sessions.open(unit, current, context, grant) };
+      });
+      return { user: signedIn.user, tokens: await signedIn.issue() };
     },
 
-    /** Applies a user's own changes; a new password ends their other sessions. */
-    async update(user: User, input: ProfileChanges, currentSessionId?: string): Promise<User> {
-      const fields: FieldErrors = {};
+    /** Applies the caller's own changes; a new password ends their other sessions in the same commit. */
+    async update({ caller }: CallerContext, input: ProfileChanges): Promise<User> {
+      const { user } = caller;
+      const fields: FieldProblems = {};
       const changes: UserChanges = { updatedAt: clock.now() };
       let email = user.email;
       let username = user.username;
@@ -133,8 +226,8 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
         email = normalizeEmail(input.email ?? '');
         addProblem(fields, 'email', checkEmail(email));
         if (email.toLowerCase() !== user.email.toLowerCase()) {
-          if (fields.email === undefined && (await users.findByEmail(email)) !== undefined)
-            fields.email = [taken];
+          if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
+            fields.email = taken;
           // a new address counts as unverified until it is confirmed
           changes.emailVerifiedAt = null;
         }
@@ -144,7 +237,7 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
         username = normalizeUsername(input.username ?? '');
         addProblem(fields, 'username', checkUsername(username));
         if (username.toLowerCase() !== user.username.toLowerCase() && fields.username === undefined) {
-          if ((await users.findByUsername(username)) !== undefined) fields.username = [taken];
+          if ((await store.users.findByUsername(username)) !== undefined) fields.username = taken;
         }
         changes.username = username;
       }
@@ -166,76 +259,92 @@ export function createAccountService({ users, hasher, policy, sessions, clock, n
       throwIfInvalid(fields);
 
       if (password !== undefined) changes.passwordHash = await hasher.hash(password);
-      return save(user, changes, () =>
-        password === undefined
-          ? sessions.userChanged(user.id)
-          : sessions.passwordChanged(user.id, currentSessionId),
-      );
+      return store.transaction(async (unit) => {
+        const updated = await save(unit, user, changes);
+        if (password === undefined) sessions.userChanged(unit, user.id);
+        else await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        return updated;
+      });
     },
 
-    /** A password change that proves knowledge of the current one; the other sessions end. */
-    async changePassword(
-      user: User,
-      input: { currentPassword?: string | undefined; newPassword?: string | undefined },
-      currentSessionId: string,
-    ): Promise<void> {
+    /** A password change that proves knowledge of the current one; the other sessions end with it. */
+    async changePassword({ caller }: CallerContext, input: PasswordChange): Promise<void> {
+      const { user } = caller;
       const password = normalizePassword(input.newPassword ?? '');
-      const fields: FieldErrors = {};
-      addProblem(fields, 'current_password', await checkCurrentPassword(user, input.currentPassword));
+      const fields: FieldProblems = {};
+      addProblem(fields, 'current_password', await proveCurrentPassword(user, input.currentPassword));
       addProblem(fields, 'new_password', policy.check(password, user));
       throwIfInvalid(fields);
-      await save(user, { passwordHash: await hasher.hash(password), updatedAt: clock.now() }, () =>
-        sessions.passwordChanged(user.id, currentSessionId),
-      );
+      const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
+      await store.transaction(async (unit) => {
+        await save(unit, user, changes);
+        await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+      });
     },
 
-    /** Deactivates the caller's own account: every session ends, logins are refused from now on. */
-    async deactivate(user: User, currentPassword: string | undefined): Promise<void> {
-      const fields: FieldErrors = {};
-      addProblem(fields, 'current_password', await checkCurrentPassword(user, currentPassword));
+    /** Deactivates the caller's own account: every session ends with it, logins are refused from now on. */
+    async deactivate({ caller }: CallerContext, currentPassword: string | undefined): Promise<void> {
+      const { user } = caller;
+      const fields: FieldProblems = {};
+      addProblem(fields, 'current_password', await proveCurrentPassword(user, currentPassword));
       throwIfInvalid(fields);
-      await save(user, { isActive: false, updatedAt: clock.now() }, () => sessions.userDeactivated(user.id));
+      await store.transaction(async (unit) => {
+        await save(unit, user, { isActive: false, updatedAt: clock.now() });
+        await sessions.endAll(unit, user.id, 'deactivated');
+      });
     },
 
-    /** Sets a password chosen by an operator (changepassword); the policy still applies. */
+    /** Sets a password chosen by an operator (changepassword): the policy applies, every session ends. */
     async setPassword(email: string, newPassword: string): Promise<User> {
-      const user = await users.findByEmail(normalizeEmail(email));
+      const user = await store.users.findByEmail(normalizeEmail(email));
       if (user === undefined) throw new GatehouseError('user_not_found', 'no user with that email');
-      return service.update(user, { password: newPassword });
+      const password = normalizePassword(newPassword);
+      const fields: FieldProblems = {};
+      addProblem(fields, 'password', policy.check(password, user));
+      throwIfInvalid(fields);
+      const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
+      return store.transaction(async (unit) => {
+        const updated = await save(unit, user, changes);
+        await sessions.endAll(unit, user.id, 'password_changed');
+        return updated;
+      });
     },
   };
-  /**
-   * Stores the changes, then tells the sessions once: `announce` is the hook that fits the change (each
-   * one drops cached copies and tells the other instances), plain `userChanged` unless said otherwise.
-   */
-  async function save(
-    user: User,
-    changes: UserChanges,
-    announce: () => Promise<void> = () => sessions.userChanged(user.id),
-  ): Promise<User> {
-    const updated = await users.update(user.id, changes);
-    if (!updated.ok) throw takenError(updated.taken);
-    if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
-    await announce();
-    return updated.value;
-  }
+}
 
-  /** A problem with the current password the caller typed, or undefined when it is right. */
-  async function checkCurrentPassword(user: User, password: string | undefined): Promise<string | undefined> {
-    const given = normalizePassword(password ?? '');
-    if (given === '') return blank;
-    return (await hasher.verify(user.passwordHash, given)) ? undefined : invalid;
+/**
+ * Runs a password check under a counted attempt: the attempt is released unless the check found the
+ * password wrong (by its result, or by the error it threw), so only wrong guesses stay counted.
+ */
+async function releasedUnless<T>(
+  attempt: PasswordAttempt,
+  check: () => Promise<T>,
+  wrongResult: (result: T) => boolean,
+  wrongError: (error: unknown) => boolean = () => false,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await check();
+  } catch (error) {
+    if (!wrongError(error)) await attempt.release();
+    throw error;
   }
+  if (!wrongResult(result)) await attempt.release();
+  return result;
+}
 
-  return service;
+const isWrong = (problem: Problem | undefined): boolean => problem?.code === 'wrong_password';
+
+function takenError(field: 'email' | 'username'): GatehouseError {
+  return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: taken } });
 }
 
 function invalidCredentials(): GatehouseError {
   return new GatehouseError('invalid_credentials', 'email or password is invalid');
 }
 
-function addProblem(fields: FieldErrors, field: string, problem: string | undefined): void {
-  if (problem !== undefined) fields[field] = [problem];
+function addProblem(fields: FieldProblems, field: string, problem: Problem | undefined): void {
+  if (problem !== undefined) fields[field] = problem;
 }
 
 function emptyToNull(value: string | null): string | null {

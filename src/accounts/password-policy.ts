@@ -1,9 +1,10 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
+import type { Problem } from '../errors.ts';
 import { blank, codePointLength, tooLong, tooShort } from './user-fields.ts';
 
 export interface PasswordPolicy {
-  /** The message for an unacceptable (already normalised) password, or undefined. */
-  check(password: string, owner: { username: string; email: string }): string | undefined;
+  /** The problem with an (already normalised) password, or undefined when it is acceptable. */
+  check(password: string, owner: { username: string; email: string }): Problem | undefined;
 }
 
 // Names shorter than this occur inside too many good passwords to be worth refusing.
@@ -20,14 +21,14 @@ export function createPasswordPolicy(limits: { minLength: number; maxLength: num
       if (length < limits.minLength) return tooShort(limits.minLength);
       if (length > limits.maxLength) return tooLong(limits.maxLength);
       const lowered = password.toLowerCase();
-      if (common.has(lowered)) return 'is too common';
+      if (common.has(lowered)) return { code: 'too_common' };
       const localPart = owner.email.split('@')[0] ?? '';
-      for (const [name, label] of [
+      for (const [name, to] of [
         [owner.username, 'username'],
         [localPart, 'email'],
       ] as const) {
         if (name.length >= minimumSimilarLength && lowered.includes(name.toLowerCase())) {
-          return `is too similar to the ${label}`;
+          return { code: 'too_similar', to };
         }
       }
       return undefined;

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import type { FollowRepository } from '../store/follow-repository.ts';
-import type { User, UserRepository } from '../store/user-repository.ts';
+import type { Store } from '../store/store.ts';
+import type { User } from '../store/user-repository.ts';
 import { normalizeUsername } from './user-fields.ts';
 
 export interface Profile {
@@ -12,15 +12,15 @@ export interface Profile {
 }
 
 export interface ProfileServiceDeps {
-  users: UserRepository;
-  follows: FollowRepository;
+  store: Pick<Store, 'users' | 'follows'>;
   clock: Clock;
 }
 
 export type ProfileService = ReturnType<typeof createProfileService>;
 
 /** Public profiles and who follows whom. Deactivated users have no profile. */
-export function createProfileService({ users, follows, clock }: ProfileServiceDeps) {
+export function createProfileService({ store, clock }: ProfileServiceDeps) {
+  const { users, follows } = store;
   async function getUser(username: string): Promise<User> {
     const user = await users.findByUsername(normalizeUsername(username));
     if (user === undefined || !user.isActive)

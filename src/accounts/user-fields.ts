@@ -1,11 +1,10 @@
-// Normalisation and validation of user fields, the same for every dialect. Each check returns the
-// RealWorld-style message for its field, or undefined when the value is acceptable.
-
-export const blank = "can't be blank";
-export const invalid = 'is invalid';
-export const taken = 'has already been taken';
+// Normalisation and validation of user fields, the same for every dialect. Each check returns the field's
+// problem as a code (errors.ts), or undefined when the value is acceptable; the dialects word it.
+import type { Problem } from '../errors.ts';
 
 const maxEmailLength = 254;
+// RFC 5321 §4.5.3.1.1: the part before the @ is at most 64 octets
+const maxLocalPartOctets = 64;
 const maxUsernameLength = 64;
 const maxBioLength = 1000;
 const maxImageLength = 2048;
@@ -14,6 +13,12 @@ const maxImageLength = 2048;
 const emailPattern =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const usernamePattern = /^[\p{L}\p{N}_.-]+$/u;
+
+export const blank = { code: 'blank' } as const satisfies Problem;
+export const invalid = { code: 'invalid' } as const satisfies Problem;
+export const taken = { code: 'taken' } as const satisfies Problem;
+export const tooShort = (min: number): Problem => ({ code: 'too_short', min });
+export const tooLong = (max: number): Problem => ({ code: 'too_long', max });
 
 /** Length in Unicode code points, the unit the contract counts in (not UTF-16 units, not graphemes). */
 export function codePointLength(text: string): number {
@@ -24,13 +29,15 @@ export const normalizeEmail = (email: string): string => email.trim();
 export const normalizeUsername = (username: string): string => username.normalize('NFKC');
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
 
-export function checkEmail(email: string): string | undefined {
+export function checkEmail(email: string): Problem | undefined {
   if (email === '') return blank;
   if (email.length > maxEmailLength) return tooLong(maxEmailLength);
-  return emailPattern.test(email) ? undefined : invalid;
+  if (!emailPattern.test(email)) return invalid;
+  // the pattern admits only ASCII before the @, so characters are octets there
+  return email.indexOf('@') > maxLocalPartOctets ? invalid : undefined;
 }
 
-export function checkUsername(username: string): string | undefined {
+export function checkUsername(username: string): Problem | undefined {
   if (username === '') return blank;
   if (codePointLength(username) > maxUsernameLength) return tooLong(maxUsernameLength);
   // only dots would make /api/profiles/.. a different URL once a client normalises it
@@ -38,12 +45,12 @@ export function checkUsername(username: string): string | undefined {
   return undefined;
 }
 
-export function checkBio(bio: string): string | undefined {
+export function checkBio(bio: string): Problem | undefined {
   if (bio.includes('\0')) return invalid;
   return codePointLength(bio) > maxBioLength ? tooLong(maxBioLength) : undefined;
 }
 
-export function checkImage(image: string): string | undefined {
+export function checkImage(image: string): Problem | undefined {
   if (image.length > maxImageLength) return tooLong(maxImageLength);
   // the URL parser quietly drops or escapes control characters, but the string is stored as sent
   if (/\p{Cc}/u.test(image)) return invalid;
@@ -54,6 +61,3 @@ export function checkImage(image: string): string | undefined {
     return invalid;
   }
 }
-
-export const tooShort = (minimum: number): string => `is too short (minimum is ${minimum} characters)`;
-export const tooLong = (maximum: number): string => `is too long (maximum is ${maximum} characters)`;

@@ -20,7 +20,7 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
     ? await fromArguments(values.email, values.username, env)
     : await fromPrompts(values.email, values.username);
   await withServices(env, async ({ accounts }) => {
-    const user = await accounts.register(input, { isStaff: true, isSuperuser: true });
+    const user = await accounts.createUser(input, { isStaff: true, isSuperuser: true });
     console.log(`superuser ${user.username} <${user.email}> created`);
   });
 }

@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
+import { conduitWording } from '../http/conduit/wording.ts';
+import { word } from '../http/wording.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
@@ -32,11 +34,11 @@ const usage = `usage: gatehouse <command>
   keys list                  list signing keys: kid, algorithm, state, created
   config                     print the effective configuration, secrets masked`;
 
-/** One line a failure: what went wrong, never a stack. */
+/** One line a failure: what went wrong, never a stack. Field problems read as RealWorld words them. */
 function describe(error: unknown): string {
   if (error instanceof GatehouseError && Object.keys(error.fields).length > 0) {
     return Object.entries(error.fields)
-      .map(([field, messages]) => `${field} ${messages.join(', ')}`)
+      .map(([field, problem]) => `${field} ${word(conduitWording, field, problem)}`)
       .join('; ');
   }
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;

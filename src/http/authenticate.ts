@@ -1,37 +1,77 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyRequest, RouteOptions, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Caller, SessionService } from '../sessions/session-service.ts';
+import type { Dialect } from './dialect.ts';
+
+/** Whether a route serves only signed-in callers, or anonymous ones too (bad credentials are still a 401). */
+export type CallerNeed = 'required' | 'optional';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** who may call this route; the same option yields its OpenAPI `security` */
+    caller?: CallerNeed;
+  }
+  interface FastifyRequest {
+    /** the authenticated caller, on routes that name one (`config.caller`) and were given credentials */
+    caller: Caller | undefined;
+  }
+}
 
 // `Token` is the Conduit scheme, `Bearer` everyone else's, and `JWT` the one djoser's documentation sets up
 // for simplejwt; all work everywhere. Never a query parameter.
 const credentialPattern = /^(?:Token|Bearer|JWT) +([A-Za-z0-9._~+/-]+=*) *$/i;
 
-export interface Authenticator {
-  /** The caller, or 401 token_missing / token_invalid. */
-  required(request: FastifyRequest): Promise<Caller>;
-  /** The caller, or undefined when no credentials were sent; bad credentials are still a 401. */
-  optional(request: FastifyRequest): Promise<Caller | undefined>;
-}
+/** What authentication needs of the sessions: the caller an access token belongs to, or token_invalid. */
+export type AuthenticateToken = (token: string) => Promise<Caller>;
 
-export function createAuthenticator(sessions: SessionService): Authenticator {
-  async function authenticate(header: string): Promise<Caller> {
+/**
+ * An onRoute hook for a dialect's scope: a route whose `config.caller` is set gets its OpenAPI `security`
+ * and an authentication hook at the stage its dialect authenticates in, which puts the caller on the
+ * request (401 token_missing / token_invalid otherwise).
+ */
+export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateToken) {
+  async function callerFrom(header: string): Promise<Caller> {
     const token = credentialPattern.exec(header)?.[1];
     if (token === undefined) throw new GatehouseError('token_invalid', 'unreadable authorization header');
-    return sessions.authenticate(token);
+    return authenticate(token);
   }
-  return {
-    required(request) {
+  const hooks: Record<CallerNeed, onRequestHookHandler & preHandlerHookHandler> = {
+    async required(request) {
       const header = request.headers.authorization;
-      if (header === undefined || header.trim() === '') {
-        return Promise.reject(new GatehouseError('token_missing', 'no credentials'));
-      }
-      return authenticate(header);
+      if (header === undefined || header.trim() === '')
+        throw new GatehouseError('token_missing', 'no credentials');
+      request.caller = await callerFrom(header);
     },
     async optional(request) {
       const header = request.headers.authorization;
-      return header === undefined || header.trim() === '' ? undefined : authenticate(header);
+      if (header !== undefined && header.trim() !== '') request.caller = await callerFrom(header);
     },
   };
+  return (route: RouteOptions): void => {
+    const need = route.config?.caller;
+    if (need === undefined) return;
+    const security = need === 'required' ? callerRequired : callerOptional;
+    (route.schema ??= {}).security = [...security];
+    const stage = dialect.authenticateAt;
+    route[stage] = [hooks[need], ...[route[stage] ?? []].flat()];
+  };
+}
+
+/** Who is asking, for a domain operation. */
+export function contextOf(request: FastifyRequest): RequestContext {
+  return { requestId: request.id, ip: request.ip, userAgent: request.headers['user-agent'] };
+}
+
+/** Who is asking, on a route with `config: { caller: 'required' }`. */
+export function callerContextOf(request: FastifyRequest): CallerContext {
+  return { ...contextOf(request), caller: callerOf(request) };
+}
+
+/** The caller of a route with `config: { caller: 'required' }`. */
+export function callerOf(request: FastifyRequest): Caller {
+  // a programming error, not a client's: the route does not name a caller
+  if (request.caller === undefined) throw new Error('no caller: the route does not require one');
+  return request.caller;
 }
 
 /**

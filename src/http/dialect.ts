@@ -1,18 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { GatehouseError, type ErrorCode, type FieldErrors } from '../errors.ts';
+import { GatehouseError, type ErrorCode, type FieldProblems } from '../errors.ts';
 import { toGatehouseError, type SchemaProblem } from './failure.ts';
 
 /**
- * How one dialect speaks failure: a status for every code, its envelope, its authentication challenge and
- * its words for what the schema refused. The core's errors know none of this.
+ * How one dialect speaks: a status for every code, its envelope (which words every problem code), its
+ * authentication challenge, how it reads what the schema refused, and when it asks who is calling. The
+ * core's errors know none of this.
  */
 export interface Dialect {
+  /** names it in metrics and logs */
+  readonly name: string;
   readonly statusByCode: Readonly<Record<ErrorCode, number>>;
   envelope(error: GatehouseError): unknown;
   /** The WWW-Authenticate value a failure carries, if any. */
   challenge(error: GatehouseError): string | undefined;
-  /** The schema's complaints about a request body (`body` as parsed), as field errors in this dialect. */
-  describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldErrors;
+  /** The schema's complaints about a request body (`body` as parsed), as field problems. */
+  describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldProblems;
+  /**
+   * When a route that names a caller authenticates: before its body is read (`onRequest`, as DRF does), or
+   * once the body has passed its schema (`preHandler`, as RealWorld servers do).
+   */
+  readonly authenticateAt: 'onRequest' | 'preHandler';
+}
+
+/** A dialect as the server mounts it: the URL prefix it answers under and the routes it serves there. */
+export interface MountedDialect {
+  readonly dialect: Dialect;
+  readonly prefix: string;
+  readonly routes: FastifyPluginAsyncTypebox;
 }
 
 // Seconds a client should wait before retrying after a 503.

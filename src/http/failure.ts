@@ -1,5 +1,5 @@
 import type { FastifyError } from 'fastify';
-import { GatehouseError, type FieldErrors } from '../errors.ts';
+import { GatehouseError, type FieldProblems } from '../errors.ts';
 
 /** One complaint of the schema validator (ajv) about a request. */
 export interface SchemaProblem {
@@ -8,8 +8,8 @@ export interface SchemaProblem {
   params: Record<string, unknown>;
 }
 
-/** Words a dialect gives to what the schema refused, as field errors. */
-export type DescribeSchemaProblems = (problems: readonly SchemaProblem[]) => FieldErrors;
+/** How a dialect reads what the schema refused, as field problems. */
+export type DescribeSchemaProblems = (problems: readonly SchemaProblem[]) => FieldProblems;
 
 /**
  * Any error a request can end in, as a GatehouseError: ours pass through, Fastify's request errors get

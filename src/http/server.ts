@@ -4,22 +4,18 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { AccountService } from '../accounts/account-service.ts';
-import type { ProfileService } from '../accounts/profile-service.ts';
 import type { Config } from '../config/config.ts';
-import type { RateLimits } from '../limits/rate-limits.ts';
 import { GatehouseError } from '../errors.ts';
-import type { ApiDialect } from '../metrics/metrics.ts';
 import type { GatehouseMetrics } from '../metrics/prometheus.ts';
 import type { KeyRing } from '../sessions/key-ring.ts';
-import type { SessionService } from '../sessions/session-service.ts';
-import { createAuthenticator } from './authenticate.ts';
-import { conduitDialect } from './conduit/envelope.ts';
-import { conduitRoutes } from './conduit/routes.ts';
-import { sessionRoutes } from './conduit/session-routes.ts';
-import { dialectErrorHandler, routeNotFound, sendFailure, type Dialect } from './dialect.ts';
-import { djoserDialect } from './djoser/envelope.ts';
-import { djoserRoutes } from './djoser/routes.ts';
+import { authenticateRoutes, type AuthenticateToken } from './authenticate.ts';
+import {
+  dialectErrorHandler,
+  routeNotFound,
+  sendFailure,
+  type Dialect,
+  type MountedDialect,
+} from './dialect.ts';
 import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { countRequests, countUnmatched } from './request-metrics.ts';
@@ -27,19 +23,16 @@ import { countRequests, countUnmatched } from './request-metrics.ts';
 export interface HttpDeps {
   config: Pick<
     Config,
-    | 'bodyLimit'
-    | 'requestTimeout'
-    | 'corsOrigins'
-    | 'trustProxy'
-    | 'conduitTokenTtl'
-    | 'publicUrl'
-    | 'metricsToken'
+    'bodyLimit' | 'requestTimeout' | 'corsOrigins' | 'trustProxy' | 'publicUrl' | 'metricsToken'
   >;
   logger: Logger;
-  accounts: AccountService;
-  profiles: ProfileService;
-  sessions: SessionService;
-  limits: RateLimits;
+  /**
+   * Every dialect the server speaks, each under its prefix; the first also answers for every URL outside
+   * all prefixes (probes, unknown paths).
+   */
+  dialects: readonly [MountedDialect, ...MountedDialect[]];
+  /** the caller behind an access token, for routes that name one */
+  authenticate: AuthenticateToken;
   keys: KeyRing;
   metrics: GatehouseMetrics;
   isReady: () => Promise<{ database: boolean; migrations: boolean }>;
@@ -47,24 +40,22 @@ export interface HttpDeps {
   isUnavailable: (error: unknown) => boolean;
 }
 
-// Where the djoser dialect lives; everything else answers as Conduit does.
-const djoserPrefix = '/auth';
-
-/** The dialect of a URL, or of a route by its pattern. */
-function dialectNameOf(url: string): ApiDialect {
-  return url === djoserPrefix || url.startsWith(`${djoserPrefix}/`) || url.startsWith(`${djoserPrefix}?`)
-    ? 'djoser'
-    : 'conduit';
-}
-
-/** The dialect of a URL, for the one place without a route to ask: a URL the router cannot read. */
-function dialectOf(url: string): Dialect {
-  return dialectNameOf(url) === 'djoser' ? djoserDialect : conduitDialect;
+/** The dialect a URL (or a route's pattern) belongs to: the one whose prefix it starts with. */
+function dialectFinder(dialects: HttpDeps['dialects']): (url: string) => Dialect {
+  const [fallback] = dialects;
+  return (url) => {
+    const mounted = dialects.find(
+      ({ prefix }) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`),
+    );
+    return (mounted ?? fallback).dialect;
+  };
 }
 
 /** The Fastify application, not yet listening: tests inject into it, main.ts listens. */
 export async function buildHttpServer(deps: HttpDeps) {
   const { config } = deps;
+  const dialectOf = dialectFinder(deps.dialects);
+  const rootDialect = deps.dialects[0].dialect;
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
@@ -98,7 +89,8 @@ export async function buildHttpServer(deps: HttpDeps) {
   });
 
   // before any route, so that every route (and the unmatched) is counted
-  countRequests(app, deps.metrics.http, dialectNameOf);
+  countRequests(app, deps.metrics.http, (url) => dialectOf(url).name);
+  app.decorateRequest('caller', undefined);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -106,8 +98,8 @@ export async function buildHttpServer(deps: HttpDeps) {
     reply.header('cache-control', 'no-store');
   });
 
-  // Conduit answers for everything outside /auth; the djoser scope below sets its own two handlers
-  app.setErrorHandler(dialectErrorHandler(conduitDialect, deps.isUnavailable));
+  // the first dialect answers for everything outside the prefixes; each scope below sets its own handlers
+  app.setErrorHandler(dialectErrorHandler(rootDialect, deps.isUnavailable));
   app.setNotFoundHandler(routeNotFound);
 
   if (config.corsOrigins.length > 0) {
@@ -123,7 +115,6 @@ export async function buildHttpServer(deps: HttpDeps) {
   // before every route: it learns the routes from onRoute, as they are registered
   await app.register(swagger, apiDescription(config.publicUrl));
 
-  const authenticator = createAuthenticator(deps.sessions);
   await app.register(opsRoutes, {
     keys: deps.keys,
     isReady: deps.isReady,
@@ -131,35 +122,17 @@ export async function buildHttpServer(deps: HttpDeps) {
     metricsToken: config.metricsToken,
   });
   await app.register(apiDocsRoutes, { publicUrl: config.publicUrl });
-  await app.register(conduitRoutes, {
-    prefix: '/api',
-    accounts: deps.accounts,
-    profiles: deps.profiles,
-    sessions: deps.sessions,
-    limits: deps.limits,
-    authenticator,
-    conduitTokenTtl: config.conduitTokenTtl,
-  });
-  await app.register(sessionRoutes, {
-    prefix: '/api',
-    accounts: deps.accounts,
-    sessions: deps.sessions,
-    limits: deps.limits,
-    authenticator,
-  });
-  await app.register(
-    async (auth) => {
-      auth.setErrorHandler(dialectErrorHandler(djoserDialect, deps.isUnavailable));
-      auth.setNotFoundHandler(routeNotFound);
-      await auth.register(djoserRoutes, {
-        accounts: deps.accounts,
-        sessions: deps.sessions,
-        limits: deps.limits,
-        authenticator,
-      });
-    },
-    { prefix: djoserPrefix },
-  );
+  for (const { dialect, prefix, routes } of deps.dialects) {
+    await app.register(
+      async (scope) => {
+        scope.setErrorHandler(dialectErrorHandler(dialect, deps.isUnavailable));
+        scope.setNotFoundHandler(routeNotFound);
+        scope.addHook('onRoute', authenticateRoutes(dialect, deps.authenticate));
+        await scope.register(routes);
+      },
+      { prefix },
+    );
+  }
   return app;
 }
 

@@ -25,7 +25,13 @@ export interface LimiterDeps {
   onCounterFailure?: ((error: unknown) => void) | undefined;
 }
 
-export type Limiter = ReturnType<typeof createLimiter>;
+/** A hit that has been counted, and can be taken back while its window is open. */
+export interface CountedHit {
+  verdict: Verdict;
+  release(): Promise<void>;
+}
+
+const nothingToRelease = () => Promise.resolve();
 
 const allowed: Verdict = Object.freeze({ allowed: true });
 
@@ -61,6 +67,23 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
       return failOpen(
         async () => judge(await counters.increment(keyOf(subject), limit.window, now), 0, now),
         allowed,
+      );
+    },
+
+    /** Counts one hit for `subject` like `hit`, and hands back a way to take it back. */
+    async take(subject: string): Promise<CountedHit> {
+      if (limit.max === 0) return { verdict: allowed, release: nothingToRelease };
+      const now = clock.now();
+      const key = keyOf(subject);
+      return failOpen(
+        async () => {
+          const window = await counters.increment(key, limit.window, now);
+          return {
+            verdict: judge(window, 0, now),
+            release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
+          };
+        },
+        { verdict: allowed, release: nothingToRelease },
       );
     },
 

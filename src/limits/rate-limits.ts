@@ -1,7 +1,7 @@
-import { invalid } from '../accounts/user-fields.ts';
+import type { PasswordAttempt } from '../accounts/ports.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createLimiter, type LimiterDeps, type Verdict } from './limiter.ts';
+import { createLimiter, type CountedHit, type LimiterDeps, type Verdict } from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
 
 const hour = 3_600_000;
@@ -46,8 +46,8 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
   );
   const mails = createLimiter({ name: 'mails', max: settings.mailsPerAddress, window: hour }, deps);
 
-  // Counted here, where a refusal is acted on: a verdict nobody acts on (a failure recorded after the
-  // password was checked) refuses nothing.
+  // Counted here, where a refusal is acted on: a verdict only ever refuses through refuseUnlessAllowed
+  // or admitMail.
   function counted(verdict: Verdict): Verdict {
     if (!verdict.allowed) deps.metrics.rateLimited(verdict.limit);
     return verdict;
@@ -62,54 +62,36 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
     if (retryAfter > 0) throw new GatehouseError('rate_limited', 'too many requests', { retryAfter });
   }
 
+  /** Refuses (after taking back the email's hit, which then checked nothing) unless every verdict allows. */
+  async function admitted(failures: CountedHit, ...others: Verdict[]): Promise<PasswordAttempt> {
+    try {
+      refuseUnlessAllowed(failures.verdict, ...others);
+    } catch (error) {
+      await failures.release();
+      throw error;
+    }
+    return { release: failures.release };
+  }
+
+  const uncounted: CountedHit = { verdict: { allowed: true }, release: () => Promise.resolve() };
+
   return {
-    /**
-     * Counts a login attempt from `ip` and runs `authenticate` unless that IP is over its limit or
-     * `email` is locked by failed logins; a refusal of the credentials (invalid_credentials) counts
-     * against the email. Wrap every password login of every dialect in it.
-     */
-    async throttleLogin<T>(
-      ip: string,
-      email: string | undefined,
-      authenticate: () => Promise<T>,
-    ): Promise<T> {
-      const subject = emailSubject(email ?? '');
-      // a blank email is the domain's 422, not anybody's failure
-      const counted = subject !== '';
-      refuseUnlessAllowed(
-        ...(await Promise.all([
-          loginAttempts.hit(clientSubject(ip)),
-          counted ? loginFailures.check(subject) : Promise.resolve<Verdict>({ allowed: true }),
-        ])),
-      );
-      try {
-        return await authenticate();
-      } catch (error) {
-        if (counted && error instanceof GatehouseError && error.code === 'invalid_credentials') {
-          await loginFailures.hit(subject);
-        }
-        throw error;
-      }
-    },
-
-    /**
-     * Runs a check of a signed-in user's current password (password change, deactivation) under the
-     * lock of their email: a wrong password counts as a failed login, and a locked email is refused
-     * first. A stolen token must not become an unlimited way to guess the password.
-     */
-    async throttlePasswordCheck<T>(email: string, check: () => Promise<T>): Promise<T> {
+    /** See AttemptLimits (accounts/ports.ts), which these three satisfy. */
+    async beginLogin(ip: string, email: string): Promise<PasswordAttempt> {
       const subject = emailSubject(email);
-      refuseUnlessAllowed(await loginFailures.check(subject));
-      try {
-        return await check();
-      } catch (error) {
-        if (isWrongCurrentPassword(error)) await loginFailures.hit(subject);
-        throw error;
-      }
+      // a blank email is the domain's 422, not anybody's failure
+      const [attempts, failures] = await Promise.all([
+        loginAttempts.hit(clientSubject(ip)),
+        subject === '' ? uncounted : loginFailures.take(subject),
+      ]);
+      return admitted(failures, attempts);
     },
 
-    /** Counts a registration attempt from `ip`, refused ones included; throws when over the limit. */
-    async throttleRegistration(ip: string): Promise<void> {
+    async beginPasswordCheck(email: string): Promise<PasswordAttempt> {
+      return admitted(await loginFailures.take(emailSubject(email)));
+    },
+
+    async admitRegistration(ip: string): Promise<void> {
       refuseUnlessAllowed(await registrations.hit(clientSubject(ip)));
     },
 
@@ -126,12 +108,4 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
       await loginFailures.clear(emailSubject(email));
     },
   };
-}
-
-function isWrongCurrentPassword(error: unknown): boolean {
-  return (
-    error instanceof GatehouseError &&
-    error.code === 'validation_failed' &&
-    error.fields.current_password?.includes(invalid) === true
-  );
 }

@@ -6,8 +6,11 @@ export type RefreshOutcome = 'rotated' | 'replayed' | 'reuse_detected' | 'invali
 /** The contract's four rate limits; also the prefix of their counters' keys. */
 export type RateLimitName = 'login-failures' | 'login-attempts' | 'registrations' | 'mails';
 
-/** Which API a password login or a registration came through: Conduit (`/api`) or djoser (`/auth`). */
-export type ApiDialect = 'conduit' | 'djoser';
+/**
+ * Which API a password login or a registration came through: a dialect's name, from the closed list the
+ * composition root mounts (app.ts), so no client can add a series.
+ */
+export type ApiDialect = string;
 
 /** The routes whose answers are counted by outcome besides by status. */
 export type CredentialRoute = 'login' | 'registration';

@@ -1,9 +1,10 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { RefreshTokenRepository } from '../store/refresh-token-repository.ts';
+import type { Store } from '../store/store.ts';
 import { deriveKey } from './secret-box.ts';
 
 export interface RefreshTokenDeps {
-  repository: RefreshTokenRepository;
+  store: Store;
   secretKey: string;
   /** how long after a rotation the parent may still be presented (two tabs refreshing at once) */
   reuseGrace: number;
@@ -32,15 +33,25 @@ export type RefreshTokens = ReturnType<typeof createRefreshTokens>;
  * it is just as unguessable without the key, and it lets a parent presented again within the grace period
  * be answered with the live token although only hashes are stored.
  */
-export function createRefreshTokens({ repository, secretKey, reuseGrace }: RefreshTokenDeps) {
+export function createRefreshTokens({ store, secretKey, reuseGrace }: RefreshTokenDeps) {
+  const repository = store.refreshTokens;
   const successorKey = deriveKey(secretKey, 'refresh-token-successor');
   const successorOf = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
 
+  /** Retires the live parent and records its successor, together; false when another request won. */
+  function rotate(sessionId: string, parentHash: string, childHash: string, now: number): Promise<boolean> {
+    return store.transaction(async ({ refreshTokens }) => {
+      if (!(await refreshTokens.retire(parentHash, now))) return false;
+      await refreshTokens.insert({ tokenHash: childHash, sessionId, issuedAt: now });
+      return true;
+    });
+  }
+
   return {
-    /** Starts a session's lineage. */
-    async issue(sessionId: string, now: number): Promise<string> {
+    /** Starts a session's lineage, in the unit of work (`tokens`) that opens the session. */
+    async issue(tokens: RefreshTokenRepository, sessionId: string, now: number): Promise<string> {
       const token = randomBytes(tokenBytes).toString('base64url');
-      await repository.insert({ tokenHash: hashOf(token), sessionId, issuedAt: now });
+      await tokens.insert({ tokenHash: hashOf(token), sessionId, issuedAt: now });
       return token;
     },
 
@@ -52,7 +63,7 @@ export function createRefreshTokens({ repository, secretKey, reuseGrace }: Refre
       if (record === undefined) return { outcome: 'unknown' };
       const { sessionId } = record;
       const successor = successorOf(token);
-      if (record.rotatedAt === null && (await repository.rotate(tokenHash, hashOf(successor), now))) {
+      if (record.rotatedAt === null && (await rotate(sessionId, tokenHash, hashOf(successor), now))) {
         return { outcome: 'rotated', sessionId, token: successor };
       }
       // rotated before, or a moment ago by a concurrent request: read what happened

@@ -1,16 +1,17 @@
+import type { Grant, Grants, SessionPort, TokenPair } from '../accounts/ports.ts';
 import type { Clock } from '../clock.ts';
+import type { Caller, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
 import type { RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
-import type { User, UserRepository } from '../store/user-repository.ts';
+import type { Store, UnitOfWork } from '../store/store.ts';
 import type { AccessTokens } from './access-tokens.ts';
-import type { RefreshTokens } from './refresh-tokens.ts';
 import type { ChangeFeed } from './change-feed.ts';
+import type { RefreshTokens } from './refresh-tokens.ts';
 import { createSessionCache, type LiveSession } from './session-cache.ts';
 
 export interface SessionServiceDeps {
-  sessions: SessionRepository;
-  users: UserRepository;
+  store: Store;
   tokens: AccessTokens;
   refreshTokens: RefreshTokens;
   /** tells the other instances which cached sessions and users are stale */
@@ -21,32 +22,14 @@ export interface SessionServiceDeps {
   sessionIdleTtl: number;
   /** lifetime of the access tokens handed out with refresh tokens */
   accessTokenTtl: number;
+  /** lifetime of a long-lived access token handed out alone (Conduit's `token`) */
+  longLivedTokenTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
   /** every this many sessions opened, sessions long past their expiry are deleted */
   pruneEvery: number;
   /** told of refresh outcomes, revocations and session-cache hits */
   metrics: Metrics;
-}
-
-export interface ClientInfo {
-  userAgent: string | undefined;
-  ip: string | undefined;
-}
-
-/** The caller of an authenticated request. */
-export interface Caller {
-  user: User;
-  session: Session;
-  token: string;
-}
-
-/** An access token with the refresh token that renews it. */
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  /** seconds until the access token expires */
-  expiresIn: number;
 }
 
 export type LogoutScope = 'session' | 'others' | 'all';
@@ -61,7 +44,7 @@ export const sessionRetention = 30 * 86_400_000;
 export type SessionService = ReturnType<typeof createSessionService>;
 
 export function createSessionService(deps: SessionServiceDeps) {
-  const { sessions, users, tokens, refreshTokens, changes, clock, metrics } = deps;
+  const { store, tokens, refreshTokens, changes, clock, metrics } = deps;
   const cache = createSessionCache();
   let opened = 0;
 
@@ -75,8 +58,8 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   async function read(sessionId: string): Promise<Omit<LiveSession, 'loadedAt'> | undefined> {
-    const session = await sessions.findById(sessionId);
-    const user = session && (await users.findById(session.userId));
+    const session = await store.sessions.findById(sessionId);
+    const user = session && (await store.users.findById(session.userId));
     return session && user && { session, user };
   }
 
@@ -85,36 +68,49 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (found === undefined) return undefined;
     const { session } = found;
     if (session.revokedAt === null && now - session.lastUsedAt >= touchInterval) {
-      await sessions.touch(session.id, now);
+      await store.sessions.touch(session.id, now);
       session.lastUsedAt = now;
     }
     return { ...found, loadedAt: now };
   }
 
-  async function revoke(sessionId: string, reason: RevocationReason): Promise<boolean> {
-    const revoked = await sessions.revoke(sessionId, clock.now(), reason);
+  /** What every instance must hear once a session has ended: dropped here, announced to the others. */
+  async function sessionEnded(sessionId: string, reason: RevocationReason, revoked: boolean): Promise<void> {
     metrics.revoked(reason, revoked ? 1 : 0);
     cache.forgetSession(sessionId);
     await changes.sessionRevoked(sessionId);
+  }
+
+  /** Cached copies of the user (and so of all their sessions) go, here and on every instance. */
+  async function userChanged(userId: string): Promise<void> {
+    cache.forgetUser(userId);
+    await changes.userChanged(userId);
+  }
+
+  async function revoke(sessionId: string, reason: RevocationReason): Promise<boolean> {
+    const revoked = await store.sessions.revoke(sessionId, clock.now(), reason);
+    await sessionEnded(sessionId, reason, revoked);
     return revoked;
   }
 
-  async function revokeAll(userId: string, reason: RevocationReason, exceptId?: string): Promise<void> {
+  /** Ends the user's sessions (all but `exceptId`) in `sessions`; `announce` runs once that is final. */
+  async function revokeAll(
+    sessions: SessionRepository,
+    userId: string,
+    reason: RevocationReason,
+    exceptId: string | undefined,
+    announce: (action: () => Promise<void>) => void | Promise<void>,
+  ): Promise<void> {
     const revoked = await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
-    metrics.revoked(reason, revoked.length);
-    cache.forgetUser(userId);
-    await changes.userChanged(userId);
+    await announce(async () => {
+      metrics.revoked(reason, revoked.length);
+      await userChanged(userId);
+    });
   }
 
   async function issueAccessToken(session: Session, ttl: number) {
     const lifetime = Math.min(ttl, session.expiresAt - clock.now());
     return tokens.sign({ userId: session.userId, sessionId: session.id }, lifetime);
-  }
-
-  /** A refused refresh, counted by why. */
-  function refreshRefused(outcome: Exclude<RefreshOutcome, 'rotated' | 'replayed'>, reason: string) {
-    metrics.refreshed(outcome);
-    return new GatehouseError('refresh_token_invalid', reason);
   }
 
   async function pair(session: Session, refreshToken: string): Promise<TokenPair> {
@@ -126,32 +122,69 @@ export function createSessionService(deps: SessionServiceDeps) {
     };
   }
 
-  return {
-    /** Opens a session for a user who has just proved who they are. */
-    async open(user: User, client: ClientInfo): Promise<Session> {
+  /** A refused refresh, counted by why. */
+  function refreshRefused(outcome: Exclude<RefreshOutcome, 'rotated' | 'replayed'>, reason: string) {
+    metrics.refreshed(outcome);
+    return new GatehouseError('refresh_token_invalid', reason);
+  }
+
+  /** The live session and active user behind an access token, served from memory when fresh. */
+  async function authenticate(token: string): Promise<Caller> {
+    const claims = await tokens.verify(token);
+    const now = clock.now();
+    let entry = cache.get(claims.sessionId);
+    if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
+      metrics.sessionCache.miss();
+      entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
+    } else {
+      metrics.sessionCache.hit();
+    }
+    if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
+      throw new GatehouseError('token_invalid', 'session is not live');
+    }
+    return { user: entry.user, session: entry.session, token };
+  }
+
+  const port: SessionPort = {
+    async open<G extends Grant>(unit: UnitOfWork, user: { id: string }, context: RequestContext, grant: G) {
       const now = clock.now();
       // pruning rides along with logins, so the table stays bounded without a timer or a cron job
       opened += 1;
-      if (opened % deps.pruneEvery === 0) await sessions.deleteExpiredBefore(now - sessionRetention);
-      return sessions.insert({
+      if (opened % deps.pruneEvery === 0) await unit.sessions.deleteExpiredBefore(now - sessionRetention);
+      const session = await unit.sessions.insert({
         id: deps.newId(),
         userId: user.id,
         createdAt: now,
         expiresAt: now + deps.sessionTtl,
-        userAgent: client.userAgent?.slice(0, maxUserAgentLength) ?? null,
-        ip: client.ip ?? null,
+        userAgent: context.userAgent?.slice(0, maxUserAgentLength) ?? null,
+        ip: context.ip,
+      });
+      const refreshToken =
+        grant === 'token-pair' ? await refreshTokens.issue(unit.refreshTokens, session.id, now) : undefined;
+      // signing may read the key table, which must wait until the unit has let go of the connection
+      return async (): Promise<Grants[G]> => {
+        const issued: Grants[Grant] =
+          refreshToken === undefined
+            ? { accessToken: (await issueAccessToken(session, deps.longLivedTokenTtl)).token }
+            : await pair(session, refreshToken);
+        return issued as Grants[G];
+      };
+    },
+
+    endAll(unit, userId, reason, keepSessionId) {
+      return revokeAll(unit.sessions, userId, reason, keepSessionId, (announce) => {
+        unit.afterCommit(announce);
       });
     },
 
-    /** An access token bound to the session; it never outlives the session. */
-    async issueAccessToken(session: Session, ttl: number): Promise<string> {
-      return (await issueAccessToken(session, ttl)).token;
+    userChanged(unit, userId) {
+      unit.afterCommit(() => userChanged(userId));
     },
+  };
 
-    /** Starts the session's refresh lineage and hands out the first pair. */
-    async issueTokenPair(session: Session): Promise<TokenPair> {
-      return pair(session, await refreshTokens.issue(session.id, clock.now()));
-    },
+  return {
+    ...port,
+    authenticate,
 
     /**
      * Exchanges a refresh token for a new pair. Presenting a retired token (outside the grace rule) is
@@ -167,45 +200,40 @@ export function createSessionService(deps: SessionServiceDeps) {
       }
       const found = await read(exchange.sessionId);
       if (found === undefined || !isLive(found, now)) throw refreshRefused('invalid', 'session is not live');
-      await sessions.touch(found.session.id, now);
+      await store.sessions.touch(found.session.id, now);
       const renewed = await pair(found.session, exchange.token);
       metrics.refreshed(exchange.outcome);
       return renewed;
     },
 
-    /** Whether a refresh token would be exchanged now (its session's live one, the session live); not spent. */
-    async isRefreshTokenLive(refreshToken: string): Promise<boolean> {
-      const sessionId = await refreshTokens.findLive(refreshToken);
-      const found = sessionId === undefined ? undefined : await read(sessionId);
-      return found !== undefined && isLive(found, clock.now());
-    },
-
-    /** The live session and active user behind an access token, served from memory when fresh. */
-    async authenticate(token: string): Promise<Caller> {
-      const claims = await tokens.verify(token);
-      const now = clock.now();
-      let entry = cache.get(claims.sessionId);
-      if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
-        metrics.sessionCache.miss();
-        entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
-      } else {
-        metrics.sessionCache.hit();
+    /**
+     * Whether a token would be accepted now, without spending it: an access token (a JWT) of a live
+     * session, or the live refresh token of a live session. Every dialect's "verify" asks this.
+     */
+    async isTokenLive(token: string): Promise<boolean> {
+      if (!token.includes('.')) {
+        const sessionId = await refreshTokens.findLive(token);
+        const found = sessionId === undefined ? undefined : await read(sessionId);
+        return found !== undefined && isLive(found, clock.now());
       }
-      if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
-        throw new GatehouseError('token_invalid', 'session is not live');
+      try {
+        await authenticate(token);
+        return true;
+      } catch (error) {
+        if (error instanceof GatehouseError && error.code === 'token_invalid') return false;
+        throw error;
       }
-      return { user: entry.user, session: entry.session, token };
     },
 
     /** The user's live sessions, most recently used first. */
     list(userId: string): Promise<Session[]> {
       const now = clock.now();
-      return sessions.listLive(userId, now, now - deps.sessionIdleTtl);
+      return store.sessions.listLive(userId, now, now - deps.sessionIdleTtl);
     },
 
     /** Ends one of the caller's own sessions; someone else's is as good as nonexistent. */
     async revokeOwn(caller: Caller, sessionId: string): Promise<void> {
-      const target = await sessions.findById(sessionId);
+      const target = await store.sessions.findById(sessionId);
       if (target?.userId !== caller.user.id || target.revokedAt !== null) {
         throw new GatehouseError('session_not_found', 'no such session of the caller');
       }
@@ -213,22 +241,12 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     async logout(caller: Caller, scope: LogoutScope): Promise<void> {
-      if (scope === 'session') await revoke(caller.session.id, 'logout');
-      else await revokeAll(caller.user.id, 'logout', scope === 'others' ? caller.session.id : undefined);
-    },
-
-    /** Cached copies of the user go, here and on every instance; the next request reads them again. */
-    async userChanged(userId: string): Promise<void> {
-      cache.forgetUser(userId);
-      await changes.userChanged(userId);
-    },
-
-    async passwordChanged(userId: string, keepSessionId: string | undefined): Promise<void> {
-      await revokeAll(userId, 'password_changed', keepSessionId);
-    },
-
-    async userDeactivated(userId: string): Promise<void> {
-      await revokeAll(userId, 'deactivated');
+      if (scope === 'session') {
+        await revoke(caller.session.id, 'logout');
+        return;
+      }
+      const keep = scope === 'others' ? caller.session.id : undefined;
+      await revokeAll(store.sessions, caller.user.id, 'logout', keep, (announce) => announce());
     },
 
     /** Another instance changed these; drop our copies. */
@@ -241,7 +259,5 @@ export function createSessionService(deps: SessionServiceDeps) {
     forgetEverything: () => {
       cache.clear();
     },
-
-    revokeAll,
   };
 }

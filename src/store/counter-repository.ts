@@ -61,6 +61,16 @@ export function createCounterRepository(
       return row && { hits: row.hits, endsAt: row.window_ends_at };
     },
 
+    async release(key, endsAt) {
+      await db
+        .updateTable('rate_limit_counters')
+        .set((eb) => ({ hits: eb('hits', '-', eb.lit(1)) }))
+        .where('key', '=', key)
+        .where('window_ends_at', '=', endsAt)
+        .where('hits', '>', 0)
+        .execute();
+    },
+
     async delete(key) {
       await db.deleteFrom('rate_limit_counters').where('key', '=', key).execute();
     },

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Executor } from './executor.ts';
 
 export interface FollowRepository {
   /** Idempotent: following twice leaves one row. */
@@ -7,7 +7,7 @@ export interface FollowRepository {
   isFollowing(followerId: string, followeeId: string): Promise<boolean>;
 }
 
-export function createFollowRepository({ db }: Database): FollowRepository {
+export function createFollowRepository({ db }: Executor): FollowRepository {
   return {
     async follow(followerId, followeeId, at) {
       await db

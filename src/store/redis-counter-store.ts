@@ -19,6 +19,14 @@ end
 return {redis.call('HINCRBY', KEYS[1], 'hits', 1), endsAt}
 `;
 
+// KEYS[1] the counter; ARGV[1] the end of the window the hit was counted in.
+const releaseScript = `
+if redis.call('HGET', KEYS[1], 'endsAt') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'hits')) > 0 then
+  redis.call('HINCRBY', KEYS[1], 'hits', -1)
+end
+return 0
+`;
+
 export interface RedisCounterStoreOptions {
   /** `redis://…` or `rediss://…` */
   url: string;
@@ -81,6 +89,11 @@ export function createRedisCounterStore(options: RedisCounterStoreOptions): Redi
       const [hits, endsAt] = await redis.hmget(key, 'hits', 'endsAt');
       if (hits === null || endsAt === null || Number(endsAt) <= now) return undefined;
       return { hits: Number(hits), endsAt: Number(endsAt) };
+    },
+
+    async release(key, endsAt) {
+      await connected();
+      await redis.eval(releaseScript, 1, key, endsAt);
     },
 
     async delete(key) {

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Executor } from './executor.ts';
 
 export interface RefreshTokenRecord {
   tokenHash: string;
@@ -12,13 +12,13 @@ export interface RefreshTokenRepository {
   insert(record: { tokenHash: string; sessionId: string; issuedAt: number }): Promise<void>;
   find(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /**
-   * Retires the live token `parentHash` and records `childHash` as the session's new live token, in one
-   * transaction. False when the parent was no longer live: another request rotated it first.
+   * Marks the live token `tokenHash` as exchanged. False when it was no longer live: another request
+   * rotated it first (on PostgreSQL a concurrent rotation waits on the row lock, then finds it rotated).
    */
-  rotate(parentHash: string, childHash: string, at: number): Promise<boolean>;
+  retire(tokenHash: string, at: number): Promise<boolean>;
 }
 
-export function createRefreshTokenRepository({ db }: Database): RefreshTokenRepository {
+export function createRefreshTokenRepository({ db }: Executor): RefreshTokenRepository {
   return {
     async insert(record) {
       await db
@@ -48,24 +48,14 @@ export function createRefreshTokenRepository({ db }: Database): RefreshTokenRepo
       );
     },
 
-    rotate(parentHash, childHash, at) {
-      // The conditional update is the arbiter: on PostgreSQL a concurrent rotation waits on the row lock and
-      // then finds rotated_at set; SQLite runs one transaction at a time.
-      return db.transaction().execute(async (trx) => {
-        const parent = await trx
-          .updateTable('refresh_tokens')
-          .set({ rotated_at: at })
-          .where('token_hash', '=', parentHash)
-          .where('rotated_at', 'is', null)
-          .returning('session_id')
-          .executeTakeFirst();
-        if (parent === undefined) return false;
-        await trx
-          .insertInto('refresh_tokens')
-          .values({ token_hash: childHash, session_id: parent.session_id, issued_at: at, rotated_at: null })
-          .execute();
-        return true;
-      });
+    async retire(tokenHash, at) {
+      const result = await db
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: at })
+        .where('token_hash', '=', tokenHash)
+        .where('rotated_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Executor } from './executor.ts';
 import type { SessionRow } from './tables.ts';
 
 export interface Session {
@@ -38,7 +38,7 @@ export interface SessionRepository {
   revokeAllOfUser(userId: string, at: number, reason: RevocationReason, exceptId?: string): Promise<string[]>;
 }
 
-export function createSessionRepository({ db }: Database): SessionRepository {
+export function createSessionRepository({ db }: Executor): SessionRepository {
   return {
     async insert(session) {
       const row = await db

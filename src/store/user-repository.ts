@@ -1,4 +1,4 @@
-import type { Database } from './database.ts';
+import type { Executor } from './executor.ts';
 import type { UserRow, UserUpdate } from './tables.ts';
 
 /** A user as the rest of the service sees it: camelCase, booleans, no normalised shadow columns. */
@@ -57,8 +57,8 @@ export interface UserRepository {
 export const normalizedEmail = (email: string): string => email.toLowerCase();
 export const normalizedUsername = (username: string): string => username.toLowerCase();
 
-export function createUserRepository(database: Database): UserRepository {
-  const { db } = database;
+export function createUserRepository(executor: Executor): UserRepository {
+  const { db } = executor;
 
   async function findBy(column: 'id' | 'email_normalized' | 'username_normalized', value: string) {
     // no stored text holds U+0000 (PostgreSQL refuses it), and asking PostgreSQL for one is a driver error
@@ -68,7 +68,7 @@ export function createUserRepository(database: Database): UserRepository {
   }
 
   function refusal(error: unknown): UniqueWrite<never> {
-    const column = database.uniqueViolationColumn(error);
+    const column = executor.uniqueViolationColumn(error);
     if (column === 'email_normalized') return { ok: false, taken: 'email' };
     if (column === 'username_normalized') return { ok: false, taken: 'username' };
     throw error;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { GatehouseError } from '../../src/errors.ts';
-import { createRateLimits, type RateLimitSettings } from '../../src/limits/rate-limits.ts';
+import { createRateLimits, type RateLimits, type RateLimitSettings } from '../../src/limits/rate-limits.ts';
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createMetrics } from '../../src/metrics/prometheus.ts';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
@@ -32,6 +32,27 @@ const isCode = (code: string, retryAfter?: number) => (error: unknown) => {
   return true;
 };
 
+/**
+ * A password login as the account domain runs one: counted before the check, released unless the
+ * credentials were refused.
+ */
+async function throttleLogin<T>(
+  limits: RateLimits,
+  ip: string,
+  email: string,
+  check: () => Promise<T>,
+): Promise<T> {
+  const attempt = await limits.beginLogin(ip, email);
+  try {
+    const result = await check();
+    await attempt.release();
+    return result;
+  } catch (error) {
+    if (!(error instanceof GatehouseError && error.code === 'invalid_credentials')) await attempt.release();
+    throw error;
+  }
+}
+
 // A fresh subject per test, so tests sharing a store never share a counter.
 const newEmail = () => `Someone.${randomBytes(4).toString('hex')}@Example.com`;
 const newIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
@@ -58,7 +79,7 @@ for (const kind of counterStoreKinds) {
       const casings = [email, email.toLowerCase(), email.toUpperCase(), `  ${email}  `];
       for (let failure = 0; failure < 10; failure += 1) {
         await assert.rejects(
-          limits.throttleLogin(newIp(), casings[failure % casings.length], refused),
+          throttleLogin(limits, newIp(), casings[failure % casings.length] ?? email, refused),
           isCode('invalid_credentials'),
         );
       }
@@ -69,16 +90,16 @@ for (const kind of counterStoreKinds) {
         return accepted();
       };
       await assert.rejects(
-        limits.throttleLogin(newIp(), email.toLowerCase(), watched),
+        throttleLogin(limits, newIp(), email.toLowerCase(), watched),
         isCode('rate_limited', 600),
       );
       assert.equal(asked, false, 'authenticate ran for a locked email');
 
       // refusals while locked neither count nor stretch the window
       clock.advance(10 * minute - 1000);
-      await assert.rejects(limits.throttleLogin(newIp(), email, watched), isCode('rate_limited', 1));
+      await assert.rejects(throttleLogin(limits, newIp(), email, watched), isCode('rate_limited', 1));
       clock.advance(1000);
-      assert.equal(await limits.throttleLogin(newIp(), email, watched), 'signed in');
+      assert.equal(await throttleLogin(limits, newIp(), email, watched), 'signed in');
       assert.equal(asked, true);
     });
 
@@ -87,34 +108,34 @@ for (const kind of counterStoreKinds) {
       const email = newEmail();
       const blank = () => Promise.reject(new GatehouseError('validation_failed', 'validation failed'));
       for (let attempt = 0; attempt < 12; attempt += 1) {
-        await assert.rejects(limits.throttleLogin(newIp(), email, blank), isCode('validation_failed'));
-        assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+        await assert.rejects(throttleLogin(limits, newIp(), email, blank), isCode('validation_failed'));
+        assert.equal(await throttleLogin(limits, newIp(), email, accepted), 'signed in');
       }
       for (let attempt = 0; attempt < 12; attempt += 1) {
-        await assert.rejects(limits.throttleLogin(newIp(), '   ', refused), isCode('invalid_credentials'));
+        await assert.rejects(throttleLogin(limits, newIp(), '   ', refused), isCode('invalid_credentials'));
       }
-      assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, newIp(), email, accepted), 'signed in');
     });
 
     it('keeps other emails out of one email’s lock', async () => {
       const limits = limitsWith({ loginFailuresPerEmail: 2 });
       const locked = newEmail();
       for (let failure = 0; failure < 2; failure += 1) {
-        await assert.rejects(limits.throttleLogin(newIp(), locked, refused), isCode('invalid_credentials'));
+        await assert.rejects(throttleLogin(limits, newIp(), locked, refused), isCode('invalid_credentials'));
       }
-      await assert.rejects(limits.throttleLogin(newIp(), locked, accepted), isCode('rate_limited', 900));
-      assert.equal(await limits.throttleLogin(newIp(), newEmail(), accepted), 'signed in');
+      await assert.rejects(throttleLogin(limits, newIp(), locked, accepted), isCode('rate_limited', 900));
+      assert.equal(await throttleLogin(limits, newIp(), newEmail(), accepted), 'signed in');
     });
 
     it('unlocks an email whose failures are cleared, as a password reset does', async () => {
       const limits = limitsWith({ loginFailuresPerEmail: 2 });
       const email = newEmail();
       for (let failure = 0; failure < 2; failure += 1) {
-        await assert.rejects(limits.throttleLogin(newIp(), email, refused), isCode('invalid_credentials'));
+        await assert.rejects(throttleLogin(limits, newIp(), email, refused), isCode('invalid_credentials'));
       }
-      await assert.rejects(limits.throttleLogin(newIp(), email, accepted), isCode('rate_limited'));
+      await assert.rejects(throttleLogin(limits, newIp(), email, accepted), isCode('rate_limited'));
       await limits.clearLoginFailures(email.toUpperCase());
-      assert.equal(await limits.throttleLogin(newIp(), email, accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, newIp(), email, accepted), 'signed in');
     });
 
     it('refuses an IP past its login attempts, successes included, before authenticating; an IPv6 client by its /64', async () => {
@@ -122,11 +143,11 @@ for (const kind of counterStoreKinds) {
       const prefix = `2001:db8:${randomBytes(2).toString('hex')}:1`;
       const addresses = [`${prefix}::1`, `${prefix}:0:0:0:2`, `${prefix}:ffff:ffff:ffff:ffff`];
       for (const address of addresses) {
-        assert.equal(await limits.throttleLogin(address, newEmail(), accepted), 'signed in');
+        assert.equal(await throttleLogin(limits, address, newEmail(), accepted), 'signed in');
       }
       let asked = false;
       await assert.rejects(
-        limits.throttleLogin(`${prefix}::abcd`, newEmail(), () => {
+        throttleLogin(limits, `${prefix}::abcd`, newEmail(), () => {
           asked = true;
           return accepted();
         }),
@@ -134,35 +155,35 @@ for (const kind of counterStoreKinds) {
       );
       assert.equal(asked, false);
       assert.equal(
-        await limits.throttleLogin(`2001:db8:${randomBytes(2).toString('hex')}::1`, newEmail(), accepted),
+        await throttleLogin(limits, `2001:db8:${randomBytes(2).toString('hex')}::1`, newEmail(), accepted),
         'signed in',
       );
       clock.advance(15 * minute);
-      assert.equal(await limits.throttleLogin(addresses[0] ?? '', newEmail(), accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, addresses[0] ?? '', newEmail(), accepted), 'signed in');
     });
 
     it('answers with the longer wait when the IP and the email are both over', async () => {
       const limits = limitsWith({ loginAttemptsPerIp: 2, loginFailuresPerEmail: 1 });
       const [ip, email] = [newIp(), newEmail()];
-      assert.equal(await limits.throttleLogin(ip, newEmail(), accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, ip, newEmail(), accepted), 'signed in');
       clock.advance(5 * minute);
-      await assert.rejects(limits.throttleLogin(newIp(), email, refused), isCode('invalid_credentials'));
-      assert.equal(await limits.throttleLogin(ip, newEmail(), accepted), 'signed in');
+      await assert.rejects(throttleLogin(limits, newIp(), email, refused), isCode('invalid_credentials'));
+      assert.equal(await throttleLogin(limits, ip, newEmail(), accepted), 'signed in');
       // the IP's window closes in 10 minutes, the email's in 15
-      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited', 900));
-      await assert.rejects(limits.throttleLogin(ip, newEmail(), accepted), isCode('rate_limited', 600));
+      await assert.rejects(throttleLogin(limits, ip, email, accepted), isCode('rate_limited', 900));
+      await assert.rejects(throttleLogin(limits, ip, newEmail(), accepted), isCode('rate_limited', 600));
     });
 
     it('refuses registrations from an IP past its share for the rest of the hour', async () => {
       const limits = limitsWith({ registrationsPerIp: 2 });
       const ip = newIpv4();
-      await limits.throttleRegistration(ip);
+      await limits.admitRegistration(ip);
       clock.advance(20 * minute);
-      await limits.throttleRegistration(`::ffff:${ip}`);
-      await assert.rejects(limits.throttleRegistration(ip), isCode('rate_limited', 40 * 60));
-      await limits.throttleRegistration(newIp());
+      await limits.admitRegistration(`::ffff:${ip}`);
+      await assert.rejects(limits.admitRegistration(ip), isCode('rate_limited', 40 * 60));
+      await limits.admitRegistration(newIp());
       clock.advance(40 * minute);
-      await limits.throttleRegistration(ip);
+      await limits.admitRegistration(ip);
     });
 
     it('admits 5 mails an hour to one address in any casing, and no more', async () => {
@@ -187,11 +208,11 @@ for (const kind of counterStoreKinds) {
       const before = await store.size();
       const [ip, email] = [newIp(), newEmail()];
       for (let attempt = 0; attempt < 25; attempt += 1) {
-        await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
-        await limits.throttleRegistration(ip);
+        await assert.rejects(throttleLogin(limits, ip, email, refused), isCode('invalid_credentials'));
+        await limits.admitRegistration(ip);
         assert.equal(await limits.admitMail(email), true);
       }
-      assert.equal(await limits.throttleLogin(ip, email, accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, ip, email, accepted), 'signed in');
       assert.equal(await store.size(), before);
     });
 
@@ -210,13 +231,13 @@ for (const kind of counterStoreKinds) {
       const [ip, email] = [newIp(), newEmail()];
       assert.equal(await limits.admitMail(email), true);
       assert.equal(await limits.admitMail(email), false);
-      await limits.throttleRegistration(ip);
-      await assert.rejects(limits.throttleRegistration(ip), isCode('rate_limited'));
-      await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
+      await limits.admitRegistration(ip);
+      await assert.rejects(limits.admitRegistration(ip), isCode('rate_limited'));
+      await assert.rejects(throttleLogin(limits, ip, email, refused), isCode('invalid_credentials'));
       // the IP's second attempt is allowed, the email is locked
-      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited'));
+      await assert.rejects(throttleLogin(limits, ip, email, accepted), isCode('rate_limited'));
       // both refuse the third: each counts
-      await assert.rejects(limits.throttleLogin(ip, email, accepted), isCode('rate_limited'));
+      await assert.rejects(throttleLogin(limits, ip, email, accepted), isCode('rate_limited'));
       const exposition = parseExposition(await metrics.exposition());
       const refusals = (limit: string) => exposition.value('gatehouse_rate_limit_refusals_total', { limit });
       assert.deepEqual(
@@ -255,14 +276,15 @@ describe('rate limits over a Redis that cannot be reached', () => {
     try {
       const [ip, email] = [newIp(), newEmail()];
       for (let attempt = 0; attempt < 3; attempt += 1) {
-        await assert.rejects(limits.throttleLogin(ip, email, refused), isCode('invalid_credentials'));
-        await limits.throttleRegistration(ip);
+        await assert.rejects(throttleLogin(limits, ip, email, refused), isCode('invalid_credentials'));
+        await limits.admitRegistration(ip);
         assert.equal(await limits.admitMail(email), true);
       }
-      assert.equal(await limits.throttleLogin(ip, email, accepted), 'signed in');
+      assert.equal(await throttleLogin(limits, ip, email, accepted), 'signed in');
       await limits.clearLoginFailures(email);
-      // per round: the IP attempt, the email check, the failure, the registration, the mail
-      assert.equal(reported.length, 3 * 5 + 2 + 1);
+      // per round: the IP attempt, the email's attempt (counted before the check), the registration, the
+      // mail; then the login's two attempts, and the clearing
+      assert.equal(reported.length, 3 * 4 + 2 + 1);
       assert.ok(reported.every((error) => error instanceof Error));
     } finally {
       await counters.close();
@@ -282,7 +304,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await migrated.close();
       let asked = false;
       await assert.rejects(
-        limits.throttleLogin(newIp(), newEmail(), () => {
+        throttleLogin(limits, newIp(), newEmail(), () => {
           asked = true;
           return accepted();
         }),
@@ -290,7 +312,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       );
       assert.equal(asked, false);
       await assert.rejects(
-        limits.throttleRegistration(newIp()),
+        limits.admitRegistration(newIp()),
         (error: unknown) => !(error instanceof GatehouseError),
       );
     });

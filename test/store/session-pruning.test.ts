@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import type { Grant } from '../../src/accounts/ports.ts';
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
 import { createChangeFeed } from '../../src/sessions/change-feed.ts';
@@ -11,23 +12,23 @@ import {
   sessionRetention,
   type SessionService,
 } from '../../src/sessions/session-service.ts';
-import { createRefreshTokenRepository } from '../../src/store/refresh-token-repository.ts';
-import { createSessionRepository } from '../../src/store/session-repository.ts';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
-import { createUserRepository, type User } from '../../src/store/user-repository.ts';
+import { createStore, type Store } from '../../src/store/store.ts';
+import type { User } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { insertUser, openMigratedDatabase, type MigratedDatabase } from './migrated-database.ts';
 
 const day = 86_400_000;
 const sessionTtl = 60 * day;
-const client = { userAgent: 'test', ip: '192.0.2.1' };
+const client = { requestId: 'test', userAgent: 'test', ip: '192.0.2.1' };
 
 for (const dialect of dialects) {
   describe(`pruning long-expired sessions on ${dialect}`, () => {
     const clock = createFakeClock();
     let store: MigratedDatabase;
     let service: SessionService;
+    let sessionStore: Store;
     let user: User;
     before(async () => {
       store = await openMigratedDatabase(dialect);
@@ -44,10 +45,9 @@ for (const dialect of dialects) {
           throw error;
         },
       });
-      const users = createUserRepository(store.database);
+      sessionStore = createStore(store.database);
       service = createSessionService({
-        sessions: createSessionRepository(store.database),
-        users,
+        store: sessionStore,
         tokens: createAccessTokens({
           keys,
           issuer: 'test',
@@ -58,7 +58,7 @@ for (const dialect of dialects) {
           cacheMetrics: ignoreMetrics.tokenCache,
         }),
         refreshTokens: createRefreshTokens({
-          repository: createRefreshTokenRepository(store.database),
+          store: sessionStore,
           secretKey,
           reuseGrace: 10_000,
         }),
@@ -71,16 +71,23 @@ for (const dialect of dialects) {
         sessionTtl,
         sessionIdleTtl: 14 * day,
         accessTokenTtl: 900_000,
+        longLivedTokenTtl: 900_000,
         cacheTtl: 5_000,
         pruneEvery: 3,
         metrics: ignoreMetrics,
       });
-      const found = await users.findById(await insertUser(store.database));
+      const found = await sessionStore.users.findById(await insertUser(store.database));
       assert.ok(found !== undefined);
       user = found;
     });
     after(() => store.close());
 
+    /** Signs the user in as a login does, and answers the id of the session it opened. */
+    const open = async (grant: Grant = 'access-token'): Promise<string> => {
+      const issue = await sessionStore.transaction((unit) => service.open(unit, user, client, grant));
+      const { accessToken } = await issue();
+      return (await service.authenticate(accessToken)).session.id;
+    };
     const sessionIds = async () =>
       (await store.database.db.selectFrom('sessions').select('id').orderBy('id').execute()).map(
         (row) => row.id,
@@ -96,20 +103,19 @@ for (const dialect of dialects) {
       );
 
     it('deletes, every third login, the sessions that expired more than the retention ago, refresh tokens included', async () => {
-      const old = await service.open(user, client);
-      await service.issueTokenPair(old);
+      await open('token-pair');
       // the old session expires, then stays the retention period, then one day more
       clock.advance(sessionTtl + sessionRetention + day);
-      const recentlyExpired = await service.open(user, client);
+      const recentlyExpired = await open();
       assert.equal((await sessionIds()).length, 2, 'pruned before its turn');
-      const third = await service.open(user, client);
+      const third = await open();
       const ids = await sessionIds();
-      assert.deepEqual(ids, [recentlyExpired.id, third.id].sort());
+      assert.deepEqual(ids, [recentlyExpired, third].sort());
       assert.equal(await refreshRows(), 0);
       // a session expired less than the retention ago stays
       clock.advance(sessionTtl + day);
-      for (let index = 0; index < 3; index += 1) await service.open(user, client);
-      assert.ok((await sessionIds()).includes(recentlyExpired.id));
+      for (let index = 0; index < 3; index += 1) await open();
+      assert.ok((await sessionIds()).includes(recentlyExpired));
     });
   });
 }

@@ -1,7 +1,12 @@
 import { Type } from 'typebox';
-import type { ErrorCode, FieldErrors, GatehouseError } from '../../errors.ts';
+import type { ErrorCode, FieldProblems, GatehouseError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
+import { wordFields } from '../wording.ts';
+import { conduitWording } from './wording.ts';
+
+/** `{"<field>": ["<message>"]}`: RealWorld's errors object. */
+type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
 export const statusByCode = {
@@ -44,26 +49,33 @@ const bodyByCode = {
 
 /** `{"errors": {"<field>": ["<message>"]}}`; errors not about one field use the key `body`. */
 export function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
-  if (error.code === 'validation_failed') return { errors: error.fields };
+  if (error.code === 'validation_failed') return { errors: wordFields(conduitWording, error.fields) };
   return { errors: bodyByCode[error.code] };
 }
 
 const challenge = 'Token realm="gatehouse", Bearer realm="gatehouse"';
 
-/** What the schema refused, in RealWorld's words: a missing field "can't be blank", a wrong one "is invalid". */
-function describeSchemaProblems(problems: readonly SchemaProblem[]): FieldErrors {
-  const fields: FieldErrors = {};
+/** What the schema refused, as RealWorld reads it: a missing field or body is blank, a wrong one invalid. */
+function describeSchemaProblems(problems: readonly SchemaProblem[]): FieldProblems {
+  const fields: FieldProblems = {};
   for (const problem of problems) {
     const missing = problem.keyword === 'required' ? problem.params.missingProperty : undefined;
-    const field = typeof missing === 'string' ? missing : (problem.instancePath.split('/').pop() ?? '');
-    const name = field === '' ? 'body' : field;
-    fields[name] ??= [typeof missing === 'string' || field === '' ? "can't be blank" : 'is invalid'];
+    if (typeof missing === 'string') {
+      fields[missing] ??= { code: 'required' };
+      continue;
+    }
+    const field = problem.instancePath.split('/').pop() ?? '';
+    if (field === '') fields.body ??= { code: 'blank' };
+    else fields[field] ??= { code: 'invalid' };
   }
   return fields;
 }
 
 /** The Conduit dialect: /api and everything outside /auth. */
 export const conduitDialect: Dialect = {
+  name: 'conduit',
+  // RealWorld reads the body before it asks who is calling: a bad body is a 422 even without a token
+  authenticateAt: 'preHandler',
   statusByCode,
   envelope: conduitEnvelope,
   challenge(error) {

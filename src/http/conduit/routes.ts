@@ -1,11 +1,8 @@
-import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
-import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
-import { callerOptional, callerRequired, type Authenticator } from '../authenticate.ts';
-import { clientOf } from '../client.ts';
+import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   LoginBody,
@@ -15,151 +12,139 @@ import {
   UserResponse,
   UserUpdateBody,
 } from './schemas.ts';
+import { sessionRoutes } from './session-routes.ts';
 
-export interface ConduitRoutesOptions {
+export interface ConduitServices {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
-  limits: RateLimits;
-  authenticator: Authenticator;
-  /** lifetime of the Conduit `token` (ms) */
-  conduitTokenTtl: number;
 }
 
-/** The RealWorld (Conduit) users and profiles API under /api. */
-export const conduitRoutes: FastifyPluginCallbackTypebox<ConduitRoutesOptions> = (app, options, done) => {
-  const { accounts, profiles, sessions, limits, authenticator, conduitTokenTtl } = options;
+const toUserBody = (user: User, token: string) => ({
+  user: { email: user.email, username: user.username, bio: user.bio, image: user.image, token },
+});
 
-  const toUserBody = (user: User, token: string) => ({
-    user: { email: user.email, username: user.username, bio: user.bio, image: user.image, token },
-  });
-
-  async function signIn(user: User, request: FastifyRequest) {
-    const session = await sessions.open(user, clientOf(request));
-    return toUserBody(user, await sessions.issueAccessToken(session, conduitTokenTtl));
-  }
-
-  app.post(
-    '/users',
-    {
-      config: { countsAs: 'registration' },
-      schema: {
-        summary: 'Register',
-        tags: ['conduit'],
-        body: RegistrationBody,
-        response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
+/** The RealWorld (Conduit) users and profiles API, and Gatehouse's session extensions beside it. */
+export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/users',
+      {
+        config: { countsAs: 'registration' },
+        schema: {
+          summary: 'Register',
+          tags: ['conduit'],
+          body: RegistrationBody,
+          response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
+        },
       },
-    },
-    async (request, reply) => {
-      await limits.throttleRegistration(request.ip);
-      const user = await accounts.register(request.body.user);
-      return reply.code(201).send(await signIn(user, request));
-    },
-  );
-
-  app.post(
-    '/users/login',
-    {
-      config: { countsAs: 'login' },
-      schema: {
-        summary: 'Log in',
-        tags: ['conduit'],
-        body: LoginBody,
-        response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+      async (request, reply) => {
+        const { user, tokens } = await accounts.registerAndSignIn(
+          request.body.user,
+          contextOf(request),
+          'access-token',
+        );
+        return reply.code(201).send(toUserBody(user, tokens.accessToken));
       },
-    },
-    async (request) => {
-      const credentials = request.body.user;
-      const user = await limits.throttleLogin(request.ip, credentials.email, () =>
-        accounts.authenticate(credentials),
-      );
-      return signIn(user, request);
-    },
-  );
+    );
 
-  app.get(
-    '/user',
-    {
-      schema: {
-        summary: 'Current user',
-        security: callerRequired,
-        tags: ['conduit'],
-        response: { 200: UserResponse, ...conduitErrors(401, 503) },
+    app.post(
+      '/users/login',
+      {
+        config: { countsAs: 'login' },
+        schema: {
+          summary: 'Log in',
+          tags: ['conduit'],
+          body: LoginBody,
+          response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+        },
       },
-    },
-    async (request) => {
-      const caller = await authenticator.required(request);
-      return toUserBody(caller.user, caller.token);
-    },
-  );
+      async (request) => {
+        const { user, tokens } = await accounts.signIn(request.body.user, contextOf(request), 'access-token');
+        return toUserBody(user, tokens.accessToken);
+      },
+    );
 
-  app.put(
-    '/user',
-    {
-      schema: {
-        summary: 'Update the current user',
-        security: callerRequired,
-        tags: ['conduit'],
-        body: UserUpdateBody,
-        response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+    app.get(
+      '/user',
+      {
+        config: { caller: 'required' },
+        schema: {
+          summary: 'Current user',
+          tags: ['conduit'],
+          response: { 200: UserResponse, ...conduitErrors(401, 503) },
+        },
       },
-    },
-    async (request) => {
-      const caller = await authenticator.required(request);
-      const user = await accounts.update(caller.user, request.body.user, caller.session.id);
-      return toUserBody(user, caller.token);
-    },
-  );
+      (request) => {
+        const caller = callerOf(request);
+        return toUserBody(caller.user, caller.token);
+      },
+    );
 
-  app.get(
-    '/profiles/:username',
-    {
-      schema: {
-        summary: 'A profile',
-        security: callerOptional,
-        tags: ['conduit'],
-        params: ProfileParams,
-        response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },
+    app.put(
+      '/user',
+      {
+        config: { caller: 'required' },
+        schema: {
+          summary: 'Update the current user',
+          tags: ['conduit'],
+          body: UserUpdateBody,
+          response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
+        },
       },
-    },
-    async (request) => {
-      const caller = await authenticator.optional(request);
-      return { profile: await profiles.get(request.params.username, caller?.user) };
-    },
-  );
+      async (request) => {
+        const context = callerContextOf(request);
+        const user = await accounts.update(context, request.body.user);
+        return toUserBody(user, context.caller.token);
+      },
+    );
 
-  app.post(
-    '/profiles/:username/follow',
-    {
-      schema: {
-        summary: 'Follow a profile',
-        security: callerRequired,
-        tags: ['conduit'],
-        params: ProfileParams,
-        response: { 200: ProfileResponse, ...conduitErrors(401, 404, 422, 503) },
+    app.get(
+      '/profiles/:username',
+      {
+        config: { caller: 'optional' },
+        schema: {
+          summary: 'A profile',
+          tags: ['conduit'],
+          params: ProfileParams,
+          response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },
+        },
       },
-    },
-    async (request) => {
-      const caller = await authenticator.required(request);
-      return { profile: await profiles.follow(caller.user, request.params.username) };
-    },
-  );
+      async (request) => ({ profile: await profiles.get(request.params.username, request.caller?.user) }),
+    );
 
-  app.delete(
-    '/profiles/:username/follow',
-    {
-      schema: {
-        summary: 'Unfollow a profile',
-        security: callerRequired,
-        tags: ['conduit'],
-        params: ProfileParams,
-        response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },
+    app.post(
+      '/profiles/:username/follow',
+      {
+        config: { caller: 'required' },
+        schema: {
+          summary: 'Follow a profile',
+          tags: ['conduit'],
+          params: ProfileParams,
+          response: { 200: ProfileResponse, ...conduitErrors(401, 404, 422, 503) },
+        },
       },
-    },
-    async (request) => {
-      const caller = await authenticator.required(request);
-      return { profile: await profiles.unfollow(caller.user, request.params.username) };
-    },
-  );
-  done();
-};
+      async (request) => ({
+        profile: await profiles.follow(callerOf(request).user, request.params.username),
+      }),
+    );
+
+    app.delete(
+      '/profiles/:username/follow',
+      {
+        config: { caller: 'required' },
+        schema: {
+          summary: 'Unfollow a profile',
+          tags: ['conduit'],
+          params: ProfileParams,
+          response: { 200: ProfileResponse, ...conduitErrors(401, 404, 503) },
+        },
+      },
+      async (request) => ({
+        profile: await profiles.unfollow(callerOf(request).user, request.params.username),
+      }),
+    );
+
+    await app.register(sessionRoutes({ accounts, sessions }));
+  };
+}

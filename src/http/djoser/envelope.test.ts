@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPasswordPolicy } from '../../accounts/password-policy.ts';
 import { checkEmail, checkUsername, taken } from '../../accounts/user-fields.ts';
-import { GatehouseError } from '../../errors.ts';
-import { djoserEnvelope, toDrfMessage } from './envelope.ts';
+import { GatehouseError, type Problem } from '../../errors.ts';
+import { word } from '../wording.ts';
+import { djoserEnvelope, djoserWording } from './envelope.ts';
+
+const toDrfMessage = (field: string, problem: Problem) => word(djoserWording, field, problem);
 
 const owner = { username: 'alice', email: 'mailbox@example.com' };
 
 describe('the djoser envelope', () => {
   it("words every message the core's field checks produce as Django and DRF do", () => {
-    const cases: Array<[string, string | undefined, string]> = [
+    const cases: Array<[string, Problem | undefined, string]> = [
       ['email', checkEmail(''), 'This field may not be blank.'],
       ['email', checkEmail('nope'), 'Enter a valid email address.'],
       ['email', checkEmail(`${'a'.repeat(250)}@x.io`), 'Ensure this field has no more than 254 characters.'],
@@ -56,15 +59,21 @@ describe('the djoser envelope', () => {
     }
   });
 
-  it('says "Invalid password." for a wrong current password, and passes unknown words through', () => {
-    assert.equal(toDrfMessage('current_password', 'is invalid'), 'Invalid password.');
-    assert.equal(toDrfMessage('anything', 'a sentence of its own'), 'a sentence of its own');
-    assert.equal(toDrfMessage('non_field_errors', 'No data provided'), 'No data provided');
+  it('says "Invalid password." for a wrong current password, and words the shape of a bad body', () => {
+    assert.equal(toDrfMessage('current_password', { code: 'wrong_password' }), 'Invalid password.');
+    assert.equal(
+      toDrfMessage('non_field_errors', { code: 'not_an_object', got: 'null' }),
+      'No data provided',
+    );
+    assert.equal(
+      toDrfMessage('non_field_errors', { code: 'not_an_object', got: 'list' }),
+      'Invalid data. Expected a dictionary, but got list.',
+    );
   });
 
   it('keeps the field names and translates each message of a validation error', () => {
     const error = new GatehouseError('validation_failed', 'validation failed', {
-      fields: { email: ['is invalid'], current_password: ["can't be blank"] },
+      fields: { email: { code: 'invalid' }, current_password: { code: 'blank' } },
     });
     assert.deepEqual(djoserEnvelope(error), {
       email: ['Enter a valid email address.'],

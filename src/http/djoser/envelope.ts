@@ -1,8 +1,11 @@
 import { Type } from 'typebox';
-import { blank, invalid, taken } from '../../accounts/user-fields.ts';
-import type { ErrorCode, FieldErrors, GatehouseError } from '../../errors.ts';
+import type { ErrorCode, FieldProblems, GatehouseError, JsonKind, Problem } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
+import { wordFields, type Wording } from '../wording.ts';
+
+/** DRF's validation envelope: field (or `non_field_errors`) → messages. */
+type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the djoser dialect; DRF answers validation with 400, not 422. */
 export const statusByCode = {
@@ -63,48 +66,37 @@ const bodyByCode = {
   internal_error: { detail: 'A server error occurred.' },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed' | 'rate_limited'>, DetailBody>;
 
-// The core words field problems as RealWorld does; a DRF client expects Django's and DRF's sentences.
-// A message found in neither table passes through unchanged.
-const wordingByField: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  email: {
-    [invalid]: 'Enter a valid email address.',
-    [taken]: 'user with this email address already exists.',
-  },
-  username: {
-    [invalid]: 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.',
-    [taken]: 'A user with that username already exists.',
-  },
-  current_password: { [invalid]: 'Invalid password.' },
-};
-const wording: Readonly<Record<string, string>> = {
-  [blank]: 'This field may not be blank.',
-  'is too common': 'This password is too common.',
-  'is too similar to the username': 'The password is too similar to the username.',
-  'is too similar to the email': 'The password is too similar to the email address.',
-};
-const wordingByPattern: ReadonlyArray<readonly [RegExp, (count: number) => string]> = [
-  // only passwords have a minimum length (never below 2: an empty one is blank), worded as Django's
-  // MinimumLengthValidator words it
-  [
-    /^is too short \(minimum is (\d+) characters\)$/,
-    (count) => `This password is too short. It must contain at least ${count} characters.`,
-  ],
-  [
-    /^is too long \(maximum is (\d+) characters\)$/,
-    (count) => `Ensure this field has no more than ${count} characters.`,
-  ],
-];
+const passwordTooShort = (min: number) =>
+  `This password is too short. It must contain at least ${min} characters.`;
 
-/** One of the core's field messages in DRF's words. */
-export function toDrfMessage(field: string, message: string): string {
-  const exact = wordingByField[field]?.[message] ?? wording[message];
-  if (exact !== undefined) return exact;
-  for (const [pattern, word] of wordingByPattern) {
-    const count = pattern.exec(message)?.[1];
-    if (count !== undefined) return word(Number(count));
-  }
-  return message;
-}
+// Django's model fields name these so in their messages ("user with this email address already exists.").
+const fieldLabels: Readonly<Record<string, string>> = { email: 'email address' };
+
+/** Every problem as DRF's serializers and Django's validators word it. */
+export const djoserWording: Wording = {
+  blank: () => 'This field may not be blank.',
+  required: () => 'This field is required.',
+  invalid: (_problem, field) =>
+    field === 'email'
+      ? 'Enter a valid email address.'
+      : field === 'username'
+        ? 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.'
+        : 'Invalid value.',
+  taken: (_problem, field) =>
+    field === 'username'
+      ? 'A user with that username already exists.'
+      : `user with this ${fieldLabels[field] ?? field.replaceAll('_', ' ')} already exists.`,
+  // only passwords have a minimum length (never below 2: an empty one is blank)
+  too_short: ({ min }) => passwordTooShort(min),
+  too_long: ({ max }) => `Ensure this field has no more than ${max} characters.`,
+  too_common: () => 'This password is too common.',
+  too_similar: ({ to }) => `The password is too similar to the ${fieldLabels[to] ?? to}.`,
+  wrong_password: () => 'Invalid password.',
+  null: () => 'This field may not be null.',
+  not_a_string: () => 'Not a valid string.',
+  not_an_object: ({ got }) =>
+    got === 'null' ? 'No data provided' : `Invalid data. Expected a dictionary, but got ${got}.`,
+};
 
 /** DRF's envelope: `{"<field>": ["msg"]}` for validation, `{"detail": …}` for everything else. */
 export function djoserEnvelope(error: GatehouseError): FieldErrors | DetailBody {
@@ -117,51 +109,40 @@ export function djoserEnvelope(error: GatehouseError): FieldErrors | DetailBody 
     };
   }
   if (error.code !== 'validation_failed') return bodyByCode[error.code];
-  return Object.fromEntries(
-    Object.entries(error.fields).map(([field, messages]) => [
-      field,
-      messages.map((message) => toDrfMessage(field, message)),
-    ]),
-  );
+  return wordFields(djoserWording, error.fields);
 }
 
-/** What the schema refused, as a DRF serializer words it. */
-function describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldErrors {
-  const fields: FieldErrors = {};
+/** What the schema refused, as a DRF serializer reads it. */
+function describeSchemaProblems(problems: readonly SchemaProblem[], body: unknown): FieldProblems {
+  const fields: FieldProblems = {};
   for (const problem of problems) {
     const missing = problem.keyword === 'required' ? problem.params.missingProperty : undefined;
     if (typeof missing === 'string') {
-      fields[missing] ??= ['This field is required.'];
+      fields[missing] ??= { code: 'required' };
     } else if (problem.instancePath === '') {
-      fields.non_field_errors = [notAnObject(body)];
+      fields.non_field_errors = { code: 'not_an_object', got: jsonKindOf(body) };
     } else {
       const field = problem.instancePath.split('/')[1] ?? '';
-      fields[field] ??= [fieldProblem(problem, (body as Record<string, unknown>)[field])];
+      fields[field] ??= fieldProblem(problem, (body as Record<string, unknown>)[field]);
     }
   }
   return fields;
 }
 
-function fieldProblem(problem: SchemaProblem, value: unknown): string {
-  if (value === null) return 'This field may not be null.';
-  if (problem.keyword === 'minLength') return 'This field may not be blank.';
-  if (problem.keyword === 'type') return 'Not a valid string.';
-  return 'Invalid value.';
+function fieldProblem(problem: SchemaProblem, value: unknown): Problem {
+  if (value === null) return { code: 'null' };
+  if (problem.keyword === 'minLength') return { code: 'blank' };
+  if (problem.keyword === 'type') return { code: 'not_a_string' };
+  return { code: 'invalid' };
 }
 
 // DRF names the Python type the JSON decoded to.
-function notAnObject(body: unknown): string {
-  if (body === null) return 'No data provided';
-  const type = Array.isArray(body)
-    ? 'list'
-    : typeof body === 'string'
-      ? 'str'
-      : typeof body === 'boolean'
-        ? 'bool'
-        : Number.isInteger(body)
-          ? 'int'
-          : 'float';
-  return `Invalid data. Expected a dictionary, but got ${type}.`;
+function jsonKindOf(body: unknown): JsonKind {
+  if (body === null) return 'null';
+  if (Array.isArray(body)) return 'list';
+  if (typeof body === 'string') return 'str';
+  if (typeof body === 'boolean') return 'bool';
+  return Number.isInteger(body) ? 'int' : 'float';
 }
 
 /** simplejwt's views and authentication both challenge with their first header type and realm "api". */
@@ -169,6 +150,9 @@ export const djoserChallenge = 'Bearer realm="api"';
 
 /** The djoser + simplejwt dialect under /auth. */
 export const djoserDialect: Dialect = {
+  name: 'djoser',
+  // DRF authenticates before it reads the body, so a stranger learns nothing from validation
+  authenticateAt: 'onRequest',
   statusByCode,
   envelope: djoserEnvelope,
   challenge: (error) => (statusByCode[error.code] === 401 ? djoserChallenge : undefined),

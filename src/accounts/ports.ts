@@ -1,0 +1,65 @@
+// What the account domain needs from the rest of the service, declared here and satisfied elsewhere
+// (sessions/, limits/), so that accounts/ depends on neither.
+import type { RequestContext } from '../context.ts';
+import type { RevocationReason } from '../store/session-repository.ts';
+import type { UnitOfWork } from '../store/store.ts';
+import type { User } from '../store/user-repository.ts';
+
+/** An access token with the refresh token that renews it. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** seconds until the access token expires */
+  expiresIn: number;
+}
+
+/**
+ * What a sign-in hands out, by what the door asked for: one long-lived access token (Conduit's `token`),
+ * or a short-lived access token with a rotating refresh token.
+ */
+export interface Grants {
+  'access-token': { accessToken: string };
+  'token-pair': TokenPair;
+}
+export type Grant = keyof Grants;
+
+/** Sessions, as the account domain sees them: each call joins the caller's unit of work. */
+export interface SessionPort {
+  /**
+   * Opens a session in `unit` for a user who has just proved who they are. What `grant` names is issued
+   * by the returned function, to be called once the unit has committed: no token for a session that
+   * might never exist.
+   */
+  open<G extends Grant>(
+    unit: UnitOfWork,
+    user: User,
+    context: RequestContext,
+    grant: G,
+  ): Promise<() => Promise<Grants[G]>>;
+  /** Ends the user's live sessions, all but `keepSessionId` if given; caches learn of it after commit. */
+  endAll(unit: UnitOfWork, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<void>;
+  /** The user's stored fields changed: cached copies go, here and on every instance, after commit. */
+  userChanged(unit: UnitOfWork, userId: string): void;
+}
+
+/** A password attempt that has been counted before the hash runs. */
+export interface PasswordAttempt {
+  /** The password was right, or never checked: the attempt no longer counts against the email. */
+  release(): Promise<void>;
+}
+
+/**
+ * The rate limits the account domain applies. Each refuses with `rate_limited` (carrying Retry-After),
+ * the same whether or not an account exists for the email.
+ */
+export interface AttemptLimits {
+  /**
+   * Counts a password login from `ip` for `email`, atomically and before the hash, so no more than the
+   * limit are ever checked however many arrive at once. A blank email counts against the IP only.
+   */
+  beginLogin(ip: string, email: string): Promise<PasswordAttempt>;
+  /** Counts a signed-in user's check of their current password under the same lock as their logins. */
+  beginPasswordCheck(email: string): Promise<PasswordAttempt>;
+  /** Counts a registration from `ip`, refused ones included. */
+  admitRegistration(ip: string): Promise<void>;
+}
