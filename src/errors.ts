@@ -78,7 +78,3 @@ export function throwIfInvalid(fields: FieldProblems): void {
   }
 }
 
-/** Whether `error` is a refusal of the field's value for this reason (e.g. a wrong current password). */
-export function isProblem(error: unknown, field: string, code: ProblemCode): boolean {
-  return error instanceof GatehouseError && error.fields[field]?.code === code;
-}

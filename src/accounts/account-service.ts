@@ -132,8 +132,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     password: string | undefined,
   ): Promise<Problem | undefined> {
     const attempt = await limits.beginPasswordCheck(user.email);
-    const problem = await releasedUnless(attempt, () => checkCurrentPassword(user, password), isWrong);
-    return problem;
+    return releasedUnless(attempt, () => checkCurrentPassword(user, password), isWrong);
   }
 
   /** The user these credentials belong to; one answer for every kind of refusal. */

@@ -1,4 +1,4 @@
-import type { FastifyRequest, RouteOptions, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { FastifyRequest, RouteOptions } from 'fastify';
 import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Dialect } from './dialect.ts';
@@ -35,7 +35,7 @@ export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateT
     if (token === undefined) throw new GatehouseError('token_invalid', 'unreadable authorization header');
     return authenticate(token);
   }
-  const hooks: Record<CallerNeed, onRequestHookHandler & preHandlerHookHandler> = {
+  const hooks: Record<CallerNeed, (request: FastifyRequest) => Promise<void>> = {
     async required(request) {
       const header = request.headers.authorization;
       if (header === undefined || header.trim() === '')

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError, type ErrorCode, type FieldProblems } from '../errors.ts';
 import { toGatehouseError, type SchemaProblem } from './failure.ts';
@@ -28,7 +28,7 @@ export interface Dialect {
 export interface MountedDialect {
   readonly dialect: Dialect;
   readonly prefix: string;
-  readonly routes: FastifyPluginAsyncTypebox;
+  readonly routes: FastifyPluginAsyncTypebox | FastifyPluginCallbackTypebox;
 }
 
 // Seconds a client should wait before retrying after a 503.

@@ -35,7 +35,7 @@ const nothingToRelease = () => Promise.resolve();
 
 const allowed: Verdict = Object.freeze({ allowed: true });
 
-/** One limit over the shared counters: `hit` counts and judges, `check` judges without counting. */
+/** One limit over the shared counters: `hit` counts and judges; `take` also lets the hit be taken back. */
 export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
   // Hashed: a key has one size whatever the subject (a 64 KiB "email" included), and the store keeps no
   // email or IP address in clear.
@@ -52,9 +52,9 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
     }
   }
 
-  // `extra` hits more than the window holds would still be within the limit?
-  function judge(window: WindowCount, extra: number, now: number): Verdict {
-    if (window.hits + extra <= limit.max) return allowed;
+  // the window's hits, the latest included, within the limit?
+  function judge(window: WindowCount, now: number): Verdict {
+    if (window.hits <= limit.max) return allowed;
     const retryAfter = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
     return { allowed: false, limit: limit.name, retryAfter };
   }
@@ -65,7 +65,7 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
       if (limit.max === 0) return allowed;
       const now = clock.now();
       return failOpen(
-        async () => judge(await counters.increment(keyOf(subject), limit.window, now), 0, now),
+        async () => judge(await counters.increment(keyOf(subject), limit.window, now), now),
         allowed,
       );
     },
@@ -79,22 +79,12 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
         async () => {
           const window = await counters.increment(key, limit.window, now);
           return {
-            verdict: judge(window, 0, now),
+            verdict: judge(window, now),
             release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
           };
         },
         { verdict: allowed, release: nothingToRelease },
       );
-    },
-
-    /** Would one more hit for `subject` be allowed? Counts nothing. */
-    async check(subject: string): Promise<Verdict> {
-      if (limit.max === 0) return allowed;
-      const now = clock.now();
-      return failOpen(async () => {
-        const window = await counters.find(keyOf(subject), now);
-        return window === undefined ? allowed : judge(window, 1, now);
-      }, allowed);
     },
 
     /** Forgets `subject`'s hits. */

@@ -70,7 +70,7 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
       await failures.release();
       throw error;
     }
-    return { release: failures.release };
+    return { release: () => failures.release() };
   }
 
   const uncounted: CountedHit = { verdict: { allowed: true }, release: () => Promise.resolve() };

@@ -44,7 +44,10 @@ export function createStore(database: Database): Store {
       const committed: Array<() => void | Promise<void>> = [];
       const result = await database.db.transaction().execute((transaction) =>
         work({
-          ...repositoriesOn({ db: transaction, uniqueViolationColumn: database.uniqueViolationColumn }),
+          ...repositoriesOn({
+            db: transaction,
+            uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
+          }),
           afterCommit: (action) => {
             committed.push(action);
           },

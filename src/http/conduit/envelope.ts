@@ -65,8 +65,7 @@ function describeSchemaProblems(problems: readonly SchemaProblem[]): FieldProble
       continue;
     }
     const field = problem.instancePath.split('/').pop() ?? '';
-    if (field === '') fields.body ??= { code: 'blank' };
-    else fields[field] ??= { code: 'invalid' };
+    fields[field === '' ? 'body' : field] ??= field === '' ? { code: 'blank' } : { code: 'invalid' };
   }
   return fields;
 }

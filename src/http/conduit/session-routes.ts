@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService } from '../../accounts/account-service.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
@@ -33,8 +33,8 @@ const toPairBody = (pair: TokenPair) => ({
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** Gatehouse's own extensions under /api: token pairs, logout, the caller's sessions and password. */
-export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyPluginAsyncTypebox {
-  return async (app) => {
+export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
     app.post(
       '/tokens',
       {
@@ -165,5 +165,6 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
         return reply.code(204).send(null);
       },
     );
+    done();
   };
 }

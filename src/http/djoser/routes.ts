@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
@@ -29,8 +29,8 @@ const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: 
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /** djoser 2 and simplejwt 5 under /auth: the users endpoints and the JWT create/refresh/verify views. */
-export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPluginAsyncTypebox {
-  return async (app) => {
+export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
     app.addHook('preValidation', absentBodyIsEmpty);
 
@@ -181,5 +181,6 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
         return reply.code(401).header('www-authenticate', djoserChallenge).send(tokenNotValid);
       },
     );
+    done();
   };
 }
