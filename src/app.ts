@@ -9,6 +9,16 @@ import { createServices, type ServiceOptions } from './services.ts';
 import { isMigrated } from './store/migrator.ts';
 
 /**
+ * Every dialect Gatehouse speaks, one entry each: a new one is an entry here and its folder under http/.
+ * Each is mounted under its prefix with the routes its factory makes from the services; the first also
+ * answers outside every prefix (probes, unknown paths).
+ */
+export const dialects = [
+  { dialect: conduitDialect, prefix: '/api', routes: conduitRoutes },
+  { dialect: djoserDialect, prefix: '/auth', routes: djoserRoutes },
+] as const;
+
+/**
  * The one composition root of the HTTP service: the services, the dialects they are spoken in, and the
  * background workers that run beside the requests until the app closes.
  */
@@ -16,14 +26,6 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const { config, database, logger } = options;
   const metrics = createMetrics();
   const services = await createServices({ ...options, metrics: metrics.events });
-  const { accounts, profiles, sessions } = services;
-
-  // Every dialect Gatehouse speaks, one entry each: a new one is an entry here and its folder under http/.
-  // The first also answers outside every prefix.
-  const dialects = [
-    { dialect: conduitDialect, prefix: '/api', routes: conduitRoutes({ accounts, profiles, sessions }) },
-    { dialect: djoserDialect, prefix: '/auth', routes: djoserRoutes({ accounts, sessions }) },
-  ] as const;
 
   for (const worker of services.workers) worker.start();
   metrics.watchDatabase({
@@ -33,8 +35,8 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const app = await buildHttpServer({
     config,
     logger,
-    dialects,
-    authenticate: sessions.authenticate,
+    dialects: dialects.map(({ dialect, prefix, routes }) => ({ dialect, prefix, routes: routes(services) })),
+    authenticate: services.sessions.authenticate,
     keys: services.keys,
     metrics,
     isUnavailable: (error) => database.isUnavailableError(error),

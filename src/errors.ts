@@ -77,4 +77,3 @@ export function throwIfInvalid(fields: FieldProblems): void {
     throw new GatehouseError('validation_failed', 'validation failed', { fields });
   }
 }
-

@@ -30,7 +30,7 @@ export interface HttpDeps {
    * Every dialect the server speaks, each under its prefix; the first also answers for every URL outside
    * all prefixes (probes, unknown paths).
    */
-  dialects: readonly [MountedDialect, ...MountedDialect[]];
+  dialects: readonly MountedDialect[];
   /** the caller behind an access token, for routes that name one */
   authenticate: AuthenticateToken;
   keys: KeyRing;
@@ -43,6 +43,7 @@ export interface HttpDeps {
 /** The dialect a URL (or a route's pattern) belongs to: the one whose prefix it starts with. */
 function dialectFinder(dialects: HttpDeps['dialects']): (url: string) => Dialect {
   const [fallback] = dialects;
+  if (fallback === undefined) throw new Error('a server speaks at least one dialect');
   return (url) => {
     const mounted = dialects.find(
       ({ prefix }) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`),
@@ -55,7 +56,7 @@ function dialectFinder(dialects: HttpDeps['dialects']): (url: string) => Dialect
 export async function buildHttpServer(deps: HttpDeps) {
   const { config } = deps;
   const dialectOf = dialectFinder(deps.dialects);
-  const rootDialect = deps.dialects[0].dialect;
+  const rootDialect = dialectOf('/');
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { dialects as mountedDialects } from '../../src/app.ts';
+import { GatehouseError } from '../../src/errors.ts';
 import { callerOptional, callerRequired } from '../../src/http/authenticate.ts';
+import type { Dialect } from '../../src/http/dialect.ts';
 import type { HttpServer } from '../../src/http/server.ts';
 import { dialects } from '../support/databases.ts';
 import { newUser, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
-import { invalidToken, missingToken } from './conduit-shapes.ts';
-import { givenTokenNotValid, notAuthenticated, notFound as djoserNotFound } from './djoser-shapes.ts';
+import { notFound as djoserNotFound } from './djoser-shapes.ts';
 
 interface Schema {
   type?: string;
@@ -98,9 +100,11 @@ function call(app: HttpServer, { method, path, operation }: DocumentedOperation,
   return request(app, method, url, { headers, ...(body === undefined ? {} : { body: minimalValue(body) }) });
 }
 
-const dialectOf = (path: string) => (path.startsWith('/auth/') ? 'djoser' : 'conduit');
-const missingCredentials = { conduit: missingToken, djoser: notAuthenticated };
-const invalidCredentials = { conduit: invalidToken, djoser: givenTokenNotValid };
+// Each route answers in the dialect mounted at its prefix (the first one outside every prefix).
+const dialectOf = (path: string): Dialect =>
+  (mountedDialects.find(({ prefix }) => path.startsWith(`${prefix}/`)) ?? mountedDialects[0]).dialect;
+const missingCredentials = (dialect: Dialect) => dialect.envelope(new GatehouseError('token_missing', ''));
+const invalidCredentials = (dialect: Dialect) => dialect.envelope(new GatehouseError('token_invalid', ''));
 
 function isAnswer(response: { status: number; body: unknown }, status: number, body: unknown): boolean {
   return response.status === status && JSON.stringify(response.body) === JSON.stringify(body);
@@ -199,8 +203,8 @@ for (const dialect of dialects) {
         const kind = dialectOf(entry.path);
         const anonymous = await call(test.app, entry);
         const forged = await call(test.app, entry, badToken);
-        const demandsCredentials = isAnswer(anonymous, 401, missingCredentials[kind]);
-        const readsCredentials = isAnswer(forged, 401, invalidCredentials[kind]);
+        const demandsCredentials = isAnswer(anonymous, 401, missingCredentials(kind));
+        const readsCredentials = isAnswer(forged, 401, invalidCredentials(kind));
         const expected = demandsCredentials ? callerRequired : readsCredentials ? callerOptional : undefined;
         assert.deepEqual(entry.operation.security, expected && [...expected], where);
       }
