@@ -10,7 +10,7 @@ import { createRateLimits } from './limits/rate-limits.ts';
 import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
-import { createKeyRing } from './sessions/key-ring.ts';
+import { createKeyRing } from './keys/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';

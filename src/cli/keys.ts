@@ -10,8 +10,8 @@ import {
   keyStatuses,
   rotateSigningKey,
   type AsymmetricAlgorithm,
-} from '../sessions/key-lifecycle.ts';
-import { symmetricKey } from '../sessions/key-ring.ts';
+} from '../keys/key-lifecycle.ts';
+import { symmetricKey } from '../keys/key-ring.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from '../store/signing-key-repository.ts';
 import { CommandError, openConfiguredDatabase, type Env } from './context.ts';
 

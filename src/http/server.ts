@@ -11,7 +11,7 @@ import type { RateLimits } from '../limits/rate-limits.ts';
 import { GatehouseError } from '../errors.ts';
 import type { ApiDialect } from '../metrics/metrics.ts';
 import type { GatehouseMetrics } from '../metrics/prometheus.ts';
-import type { KeyRing } from '../sessions/key-ring.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
 import type { SessionService } from '../sessions/session-service.ts';
 import { createAuthenticator } from './authenticate.ts';
 import { conduitDialect } from './conduit/envelope.ts';

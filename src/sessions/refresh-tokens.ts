@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { RefreshTokenRepository } from '../store/refresh-token-repository.ts';
-import { deriveKey } from './secret-box.ts';
+import { deriveKey } from '../keys/secret-box.ts';
 
 export interface RefreshTokenDeps {
   repository: RefreshTokenRepository;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../../src/clock.ts';
 import { longestTokenLifetime } from '../../src/config/config.ts';
-import { createKeyRing, type KeyRing, type SigningKey } from '../../src/sessions/key-ring.ts';
+import { createKeyRing, type KeyRing, type SigningKey } from '../../src/keys/key-ring.ts';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
 import type { TestApp } from '../support/test-app.ts';
 

@@ -8,7 +8,7 @@ import {
   keyRetention,
   rotateSigningKey,
   type AsymmetricAlgorithm,
-} from '../../src/sessions/key-lifecycle.ts';
+} from '../../src/keys/key-lifecycle.ts';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';

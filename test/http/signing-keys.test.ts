@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { longestTokenLifetime } from '../../src/config/config.ts';
-import { keyRetention } from '../../src/sessions/key-lifecycle.ts';
+import { keyRetention } from '../../src/keys/key-lifecycle.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';

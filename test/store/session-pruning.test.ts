@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
 import { createChangeFeed } from '../../src/sessions/change-feed.ts';
-import { createKeyRing } from '../../src/sessions/key-ring.ts';
+import { createKeyRing } from '../../src/keys/key-ring.ts';
 import { createRefreshTokens } from '../../src/sessions/refresh-tokens.ts';
 import {
   createSessionService,

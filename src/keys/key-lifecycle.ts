@@ -1,7 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
-import type { Clock } from '../clock.ts';
+import { clockSkew, type Clock } from '../clock.ts';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-key-repository.ts';
-import { clockSkew } from './access-tokens.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 
 /** Algorithms of stored key pairs; HS256 is derived from SECRET_KEY and never stored. */
