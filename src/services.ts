@@ -27,8 +27,6 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
-  /** a server (the default) settles the signing key at start; a user-management command leaves keys alone */
-  role?: 'server' | 'command';
   /** where the services report trouble that is not any one request's (the CLI leaves it silent) */
   logger?: Logger;
   /** what the services count (the CLI counts nothing: nobody would scrape it) */
@@ -44,7 +42,10 @@ const sessionsPerPrune = 1_000;
 // Verified access tokens remembered per instance; each entry is a few hundred bytes.
 const verifiedTokenCacheSize = 50_000;
 
-/** Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. */
+/**
+ * Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. Building them
+ * reads and writes nothing: each service touches the database when it is first asked to.
+ */
 export async function createServices(options: ServiceOptions) {
   const {
     config,
@@ -62,16 +63,18 @@ export async function createServices(options: ServiceOptions) {
   );
   const users = createUserRepository(database);
   const maxTokenLifetime = longestTokenLifetime(config);
-  const keys = await createKeyRing({
+  const keys = createKeyRing({
     repository: createSigningKeyRepository(database),
     secretKey,
     algorithm: config.jwtAlgorithm,
     clock,
     newId: randomUUID,
     maxTokenLifetime,
-    adoptConfiguredAlgorithm: options.role !== 'command',
     onReloadFailure: (error) => {
       logger.warn({ err: error }, 'reloading the signing keys failed; the loaded keys stay in use');
+    },
+    onAlgorithmOverridden: (message) => {
+      logger.warn(message);
     },
   });
   const tokens = createAccessTokens({

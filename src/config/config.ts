@@ -45,7 +45,10 @@ export const EnvironmentSchema = Type.Object({
   JWT_ALGORITHM: Type.Enum(['EdDSA', 'ES256', 'RS256', 'HS256'], {
     default: 'EdDSA',
     description:
-      'signing algorithm; a start with a new one makes a key of it the signer, old keys verify until their tokens expire; HS256 signs with SECRET_KEY, no JWKS',
+      'the algorithm of the first signing key, made once a server listens and finds no signer; after that ' +
+      'the stored signer signs whatever this says, a start with another value logs a warning, and only ' +
+      '`gatehouse keys rotate --algorithm` changes it. HS256 signs with a key derived from SECRET_KEY, ' +
+      'never stored or published, and changes no stored key',
   }),
   TOKEN_AUDIENCE: Type.String({
     minLength: 1,

@@ -56,7 +56,7 @@ for (const dialect of dialects) {
       let attackerServer: Awaited<ReturnType<typeof startAttackerServer>>;
       before(async () => {
         test = await startTestApp(dialect, { clock, env: { JWT_ALGORITHM: algorithm } });
-        ours = await (await keyRingOf(test)).signer();
+        ours = await keyRingOf(test).signer();
         victim = await registerUser(test.app);
         const { iss, aud, sub, sid } = partsOf(victim.token).claims;
         subject = { iss, aud, sub, sid };

@@ -32,17 +32,17 @@ for (const dialect of dialects) {
     before(async () => {
       store = await openMigratedDatabase(dialect);
       const secretKey = randomBytes(32).toString('base64url');
-      const keys = await createKeyRing({
+      const keys = createKeyRing({
         repository: createSigningKeyRepository(store.database),
         secretKey,
         algorithm: 'EdDSA',
         clock,
         newId: randomUUID,
         maxTokenLifetime: day,
-        adoptConfiguredAlgorithm: true,
         onReloadFailure: (error) => {
           throw error;
         },
+        onAlgorithmOverridden: () => {},
       });
       const users = createUserRepository(store.database);
       service = createSessionService({
