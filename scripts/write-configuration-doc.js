@@ -1,7 +1,7 @@
-// `npm run docs:config`: rewrites docs/configuration.md from EnvironmentSchema in src/config/config.ts
+// `npm run docs:config`: rewrites docs/configuration.md from EnvironmentSchema in src/config/environment-schema.ts
 // (compiled to dist/ by the build that runs first). Run it after adding or changing a setting.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { EnvironmentSchema } from '../dist/src/config/config.js';
+import { EnvironmentSchema } from '../dist/src/config/environment-schema.js';
 import { renderConfigurationReference } from '../dist/src/config/configuration-doc.js';
 
 mkdirSync(new URL('../docs/', import.meta.url), { recursive: true });

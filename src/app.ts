@@ -45,6 +45,18 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
       return { database: reachable, migrations: reachable && (await isMigrated(database)) };
     },
   });
+  // Before listening the keys are read, never written: a server that cannot read them, or whose SECRET_KEY
+  // does not open the signer, does not start, and a start that fails (the port taken) changes nothing.
+  app.addHook('onReady', () => services.keys.load());
+  // Listening, the server is sure to run: on a table with no signer the first key is made now rather than
+  // at the first login, so that JWKS and `gatehouse keys list` show it at once.
+  app.addHook('onListen', async () => {
+    try {
+      await services.keys.signer();
+    } catch (error) {
+      logger.warn({ err: error }, 'could not load or make the signing key; the next signing tries again');
+    }
+  });
   app.addHook('onClose', async () => {
     for (const worker of services.workers) await worker.stop();
     await services.close();

@@ -10,7 +10,7 @@ import { createRateLimits } from './limits/rate-limits.ts';
 import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
-import { createKeyRing } from './sessions/key-ring.ts';
+import { createKeyRing } from './keys/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
@@ -25,8 +25,6 @@ export interface ServiceOptions {
   database: Database;
   secretKey: string;
   clock?: Clock;
-  /** a server (the default) settles the signing key at start; a user-management command leaves keys alone */
-  role?: 'server' | 'command';
   /** where the services report trouble that is not any one request's (the CLI leaves it silent) */
   logger?: Logger;
   /** what the services count (the CLI counts nothing: nobody would scrape it) */
@@ -42,7 +40,10 @@ const sessionsPerPrune = 1_000;
 // Verified access tokens remembered per instance; each entry is a few hundred bytes.
 const verifiedTokenCacheSize = 50_000;
 
-/** Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. */
+/**
+ * Every domain service, wired once; the HTTP server (app.ts) and the CLI both stand on this. Building them
+ * reads and writes nothing: each service touches the database when it is first asked to.
+ */
 export async function createServices(options: ServiceOptions) {
   const {
     config,
@@ -60,16 +61,18 @@ export async function createServices(options: ServiceOptions) {
   );
   const store = createStore(database);
   const maxTokenLifetime = longestTokenLifetime(config);
-  const keys = await createKeyRing({
+  const keys = createKeyRing({
     repository: createSigningKeyRepository(database),
     secretKey,
     algorithm: config.jwtAlgorithm,
     clock,
     newId: randomUUID,
     maxTokenLifetime,
-    adoptConfiguredAlgorithm: options.role !== 'command',
     onReloadFailure: (error) => {
       logger.warn({ err: error }, 'reloading the signing keys failed; the loaded keys stay in use');
+    },
+    onAlgorithmOverridden: (message) => {
+      logger.warn(message);
     },
   });
   const tokens = createAccessTokens({

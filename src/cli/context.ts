@@ -28,12 +28,7 @@ export async function withServices<T>(
   const database = openConfiguredDatabase(config);
   let services: Awaited<ReturnType<typeof createServices>> | undefined;
   try {
-    services = await createServices({
-      config,
-      database,
-      secretKey: resolveSecretKey(config),
-      role: 'command',
-    });
+    services = await createServices({ config, database, secretKey: resolveSecretKey(config) });
     return await work(services, config);
   } finally {
     await services?.close();

@@ -31,6 +31,8 @@ const usage = `usage: gatehouse <command>
   changepassword <email>     set a user's password (prompted, or one line on stdin)
   keys rotate [--algorithm EdDSA|ES256|RS256]
                              make a new signing key the signer; the old one verifies until its tokens expire
+  keys retire                under JWT_ALGORITHM=HS256: stop every stored key signing; each verifies until
+                             its tokens expire
   keys list                  list signing keys: kid, algorithm, state, created
   config                     print the effective configuration, secrets masked`;
 

@@ -10,20 +10,21 @@ import {
   keyStatuses,
   rotateSigningKey,
   type AsymmetricAlgorithm,
-} from '../sessions/key-lifecycle.ts';
-import { symmetricKey } from '../sessions/key-ring.ts';
+} from '../keys/key-lifecycle.ts';
+import { symmetricKey } from '../keys/key-ring.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from '../store/signing-key-repository.ts';
 import { CommandError, openConfiguredDatabase, type Env } from './context.ts';
 
-/** `gatehouse keys rotate [--algorithm EdDSA|ES256|RS256]` and `gatehouse keys list`. */
+/** `gatehouse keys rotate [--algorithm EdDSA|ES256|RS256]`, `gatehouse keys retire` and `gatehouse keys list`. */
 export async function keys(args: string[], env: Env): Promise<void> {
   const [subcommand, ...rest] = args;
   if (subcommand === 'rotate') return rotate(rest, env);
+  if (subcommand === 'retire') return retire(rest, env);
   if (subcommand === 'list') return list(rest, env);
   throw new CommandError(
     subcommand === undefined
-      ? 'a subcommand is needed: rotate or list'
-      : `unknown subcommand '${subcommand}' (rotate or list)`,
+      ? 'a subcommand is needed: rotate, retire or list'
+      : `unknown subcommand '${subcommand}' (rotate, retire or list)`,
   );
 }
 
@@ -42,26 +43,53 @@ async function rotate(args: string[], env: Env): Promise<void> {
   }
   const algorithm = requested ?? config.jwtAlgorithm;
   await withKeyTable(config, async (repository) => {
-    const clock = systemClock;
     const key = await rotateSigningKey(
-      { repository, secretKey: resolveSecretKey(config), clock, newId: randomUUID },
+      { repository, secretKey: resolveSecretKey(config), clock: systemClock, newId: randomUUID },
       algorithm,
     );
     console.log(
       `${key.kid} (${algorithm}) signs from now on; running servers switch within ${keyReloadInterval / 1000} s`,
     );
-    const retention = keyRetention(longestTokenLifetime(config));
-    for (const status of keyStatuses(await repository.list(), clock.now(), retention)) {
-      if (status.state !== 'verifying-only' || status.verifiesUntil === undefined) continue;
-      const until = new Date(status.verifiesUntil).toISOString();
-      console.log(`${status.key.kid} (${status.key.algorithm}) verifies until ${until}`);
-    }
+    await printVerifyingOnly(config, repository);
     if (algorithm !== config.jwtAlgorithm) {
       console.log(
-        `note: JWT_ALGORITHM is ${config.jwtAlgorithm}; a server started with it makes a new ${config.jwtAlgorithm} key the signer`,
+        `note: servers sign with it whatever their JWT_ALGORITHM; set JWT_ALGORITHM=${algorithm} to match (it is ${config.jwtAlgorithm})`,
       );
     }
   });
+}
+
+/**
+ * Under HS256, once every server runs it: the stored keys stop signing, and each keeps verifying until the
+ * tokens it signed have expired. A server of another algorithm would make itself a new key instead.
+ */
+async function retire(args: string[], env: Env): Promise<void> {
+  parseArgs({ args, options: {}, strict: true });
+  const config = loadConfig(env);
+  if (config.jwtAlgorithm !== 'HS256') {
+    throw new Error(
+      `JWT_ALGORITHM is ${config.jwtAlgorithm}: a server would make itself a new key at its next signing; \`gatehouse keys rotate\` replaces the signer`,
+    );
+  }
+  await withKeyTable(config, async (repository) => {
+    const retired = await repository.retireAll(systemClock.now());
+    console.log(
+      retired === 0
+        ? 'no stored key was signing: nothing changed'
+        : `the stored keys sign no more; running servers see it within ${keyReloadInterval / 1000} s`,
+    );
+    await printVerifyingOnly(config, repository);
+  });
+}
+
+// Each key that stopped signing but still verifies, and until when.
+async function printVerifyingOnly(config: Config, repository: SigningKeyRepository): Promise<void> {
+  const retention = keyRetention(longestTokenLifetime(config));
+  for (const status of keyStatuses(await repository.list(), systemClock.now(), retention)) {
+    if (status.state !== 'verifying-only' || status.verifiesUntil === undefined) continue;
+    const until = new Date(status.verifiesUntil).toISOString();
+    console.log(`${status.key.kid} (${status.key.algorithm}) verifies until ${until}`);
+  }
 }
 
 /** One key a line, newest first: kid, algorithm, state, created. */
@@ -75,7 +103,7 @@ async function list(args: string[], env: Env): Promise<void> {
       // derived from SECRET_KEY, never stored: it has no creation time
       console.log(`${symmetricKey(resolveSecretKey(config)).signer.kid}\tHS256\tsigning\t-`);
     } else if (statuses.length === 0) {
-      console.log('no signing keys yet: the server makes the first when it starts');
+      console.log('no signing keys yet: a server makes the first once it listens');
     }
     for (const { key, state } of statuses) {
       console.log(`${key.kid}\t${key.algorithm}\t${state}\t${new Date(key.createdAt).toISOString()}`);
@@ -83,7 +111,7 @@ async function list(args: string[], env: Env): Promise<void> {
   });
 }
 
-// The key table alone: building the services would make a key at start, which is not what was asked.
+// The key table alone: these commands need nothing else, and must change nothing else.
 async function withKeyTable(config: Config, work: (repository: SigningKeyRepository) => Promise<void>) {
   const database = openConfiguredDatabase(config);
   try {

@@ -1,4 +1,4 @@
-import { describeSettings } from '../config/config.ts';
+import { describeSettings } from '../config/describe-settings.ts';
 import type { Env } from './context.ts';
 
 /** `gatehouse config`: the effective configuration, one `NAME=value` a line, secrets masked. */

@@ -1,149 +1,6 @@
-import { Type, type Static } from 'typebox';
 import Value from 'typebox/value';
-import { durationPattern, parseDuration } from './duration.ts';
-
-const Duration = (fallback: string, description: string) =>
-  Type.String({ pattern: durationPattern, default: fallback, description });
-const Count = (fallback: number, minimum: number, maximum: number, description: string) =>
-  Type.Integer({ minimum, maximum, default: fallback, description });
-const Flag = (fallback: boolean, description: string) => Type.Boolean({ default: fallback, description });
-
-/**
- * Every setting Gatehouse reads, by its environment variable name. Defaults and limits live here and
- * nowhere else; docs/configuration.md is written from this table.
- */
-export const EnvironmentSchema = Type.Object({
-  NODE_ENV: Type.String({
-    default: 'development',
-    description: '`production` requires a strong SECRET_KEY instead of generating one',
-  }),
-  DATABASE_URL: Type.String({
-    pattern: '^(sqlite:|postgres://|postgresql://)',
-    default: 'sqlite:./data/gatehouse.db',
-    description: '`sqlite:<path>` or `postgres://…`',
-  }),
-  DATA_DIR: Type.String({
-    default: './data',
-    description: 'where a generated development secret key is kept (`secret_key`) when SECRET_KEY is unset',
-  }),
-  SECRET_KEY: Type.Optional(
-    Type.String({
-      minLength: 32,
-      description:
-        'encrypts the stored signing keys; HS256 signs with a key derived from it; required in production',
-    }),
-  ),
-  PUBLIC_URL: Type.Optional(
-    Type.String({
-      pattern: '^https?://[^/]+',
-      description:
-        'base URL clients reach; the token issuer (`iss`); required in production; unset: `http://HOST:PORT`',
-    }),
-  ),
-  HOST: Type.String({ default: '127.0.0.1', description: 'listen address; `0.0.0.0` in a container' }),
-  PORT: Count(8000, 0, 65535, 'listen port (0 picks a free one)'),
-  JWT_ALGORITHM: Type.Enum(['EdDSA', 'ES256', 'RS256', 'HS256'], {
-    default: 'EdDSA',
-    description:
-      'signing algorithm; a start with a new one makes a key of it the signer, old keys verify until their tokens expire; HS256 signs with SECRET_KEY, no JWKS',
-  }),
-  TOKEN_AUDIENCE: Type.String({
-    minLength: 1,
-    default: 'gatehouse',
-    description: 'access token audience (`aud`)',
-  }),
-  ACCESS_TOKEN_TTL: Duration('15m', 'lifetime of /api/tokens and /auth/jwt access tokens'),
-  CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
-  SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
-  SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
-  REFRESH_REUSE_GRACE: Duration(
-    '10s',
-    'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
-  ),
-  SESSION_CACHE_TTL: Duration(
-    '5s',
-    'how long an instance serves a session and its user from memory before reading them again',
-  ),
-  PASSWORD_MIN_LENGTH: Count(8, 1, 1024, 'minimum password length in code points'),
-  PASSWORD_MAX_LENGTH: Count(128, 8, 4096, 'maximum password length in code points'),
-  ARGON2_MEMORY_KIB: Count(19456, 8, 4194304, 'argon2id memory cost (KiB)'),
-  ARGON2_ITERATIONS: Count(2, 1, 100, 'argon2id time cost (passes)'),
-  ARGON2_PARALLELISM: Count(1, 1, 16, 'argon2id parallelism (lanes)'),
-  CORS_ORIGINS: Type.String({
-    default: '',
-    description: 'comma-separated origins allowed cross-origin, or `*`; empty: CORS off',
-  }),
-  TRUST_PROXY: Type.String({
-    default: '',
-    description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty: none',
-  }),
-  BODY_LIMIT: Count(65536, 1024, 10485760, 'largest request body in bytes; a larger one is answered 413'),
-  REQUEST_TIMEOUT: Duration('30s', 'a request not finished in this time is answered 408 and closed'),
-  DATABASE_POOL_SIZE: Count(10, 1, 200, 'PostgreSQL connections per instance'),
-  DATABASE_CONNECT_TIMEOUT: Duration('5s', 'PostgreSQL connect timeout'),
-  DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement (and idle-in-transaction) timeout'),
-  MIGRATE_ON_START: Flag(true, '`serve` applies pending migrations first'),
-  REDIS_URL: Type.Optional(
-    Type.String({
-      pattern: '^rediss?://',
-      description:
-        '`redis://…` or `rediss://…`: keep rate-limit counters in Redis instead of the database; ' +
-        'when Redis is unreachable, limits are skipped (fail open) and a warning is logged',
-    }),
-  ),
-  REDIS_KEY_PREFIX: Type.String({
-    default: 'gatehouse:',
-    maxLength: 100,
-    description: 'prefix of every Redis key Gatehouse writes, so several services can share one Redis',
-  }),
-  LOGIN_FAILURES_PER_EMAIL: Count(
-    10,
-    0,
-    1_000_000,
-    'failed logins for one email (any casing, existing or not) within RATE_LIMIT_WINDOW_LOGIN after which ' +
-      'every login for it is answered 429, whatever the password, until the window ends; 0 turns it off',
-  ),
-  LOGIN_ATTEMPTS_PER_IP: Count(
-    100,
-    0,
-    1_000_000,
-    'login attempts from one client IP (an IPv6 client by its /64) within RATE_LIMIT_WINDOW_LOGIN; ' +
-      'beyond it, 429; 0 turns it off',
-  ),
-  RATE_LIMIT_WINDOW_LOGIN: Duration(
-    '15m',
-    'the window of LOGIN_FAILURES_PER_EMAIL and LOGIN_ATTEMPTS_PER_IP; it opens at the first counted ' +
-      'request and closes this long after (at least 1s)',
-  ),
-  REGISTRATIONS_PER_IP: Count(
-    20,
-    0,
-    1_000_000,
-    'registrations from one client IP (an IPv6 client by its /64) per hour, refused ones included; ' +
-      'beyond it, 429; 0 turns it off',
-  ),
-  MAILS_PER_ADDRESS: Count(
-    5,
-    0,
-    1_000_000,
-    'password-reset and verification mails to one address per hour; beyond it the request is still ' +
-      'answered 202 but no mail goes out; 0 turns it off',
-  ),
-  METRICS_TOKEN: Type.Optional(
-    Type.String({
-      minLength: 32,
-      description:
-        'when set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (else 401); unset: ' +
-        'open to anyone who reaches the port, so set it unless only your network can reach the service',
-    }),
-  ),
-  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-    default: 'info',
-    description: 'pino log level',
-  }),
-});
-
-export type Environment = Static<typeof EnvironmentSchema>;
+import { parseDuration } from './duration.ts';
+import { EnvironmentSchema, type Environment } from './environment-schema.ts';
 
 /** Thrown with one line per bad setting. */
 export class ConfigError extends Error {
@@ -153,10 +10,13 @@ export class ConfigError extends Error {
 // Retry-After counts whole seconds: a shorter window could not be told to a client.
 const minimumRateLimitWindow = 1000;
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
-// Only our settings, defaults filled in, strings converted to the schema's types (not yet checked).
-function withDefaults(env: Env): Record<string, unknown> {
+/**
+ * Only our settings, by variable name, defaults filled in, strings converted to the schema's types (not yet
+ * checked): what `loadConfig` validates and `describeSettings` prints.
+ */
+export function settingsOf(env: Env): Record<string, unknown> {
   const given: Record<string, string> = {};
   for (const key of Object.keys(EnvironmentSchema.properties)) {
     const value = env[key];
@@ -178,27 +38,9 @@ function withDefaults(env: Env): Record<string, unknown> {
   return converted;
 }
 
-/** Every setting as it is in effect, by variable name, secrets masked: what `gatehouse config` prints. */
-export function describeSettings(env: Env): Array<[name: string, value: string]> {
-  loadConfig(env);
-  const settings = withDefaults(env);
-  // every known key, so an unset optional one (SECRET_KEY, PUBLIC_URL) says so rather than vanishing
-  return Object.keys(EnvironmentSchema.properties).map((name) => [name, mask(name, settings[name])]);
-}
-
-function mask(name: string, value: unknown): string {
-  if (value === undefined) return name === 'SECRET_KEY' ? '(unset: generated in DATA_DIR)' : '(unset)';
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (name === 'SECRET_KEY' || name === 'METRICS_TOKEN') return '********';
-  // keep the address, hide a password inside a connection URL (`redis://:password@host` has no user)
-  if (name === 'DATABASE_URL' || name === 'REDIS_URL')
-    return text.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:********@');
-  return text;
-}
-
 /** Parses, defaults and validates the environment; every bad key is reported at once. */
 export function loadConfig(env: Env) {
-  const converted = withDefaults(env);
+  const converted = settingsOf(env);
   const problems = Value.Errors(EnvironmentSchema, converted).map((error) => {
     const allowed = error.keyword === 'enum' ? ` (${String(error.params.allowedValues)})` : '';
     return `${error.instancePath.slice(1) || 'environment'}: ${error.message}${allowed}`;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { check, resolveConfig } from 'prettier';
 import { Type } from 'typebox';
-import { EnvironmentSchema } from './config.ts';
+import { EnvironmentSchema } from './environment-schema.ts';
 import { renderConfigurationReference } from './configuration-doc.ts';
 import { durationPattern } from './duration.ts';
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
 import type { GatehouseMetrics } from '../metrics/prometheus.ts';
-import type { KeyRing } from '../sessions/key-ring.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
 import { authenticateRoutes, type AuthenticateToken } from './authenticate.ts';
 import {
   dialectErrorHandler,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose';
-import type { Clock } from '../clock.ts';
+import { clockSkew, type Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CacheMetrics } from '../metrics/metrics.ts';
-import type { KeyRing } from './key-ring.ts';
+import type { KeyRing } from '../keys/key-ring.ts';
 
 /** What a verified access token says. */
 export interface AccessClaims {
@@ -34,9 +34,6 @@ export interface AccessTokenDeps {
   /** told whether each verification was answered from the cache */
   cacheMetrics: CacheMetrics;
 }
-
-/** How far our clock and a token's `iat`, `nbf` and `exp` may disagree (the contract: at most 30 s). */
-export const clockSkew = 30_000;
 
 const tokenType = 'at+jwt';
 const clockSkewSeconds = clockSkew / 1000;

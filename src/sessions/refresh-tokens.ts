@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { RefreshTokenRepository } from '../store/refresh-token-repository.ts';
+import { deriveKey } from '../keys/secret-box.ts';
 import type { Store } from '../store/store.ts';
-import { deriveKey } from './secret-box.ts';
 
 export interface RefreshTokenDeps {
   store: Store;

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from './database.ts';
 import type { SigningKeyRow } from './tables.ts';
 
@@ -16,11 +17,16 @@ export interface SigningKeyRepository {
   list(): Promise<StoredSigningKey[]>;
   /** Stores `key` as the signer and retires every other unretired key as of its creation, atomically. */
   rotate(key: StoredSigningKey): Promise<void>;
+  /**
+   * Stores `key` as the signer only if no key is unretired; whether it did. However many processes try at
+   * once, one stores its key and the others find it there.
+   */
+  insertIfNoSigner(key: StoredSigningKey): Promise<boolean>;
   /** Retires every unretired key as of `at`; how many it retired. */
   retireAll(at: number): Promise<number>;
 }
 
-export function createSigningKeyRepository({ db }: Database): SigningKeyRepository {
+export function createSigningKeyRepository({ db, dialect }: Database): SigningKeyRepository {
   return {
     async list() {
       const rows = await db
@@ -38,17 +44,26 @@ export function createSigningKeyRepository({ db }: Database): SigningKeyReposito
           .set({ retired_at: key.createdAt })
           .where('retired_at', 'is', null)
           .execute();
-        await transaction
-          .insertInto('signing_keys')
-          .values({
-            kid: key.kid,
-            algorithm: key.algorithm,
-            public_jwk: key.publicJwk,
-            private_jwk_encrypted: key.privateJwkEncrypted,
-            created_at: key.createdAt,
-            retired_at: null,
-          })
-          .execute();
+        await transaction.insertInto('signing_keys').values(toRow(key)).execute();
+      });
+    },
+    async insertIfNoSigner(key) {
+      return db.transaction().execute(async (transaction) => {
+        // PostgreSQL: two transactions would each see no signer and both insert. This lock mode conflicts
+        // with itself and with writes, not with reads, so the second waits and then finds the first's key.
+        // SQLite: a transaction that read before another's commit cannot write after it (SQLITE_BUSY), and
+        // in one process Kysely runs transactions one at a time.
+        if (dialect === 'postgres') {
+          await sql`LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE`.execute(transaction);
+        }
+        const signer = await transaction
+          .selectFrom('signing_keys')
+          .select('kid')
+          .where('retired_at', 'is', null)
+          .executeTakeFirst();
+        if (signer !== undefined) return false;
+        await transaction.insertInto('signing_keys').values(toRow(key)).execute();
+        return true;
       });
     },
     async retireAll(at) {
@@ -59,6 +74,17 @@ export function createSigningKeyRepository({ db }: Database): SigningKeyReposito
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
+  };
+}
+
+function toRow(key: StoredSigningKey): SigningKeyRow {
+  return {
+    kid: key.kid,
+    algorithm: key.algorithm,
+    public_jwk: key.publicJwk,
+    private_jwk_encrypted: key.privateJwkEncrypted,
+    created_at: key.createdAt,
+    retired_at: key.retiredAt,
   };
 }
 

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.ts';
-import { createKeyRing } from '../../src/sessions/key-ring.ts';
+import { createKeyRing } from '../../src/keys/key-ring.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
-import { keyRetention } from '../../src/sessions/key-lifecycle.ts';
+import { keyRetention } from '../../src/keys/key-lifecycle.ts';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
+import { poll } from '../support/poll.ts';
 import { linesOf, processEnvironment, runCommand, startServer } from '../support/server-process.ts';
 import { newUser } from '../support/test-app.ts';
 import { liveClaims, partsOf, signToken } from '../http/forged-tokens.ts';
@@ -50,7 +52,7 @@ for (const dialect of dialects) {
       const result = await keys(['list']);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(linesOf(result.stdout), [
-        'no signing keys yet: the server makes the first when it starts',
+        'no signing keys yet: a server makes the first once it listens',
       ]);
     });
 
@@ -84,7 +86,7 @@ for (const dialect of dialects) {
       assertRecent(new Date(Date.parse(until[1]) - defaultRetention).toISOString());
       assert.equal(
         note,
-        'note: JWT_ALGORITHM is EdDSA; a server started with it makes a new EdDSA key the signer',
+        'note: servers sign with it whatever their JWT_ALGORITHM; set JWT_ALGORITHM=ES256 to match (it is EdDSA)',
       );
 
       const rows = await listed();
@@ -193,6 +195,140 @@ for (const dialect of dialects) {
       ]);
       assert.deepEqual(await listed(), before);
     });
+
+    it('retire refuses unless JWT_ALGORITHM=HS256, since a server of another algorithm would make a new key', async () => {
+      const before = await listed();
+      const result = await keys(['retire']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.deepEqual(linesOf(result.stderr), [
+        'gatehouse keys: JWT_ALGORITHM is EdDSA: a server would make itself a new key at its next signing; `gatehouse keys rotate` replaces the signer',
+      ]);
+      assert.deepEqual(await listed(), before);
+    });
+
+    it('retire under HS256 stops the stored signer; it verifies until its tokens expire', async () => {
+      const result = await keys(['retire'], { JWT_ALGORITHM: 'HS256' });
+      assert.equal(result.code, 0, result.stderr);
+      const [said, verifies, ...rest] = linesOf(result.stdout);
+      assert.deepEqual(rest, []);
+      assert.equal(said, 'the stored keys sign no more; running servers see it within 60 s');
+      const until = new RegExp(`^${secondKid} \\(ES256\\) verifies until (${iso})$`).exec(verifies ?? '');
+      assert.ok(until?.[1] !== undefined, result.stdout);
+      assertRecent(new Date(Date.parse(until[1]) - defaultRetention).toISOString());
+      assert.deepEqual(
+        (await listed()).map((row) => row.slice(0, 3)),
+        [
+          [secondKid, 'ES256', 'verifying-only'],
+          [firstKid, 'EdDSA', 'retired'],
+        ],
+      );
+
+      const again = await keys(['retire'], { JWT_ALGORITHM: 'HS256' });
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(linesOf(again.stdout).slice(0, 1), ['no stored key was signing: nothing changed']);
+    });
+  });
+
+  describe(`a start never rotates, on ${dialect}`, () => {
+    let database: TestDatabase;
+    let env: Record<string, string>;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      env = processEnvironment({ DATABASE_URL: database.url });
+      const migrated = await runCommand(['migrate'], { env });
+      assert.equal(migrated.code, 0, migrated.stderr);
+    });
+    after(() => database.drop());
+
+    async function listed(): Promise<string[]> {
+      const result = await runCommand(['keys', 'list'], { env });
+      assert.equal(result.code, 0, result.stderr);
+      return linesOf(result.stdout);
+    }
+
+    /** `gatehouse serve` on a port another process holds: it must fail, and leave the key table as it was. */
+    async function serveOnTakenPort(overrides: Record<string, string> = {}): Promise<void> {
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = String((holder.address() as AddressInfo).port);
+        const result = await runCommand(['serve'], { env: { ...env, ...overrides, PORT: port } });
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /^gatehouse serve: .*EADDRINUSE/);
+      } finally {
+        await new Promise((resolve) => holder.close(resolve));
+      }
+    }
+
+    it('leaves the key table untouched when serve cannot listen (port taken)', async () => {
+      await serveOnTakenPort();
+      assert.deepEqual(await listed(), ['no signing keys yet: a server makes the first once it listens']);
+
+      const rotated = await runCommand(['keys', 'rotate', '--algorithm', 'ES256'], { env });
+      assert.equal(rotated.code, 0, rotated.stderr);
+      const before = await listed();
+      await serveOnTakenPort();
+      await serveOnTakenPort({ JWT_ALGORITHM: 'RS256' });
+      await serveOnTakenPort({ JWT_ALGORITHM: 'HS256' });
+      assert.deepEqual(await listed(), before);
+    });
+
+    it('keeps signing with the ES256 key `keys rotate --algorithm ES256` made when started with the default JWT_ALGORITHM, and says so once', async () => {
+      const before = await listed();
+      const [signer] = before.map((line) => line.split('\t'));
+      assert.deepEqual(signer?.slice(1, 3), ['ES256', 'signing']);
+      const kid = signer[0] ?? '';
+      for (let start = 0; start < 2; start += 1) {
+        const server = await startServer({ env });
+        try {
+          const registered = await server.request('POST', '/api/users', { body: { user: newUser('keep') } });
+          assert.equal(registered.status, 201, registered.text);
+          const { header } = partsOf((registered.body as { user: { token: string } }).user.token);
+          assert.deepEqual([header.alg, header.kid], ['ES256', kid]);
+          const warnings = server.stdout.filter((line) => line.includes('JWT_ALGORITHM'));
+          assert.equal(warnings.length, 1, warnings.join('\n'));
+          const warning = JSON.parse(warnings[0] ?? '{}') as { level: number; msg: string };
+          assert.equal(warning.level, 40);
+          assert.equal(
+            warning.msg,
+            `JWT_ALGORITHM is EdDSA but the stored signing key ${kid} is ES256: signing with it; \`gatehouse keys rotate --algorithm EdDSA\` makes an EdDSA key the signer`,
+          );
+        } finally {
+          await server.stop();
+        }
+      }
+      assert.deepEqual(await listed(), before);
+    });
+  });
+
+  describe(`the first signing key on ${dialect}`, () => {
+    let database: TestDatabase;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+    });
+    after(() => database.drop());
+
+    it('is made of JWT_ALGORITHM by a server once it listens', async () => {
+      const env = processEnvironment({ DATABASE_URL: database.url, JWT_ALGORITHM: 'RS256' });
+      const server = await startServer({ env });
+      try {
+        const rows = await poll(
+          async () => {
+            const result = await runCommand(['keys', 'list'], { env });
+            return linesOf(result.stdout).map((line) => line.split('\t').slice(1, 3));
+          },
+          (answer) => (answer[0]?.length ?? 0) > 0,
+        );
+        assert.deepEqual(rows, [['RS256', 'signing']]);
+        const jwks = await server.request('GET', '/.well-known/jwks.json');
+        assert.deepEqual(
+          (jwks.body as { keys: Array<{ alg: string }> }).keys.map((key) => key.alg),
+          ['RS256'],
+        );
+      } finally {
+        await server.stop();
+      }
+    });
   });
 
   describe(`gatehouse keys rotate under a running server on ${dialect}`, () => {
@@ -227,17 +363,17 @@ for (const dialect of dialects) {
         });
         let named: string;
         try {
-          const ring = await createKeyRing({
+          const ring = createKeyRing({
             repository: createSigningKeyRepository(direct),
             secretKey: env.SECRET_KEY ?? '',
             algorithm: 'EdDSA',
             clock: systemClock,
             newId: randomUUID,
             maxTokenLifetime: 60 * 86_400_000,
-            adoptConfiguredAlgorithm: false,
             onReloadFailure: (error) => {
               throw error;
             },
+            onAlgorithmOverridden: () => {},
           });
           const signer = await ring.signer();
           assert.equal(signer.kid, newKid);

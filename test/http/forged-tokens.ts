@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Clock } from '../../src/clock.ts';
 import { longestTokenLifetime } from '../../src/config/config.ts';
-import { createKeyRing, type KeyRing, type SigningKey } from '../../src/sessions/key-ring.ts';
+import { createKeyRing, type KeyRing, type SigningKey } from '../../src/keys/key-ring.ts';
 import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
 import type { TestApp } from '../support/test-app.ts';
 
@@ -10,7 +10,7 @@ import type { TestApp } from '../support/test-app.ts';
  * The keys of a test app's database loaded in the test's own process, as another instance with the same
  * configuration would load them: the way to our private keys for tokens no endpoint would issue.
  */
-export function keyRingOf(test: TestApp, clock: Clock = test.clock): Promise<KeyRing> {
+export function keyRingOf(test: TestApp, clock: Clock = test.clock): KeyRing {
   return createKeyRing({
     repository: createSigningKeyRepository(test.database),
     secretKey: test.secretKey,
@@ -18,10 +18,10 @@ export function keyRingOf(test: TestApp, clock: Clock = test.clock): Promise<Key
     clock,
     newId: randomUUID,
     maxTokenLifetime: longestTokenLifetime(test.config),
-    adoptConfiguredAlgorithm: false,
     onReloadFailure: (error) => {
       throw error;
     },
+    onAlgorithmOverridden: () => {},
   });
 }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { longestTokenLifetime } from '../../src/config/config.ts';
-import { keyRetention } from '../../src/sessions/key-lifecycle.ts';
+import { keyRetention } from '../../src/keys/key-lifecycle.ts';
+import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
@@ -87,11 +88,11 @@ for (const dialect of dialects) {
     });
   });
 
-  describe(`switching JWT_ALGORITHM on an existing database on ${dialect}`, () => {
+  describe(`a start never changes the stored signer, on ${dialect}`, () => {
     const clock = createFakeClock();
     let test: TestApp;
     let retention: number;
-    // a fresh database for each: the first leaves its ES256 key the signer
+    // a fresh database for each, whose first signing makes an EdDSA key the signer
     beforeEach(async () => {
       test = await startTestApp(dialect, {
         clock,
@@ -101,44 +102,37 @@ for (const dialect of dialects) {
     });
     afterEach(() => test.close());
 
-    it('makes a key of the new algorithm the signer; the old key verifies until its tokens have expired', async () => {
+    async function storedKeys() {
+      return test.database.db
+        .selectFrom('signing_keys')
+        .select(['kid', 'algorithm', 'retired_at'])
+        .orderBy('created_at')
+        .execute();
+    }
+
+    it('keeps signing with the stored key when another instance starts with another JWT_ALGORITHM', async () => {
       const earlier = await registerUser(test.app);
-      const oldKey = await (await keyRingOf(test)).signer();
-      const switchedAt = clock.now();
+      const stored = await storedKeys();
       const switched = await startAnotherInstance(test, { env: { JWT_ALGORITHM: 'ES256' } });
       try {
         const later = await registerUser(switched);
-        assert.equal(partsOf(later.token).header.alg, 'ES256');
+        assert.deepEqual(partsOf(later.token).header, partsOf(earlier.token).header);
         assert.equal(await statusOf(switched, earlier.token), 200);
-        // the instance still on EdDSA learns the new key from its kid
         assert.equal(await statusOf(test.app, later.token), 200);
-        const kinds = (await jwksOf(switched)).jwks.keys.map((key) => key.kty).sort();
-        assert.deepEqual(kinds, ['EC', 'OKP']);
-
-        const subject = partsOf(earlier.token).claims;
-        clock.set(switchedAt + retention - 1000);
-        assert.equal(
-          await statusOf(switched, await signToken(oldKey, liveClaims(subject, clock.now()))),
-          200,
-        );
-        clock.set(switchedAt + retention);
-        assert.equal(
-          await statusOf(switched, await signToken(oldKey, liveClaims(subject, clock.now()))),
-          401,
-        );
         assert.deepEqual(
-          (await jwksOf(switched)).jwks.keys.map((key) => key.kty),
-          ['EC'],
+          (await jwksOf(switched)).jwks.keys.map((key) => key.kid),
+          [stored[0]?.kid],
         );
+        assert.deepEqual(await storedKeys(), stored);
       } finally {
         await switched.close();
       }
     });
 
-    it('switching to HS256 keeps the stored keys verifying, and published, until their tokens have expired', async () => {
+    it('signs HS256 under JWT_ALGORITHM=HS256 but retires nothing: stored keys verify until `keys retire`, then until their tokens have expired', async () => {
       const earlier = await registerUser(test.app);
-      const oldKey = await (await keyRingOf(test)).signer();
-      const switchedAt = clock.now();
+      const oldKey = await keyRingOf(test).signer();
+      const stored = await storedKeys();
       const symmetric = await startAnotherInstance(test, { env: { JWT_ALGORITHM: 'HS256' } });
       try {
         const later = await registerUser(symmetric);
@@ -149,14 +143,25 @@ for (const dialect of dialects) {
           (await jwksOf(symmetric)).jwks.keys.map((key) => key.kid),
           [oldKey.kid],
         );
+        assert.deepEqual(await storedKeys(), stored);
 
+        // still the table's signer: no deadline runs until someone retires it
         const subject = partsOf(earlier.token).claims;
-        clock.set(switchedAt + retention - 1000);
+        clock.advance(retention);
         assert.equal(
           await statusOf(symmetric, await signToken(oldKey, liveClaims(subject, clock.now()))),
           200,
         );
-        clock.set(switchedAt + retention);
+
+        // what `gatehouse keys retire` does
+        const retiredAt = clock.now();
+        assert.equal(await createSigningKeyRepository(test.database).retireAll(retiredAt), 1);
+        clock.set(retiredAt + retention - 1000);
+        assert.equal(
+          await statusOf(symmetric, await signToken(oldKey, liveClaims(subject, clock.now()))),
+          200,
+        );
+        clock.set(retiredAt + retention);
         assert.equal(
           await statusOf(symmetric, await signToken(oldKey, liveClaims(subject, clock.now()))),
           401,
@@ -164,6 +169,23 @@ for (const dialect of dialects) {
         assert.deepEqual((await jwksOf(symmetric)).jwks, { keys: [] });
       } finally {
         await symmetric.close();
+      }
+    });
+
+    it('makes one first key between instances that sign at once on a fresh table', async () => {
+      const others = await Promise.all([1, 2, 3].map(() => startAnotherInstance(test)));
+      try {
+        const users = await Promise.all([test.app, ...others].map((app) => registerUser(app)));
+        const kids = new Set(users.map((user) => partsOf(user.token).header.kid));
+        const stored = await storedKeys();
+        assert.equal(stored.length, 1);
+        assert.deepEqual([...kids], [stored[0]?.kid]);
+        assert.deepEqual(
+          stored.map((key) => [key.algorithm, key.retired_at]),
+          [['EdDSA', null]],
+        );
+      } finally {
+        await Promise.all(others.map((other) => other.close()));
       }
     });
   });

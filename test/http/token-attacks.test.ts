@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
-import type { AsymmetricAlgorithm } from '../../src/sessions/key-lifecycle.ts';
-import type { SigningKey } from '../../src/sessions/key-ring.ts';
+import type { AsymmetricAlgorithm } from '../../src/keys/key-lifecycle.ts';
+import type { SigningKey } from '../../src/keys/key-ring.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
@@ -56,7 +56,7 @@ for (const dialect of dialects) {
       let attackerServer: Awaited<ReturnType<typeof startAttackerServer>>;
       before(async () => {
         test = await startTestApp(dialect, { clock, env: { JWT_ALGORITHM: algorithm } });
-        ours = await (await keyRingOf(test)).signer();
+        ours = await keyRingOf(test).signer();
         victim = await registerUser(test.app);
         const { iss, aud, sub, sid } = partsOf(victim.token).claims;
         subject = { iss, aud, sub, sid };

@@ -15,7 +15,7 @@ for (const dialect of dialects) {
       test = await startTestApp(dialect);
       // a second verifier over the app's own keys, as another instance would hold, whose cache we can watch
       tokens = createAccessTokens({
-        keys: await keyRingOf(test),
+        keys: keyRingOf(test),
         issuer: test.config.publicUrl,
         audience: test.config.tokenAudience,
         clock: test.clock,

@@ -5,7 +5,7 @@ import type { Grant } from '../../src/accounts/ports.ts';
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
 import { createChangeFeed } from '../../src/sessions/change-feed.ts';
-import { createKeyRing } from '../../src/sessions/key-ring.ts';
+import { createKeyRing } from '../../src/keys/key-ring.ts';
 import { createRefreshTokens } from '../../src/sessions/refresh-tokens.ts';
 import {
   createSessionService,
@@ -33,17 +33,17 @@ for (const dialect of dialects) {
     before(async () => {
       store = await openMigratedDatabase(dialect);
       const secretKey = randomBytes(32).toString('base64url');
-      const keys = await createKeyRing({
+      const keys = createKeyRing({
         repository: createSigningKeyRepository(store.database),
         secretKey,
         algorithm: 'EdDSA',
         clock,
         newId: randomUUID,
         maxTokenLifetime: day,
-        adoptConfiguredAlgorithm: true,
         onReloadFailure: (error) => {
           throw error;
         },
+        onAlgorithmOverridden: () => {},
       });
       sessionStore = createStore(store.database);
       service = createSessionService({

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import {
   createSigningKeyRepository,
   type SigningKeyRepository,
@@ -82,6 +83,28 @@ for (const dialect of dialects) {
         (await keys.list()).map((key) => key.kid),
         ['c-tie', 'b-tie', 'a-early'],
       );
+    });
+
+    it('stores a first key only while no key is unretired', async () => {
+      const first = newKey(start);
+      assert.equal(await keys.insertIfNoSigner(first), true);
+      assert.equal(await keys.insertIfNoSigner(newKey(start + 1000)), false);
+      assert.deepEqual(await keys.list(), [first]);
+
+      await keys.retireAll(start + 2000);
+      const after = newKey(start + 3000);
+      assert.equal(await keys.insertIfNoSigner(after), true);
+      assert.deepEqual(await keys.list(), [after, { ...first, retiredAt: start + 2000 }]);
+    });
+
+    it('stores one first key however many try at once', async () => {
+      // open the pool's connections first, so that the attempts really run side by side
+      await Promise.all(Array.from({ length: 5 }, () => sql`select 1`.execute(store.database.db)));
+      const attempts = Array.from({ length: 10 }, (_, index) => newKey(start + index));
+      const stored = await Promise.all(attempts.map((key) => keys.insertIfNoSigner(key)));
+      assert.equal(stored.filter(Boolean).length, 1);
+      const winner = attempts[stored.indexOf(true)];
+      assert.deepEqual(await keys.list(), [winner]);
     });
 
     it('retires all unretired keys at a given moment and counts them', async () => {

@@ -3,7 +3,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from 'typebox';
 import { GatehouseError } from '../../errors.ts';
 import type { GatehouseMetrics } from '../../metrics/prometheus.ts';
-import type { KeyRing } from '../../sessions/key-ring.ts';
+import type { KeyRing } from '../../keys/key-ring.ts';
 import { conduitErrors } from '../conduit/envelope.ts';
 
 export interface OpsRoutesOptions {

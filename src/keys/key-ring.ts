@@ -3,11 +3,11 @@ import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Clock } from '../clock.ts';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-key-repository.ts';
 import {
+  createFirstSigningKey,
   keyReloadInterval,
   keyRetention,
   keyStatuses,
   openPrivateJwk,
-  rotateSigningKey,
   signingKeyBox,
   type AsymmetricAlgorithm,
   type KeyStatus,
@@ -39,7 +39,12 @@ export interface VerificationKey {
 }
 
 export interface KeyRing {
-  /** The key new tokens are signed with. */
+  /**
+   * Reads the key table now and writes nothing: a server does this before it listens, so that one that
+   * cannot read its keys, or whose SECRET_KEY does not open the signer, does not start.
+   */
+  load(): Promise<void>;
+  /** The key new tokens are signed with; when the table has no signer, the first one is made now. */
   signer(): Promise<SigningKey>;
   /** The key with this id if it verifies now; an unknown id reloads the keys (another process may have rotated). */
   find(kid: string): Promise<VerificationKey | undefined>;
@@ -50,6 +55,7 @@ export interface KeyRing {
 export interface KeyRingDeps {
   repository: SigningKeyRepository;
   secretKey: string;
+  /** JWT_ALGORITHM: HS256, or the algorithm of the first key, made when the table has no signer */
   algorithm: SigningAlgorithm;
   clock: Clock;
   newId: () => string;
@@ -57,11 +63,8 @@ export interface KeyRingDeps {
   maxTokenLifetime: number;
   /** a periodic reload failed; the loaded keys stay in use */
   onReloadFailure: (error: unknown) => void;
-  /**
-   * Whether starting makes the configured algorithm's key the signer: a server does; a command that only
-   * manages users must never create or retire keys as a side effect of its own JWT_ALGORITHM.
-   */
-  adoptConfiguredAlgorithm: boolean;
+  /** told once, at the first load, that the stored signer is not of JWT_ALGORITHM, and how to change that */
+  onAlgorithmOverridden: (message: string) => void;
 }
 
 // An unknown kid reloads the keys at most this often, so a flood of forged kids cannot flood the database.
@@ -70,35 +73,26 @@ const unknownKidReloadInterval = 5_000;
 const failedReloadRetryDelay = 5_000;
 
 /**
- * The signing and verification keys, read from the key table at start and again every `keyReloadInterval`
- * and whenever a token names a kid not loaded yet. At start it makes a new key of the configured algorithm
- * the signer unless the signer already is one (first start, or JWT_ALGORITHM changed); under HS256 it
- * retires the stored keys instead.
+ * The signing and verification keys, read from the key table at first need, then again every
+ * `keyReloadInterval` and whenever a token names a kid not loaded yet. The stored signer signs, whatever
+ * JWT_ALGORITHM says; only when the table has none does the first signing make one of JWT_ALGORITHM. It never
+ * retires a key. Under HS256 it signs with a key derived from SECRET_KEY and writes nothing.
  */
-export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
+export function createKeyRing(deps: KeyRingDeps): KeyRing {
   const { clock } = deps;
   const box = signingKeyBox(deps.secretKey);
   const retention = keyRetention(deps.maxTokenLifetime);
   const symmetric = deps.algorithm === 'HS256' ? symmetricKey(deps.secretKey) : undefined;
-
-  if (!deps.adoptConfiguredAlgorithm) {
-    // leave the key table as the servers made it
-  } else if (deps.algorithm === 'HS256') {
-    // stored keys stop signing now, and keep verifying the tokens they signed until those expire
-    await deps.repository.retireAll(clock.now());
-  } else {
-    const statuses = keyStatuses(await deps.repository.list(), clock.now(), retention);
-    const signing = statuses.find((status) => status.state === 'signing');
-    if (signing?.key.algorithm !== deps.algorithm) {
-      await rotateSigningKey(deps, deps.algorithm);
-    }
-  }
+  const firstKeyAlgorithm = deps.algorithm === 'HS256' ? undefined : deps.algorithm;
 
   let verifiers = new Map<string, VerificationKey>();
-  let signer: SigningKey | undefined = symmetric?.signer;
+  // the stored signer's private key; undefined while the table has no signer
+  let storedSigner: SigningKey | undefined;
+  let loaded = false;
   let nextLoadAt = 0;
   let lastUnknownKidLoad = -Infinity;
   let loading: Promise<void> | undefined;
+  let creating: Promise<void> | undefined;
 
   async function load(): Promise<void> {
     const now = clock.now();
@@ -117,17 +111,21 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
     // public keys first: even if the signer cannot be opened below, tokens of a new key verify
     verifiers = next;
     const signing = statuses.find((status) => status.state === 'signing')?.key;
-    // With no stored signer (an HS256 instance retired them all) an asymmetric instance keeps its key until
-    // it restarts; only the private key of the signer is ever decrypted.
-    if (symmetric === undefined && signing !== undefined && signing.kid !== signer?.kid) {
-      signer = await importSigningKey(signing, box);
+    if (!loaded && signing !== undefined && signing.algorithm !== deps.algorithm) {
+      deps.onAlgorithmOverridden(describeOverride(deps.algorithm, signing));
     }
+    // only the private key of the signer is ever decrypted, and under HS256 not even that
+    if (symmetric !== undefined || signing === undefined) storedSigner = undefined;
+    else if (signing.kid !== storedSigner?.kid) storedSigner = await importSigningKey(signing, box);
+    loaded = true;
     nextLoadAt = now + keyReloadInterval;
   }
 
   function reload(): Promise<void> {
     loading ??= load()
       .catch((error: unknown) => {
+        // before the first load there are no keys to fall back on: the caller fails
+        if (!loaded) throw error;
         nextLoadAt = clock.now() + failedReloadRetryDelay;
         deps.onReloadFailure(error);
       })
@@ -145,14 +143,26 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
     return key.verifiesUntil === undefined || clock.now() < key.verifiesUntil;
   }
 
-  // the first load must work: a server that cannot read its keys does not start
-  await load();
+  // One attempt at a time in this process; the repository makes sure one key wins across processes.
+  function createFirstKey(algorithm: AsymmetricAlgorithm): Promise<void> {
+    creating ??= createFirstSigningKey(deps, algorithm)
+      .then(() => load())
+      .finally(() => {
+        creating = undefined;
+      });
+    return creating;
+  }
 
   return {
+    load: reload,
     async signer() {
       await fresh();
-      if (signer === undefined) throw new Error('no signing key loaded');
-      return signer;
+      if (symmetric !== undefined) return symmetric.signer;
+      if (storedSigner === undefined && firstKeyAlgorithm !== undefined) {
+        await createFirstKey(firstKeyAlgorithm);
+      }
+      if (storedSigner === undefined) throw new Error('no signing key loaded');
+      return storedSigner;
     },
     async find(kid) {
       await fresh();
@@ -173,6 +183,21 @@ export async function createKeyRing(deps: KeyRingDeps): Promise<KeyRing> {
       };
     },
   };
+}
+
+// One line for the operator: what signs, and the command that would change it.
+function describeOverride(configured: SigningAlgorithm, signing: StoredSigningKey): string {
+  const stored = `the stored signing key ${signing.kid} is ${signing.algorithm}`;
+  if (configured === 'HS256') {
+    return (
+      `JWT_ALGORITHM is HS256 but ${stored}: signing HS256 while it keeps verifying and stays in JWKS; ` +
+      'once every server runs HS256, `gatehouse keys retire` retires it'
+    );
+  }
+  return (
+    `JWT_ALGORITHM is ${configured} but ${stored}: signing with it; ` +
+    `\`gatehouse keys rotate --algorithm ${configured}\` makes an ${configured} key the signer`
+  );
 }
 
 async function importVerificationKey({ key, verifiesUntil }: KeyStatus): Promise<VerificationKey> {

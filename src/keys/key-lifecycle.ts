@@ -1,7 +1,6 @@
 import { exportJWK, generateKeyPair } from 'jose';
-import type { Clock } from '../clock.ts';
+import { clockSkew, type Clock } from '../clock.ts';
 import type { SigningKeyRepository, StoredSigningKey } from '../store/signing-key-repository.ts';
-import { clockSkew } from './access-tokens.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 
 /** Algorithms of stored key pairs; HS256 is derived from SECRET_KEY and never stored. */
@@ -12,7 +11,7 @@ export const asymmetricAlgorithms: readonly AsymmetricAlgorithm[] = ['EdDSA', 'E
 
 /**
  * How often a running server re-reads the key table, so that a rotation made by another process
- * (`gatehouse keys rotate`, another instance starting with a new JWT_ALGORITHM) reaches it without a restart.
+ * (`gatehouse keys rotate`) reaches it without a restart.
  */
 export const keyReloadInterval = 60_000;
 
@@ -41,8 +40,8 @@ export interface KeyStatus {
 export function keyStatuses(keys: readonly StoredSigningKey[], now: number, retention: number): KeyStatus[] {
   const signer = keys.find((key) => key.retiredAt === null);
   return keys.map((key) => {
-    // Two rotations racing (instances starting at once with a new JWT_ALGORITHM) can each leave a key
-    // unretired; every instance signs with the newest, so the older stopped signing when the newer was made.
+    // Two rotations racing (two `keys rotate` at once) can each leave a key unretired; every instance signs
+    // with the newest, so the older stopped signing when the newer was made.
     const stoppedAt = key === signer ? undefined : (key.retiredAt ?? signer?.createdAt);
     if (stoppedAt === undefined) return { key, state: 'signing', verifiesUntil: undefined };
     const verifiesUntil = stoppedAt + retention;
@@ -73,9 +72,29 @@ export interface KeyRotationDeps {
 
 /**
  * Makes a new key of `algorithm` the signer and retires the others as of now; they keep verifying for
- * `keyRetention` after that. What `gatehouse keys rotate` does, and a server starting with a new algorithm.
+ * `keyRetention` after that. What `gatehouse keys rotate` does, and nothing else does.
  */
 export async function rotateSigningKey(
+  deps: KeyRotationDeps,
+  algorithm: AsymmetricAlgorithm,
+): Promise<StoredSigningKey> {
+  const key = await generateCheckedKey(deps, algorithm);
+  await deps.repository.rotate(key);
+  return key;
+}
+
+/**
+ * Makes a key of `algorithm` the signer when the table has none (no key yet, or every one retired), and
+ * retires nothing; false when another process made one first. What a server does at its first signing.
+ */
+export async function createFirstSigningKey(
+  deps: KeyRotationDeps,
+  algorithm: AsymmetricAlgorithm,
+): Promise<boolean> {
+  return deps.repository.insertIfNoSigner(await generateCheckedKey(deps, algorithm));
+}
+
+async function generateCheckedKey(
   deps: KeyRotationDeps,
   algorithm: AsymmetricAlgorithm,
 ): Promise<StoredSigningKey> {
@@ -83,9 +102,7 @@ export async function rotateSigningKey(
   const [newest] = await deps.repository.list();
   // a key sealed under another SECRET_KEY than the servers' would leave none of them able to sign
   if (newest !== undefined) openPrivateJwk(box, newest);
-  const key = await generateStoredKey(algorithm, deps.newId(), deps.clock.now(), box);
-  await deps.repository.rotate(key);
-  return key;
+  return generateStoredKey(algorithm, deps.newId(), deps.clock.now(), box);
 }
 
 async function generateStoredKey(
