@@ -28,6 +28,21 @@ export async function openMigratedDatabase(dialect: DialectName): Promise<Migrat
   };
 }
 
+/**
+ * A private in-memory SQLite database with every migration applied: for the domain's unit tests, which
+ * need a real store but may not import a driver themselves (the lint's layering rules).
+ */
+export async function openMemoryDatabase(): Promise<MigratedDatabase> {
+  const database = openDatabase({
+    url: 'sqlite::memory:',
+    poolSize: 1,
+    connectTimeout: 5000,
+    statementTimeout: 10_000,
+  });
+  await migrateToLatest(database);
+  return { database, close: () => database.close() };
+}
+
 /** Stores a user to hang sessions and follows on; returns its id. */
 export async function insertUser(database: Database): Promise<string> {
   const id = randomUUID();
