@@ -13,7 +13,7 @@ import { createSigningKeyRepository } from '../store/signing-key-repository.ts';
 import { createStore } from '../store/store.ts';
 import { createAccessTokens, type AccessTokens } from './access-tokens.ts';
 import type { ChangeFeed } from './change-feed.ts';
-import { createKeyRing } from './key-ring.ts';
+import { createKeyRing } from '../keys/key-ring.ts';
 import { createRefreshTokens } from './refresh-tokens.ts';
 import { createSessionService } from './session-service.ts';
 
@@ -30,17 +30,17 @@ async function createWorld() {
   const store = createStore(memory.database);
   const clock = createFakeClock();
   const secretKey = randomBytes(32).toString('base64url');
-  const keys = await createKeyRing({
+  const keys = createKeyRing({
     repository: createSigningKeyRepository(memory.database),
     secretKey,
     algorithm: 'EdDSA',
     clock,
     newId: randomUUID,
     maxTokenLifetime: day,
-    adoptConfiguredAlgorithm: true,
     onReloadFailure: (error) => {
       throw error;
     },
+    onAlgorithmOverridden: () => undefined,
   });
   const accessTokens = createAccessTokens({
     keys,
