@@ -30,7 +30,8 @@ const env = { ...process.env, DATABASE_URL_TEST: postgres.adminUrl };
 const code = await new Promise((resolve) => {
   const child = spawn(
     process.execPath,
-    ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+    // a file that hangs fails after 2 minutes (on Node 20 the timeout counts per file, later per test too)
+    ['--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=spec', ...files],
     { env, stdio: 'inherit' },
   );
   // stopped early (Ctrl-C, a CI timeout): the runner ends first, so PostgreSQL is still stopped below
