@@ -8,6 +8,9 @@ const Count = (fallback: number, minimum: number, maximum: number, description: 
   Type.Integer({ minimum, maximum, default: fallback, description });
 const Flag = (fallback: boolean, description: string) => Type.Boolean({ default: fallback, description });
 
+// Nothing configured, Gatehouse keeps its data here, and makes the folder at first start.
+const defaultDatabaseUrl = 'sqlite:./data/gatehouse.db';
+
 /**
  * Every setting Gatehouse reads, by its environment variable name. Defaults and limits live here and
  * nowhere else; docs/configuration.md is written from this table.
@@ -19,7 +22,7 @@ export const EnvironmentSchema = Type.Object({
   }),
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:|postgres://|postgresql://)',
-    default: 'sqlite:./data/gatehouse.db',
+    default: defaultDatabaseUrl,
     description: '`sqlite:<path>` or `postgres://…`',
   }),
   DATA_DIR: Type.String({
@@ -234,6 +237,9 @@ function toConfig(env: Environment) {
   return Object.freeze({
     production: env.NODE_ENV === 'production',
     databaseUrl: env.DATABASE_URL,
+    // only the default file's folder is made when missing: a folder someone named must exist, or a
+    // mistyped path would quietly become a new, empty database
+    createDatabaseFolder: env.DATABASE_URL === defaultDatabaseUrl,
     dataDir: env.DATA_DIR,
     secretKey: env.SECRET_KEY,
     publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, ''),
