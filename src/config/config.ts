@@ -23,7 +23,8 @@ export const EnvironmentSchema = Type.Object({
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:|postgres://|postgresql://)',
     default: defaultDatabaseUrl,
-    description: '`sqlite:<path>` or `postgres://…`',
+    description:
+      "`sqlite:<path>` or `postgres://…`; a SQLite file's folder must exist, except the default's, made at first start",
   }),
   DATA_DIR: Type.String({
     default: './data',
