@@ -14,6 +14,7 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
   const logger = createLogger(config.logLevel);
   const database = openDatabase({
     url: config.databaseUrl,
+    createFolder: config.createDatabaseFolder,
     poolSize: config.databasePoolSize,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,

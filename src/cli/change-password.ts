@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.ts';
 import { CommandError, withServices, type Env } from './context.ts';
+import { askNewPassword, saveAskingAgain } from './new-password.ts';
 import { createPrompter } from './prompt.ts';
+import { hasAccount } from './user-lookup.ts';
 
 /** `gatehouse changepassword <email>`: sets a new password (prompted, or a line on stdin); ends every session. */
 export async function changePassword(args: string[], env: Env): Promise<void> {
@@ -8,19 +11,20 @@ export async function changePassword(args: string[], env: Env): Promise<void> {
   const [email, ...extra] = positionals;
   if (email === undefined || extra.length > 0)
     throw new CommandError('usage: gatehouse changepassword <email>');
+  // before the prompt: nobody should type a new password for an account that is not there
+  if (!(await hasAccount(loadConfig(env), email))) throw new Error(`no such user: ${email}`);
 
+  const question = `New password for ${email}: `;
   const prompter = createPrompter();
-  let password: string;
   try {
-    password = await prompter.ask(`New password for ${email}: `, { secret: true });
-    if (process.stdin.isTTY && (await prompter.ask('Password (again): ', { secret: true })) !== password) {
-      throw new CommandError("passwords don't match");
-    }
+    const password = await askNewPassword(prompter, question);
+    await withServices(env, async ({ accounts }) => {
+      const user = await saveAskingAgain(prompter, password, question, (candidate) =>
+        accounts.setPassword(email, candidate),
+      );
+      console.log(`password changed for ${user.username}; every session was signed out`);
+    });
   } finally {
     prompter.close();
   }
-  await withServices(env, async ({ accounts }) => {
-    const user = await accounts.setPassword(email, password);
-    console.log(`password changed for ${user.username}; every session was signed out`);
-  });
 }

@@ -13,6 +13,7 @@ export class CommandError extends Error {
 export function openConfiguredDatabase(config: Config): Database {
   return openDatabase({
     url: config.databaseUrl,
+    createFolder: config.createDatabaseFolder,
     poolSize: 2,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { CommandError, withServices, type Env } from './context.ts';
+import { askNewPassword, saveAskingAgain } from './new-password.ts';
 import { createPrompter, readPipedLine } from './prompt.ts';
+
+const superuser = { isStaff: true, isSuperuser: true };
 
 /**
  * `gatehouse createsuperuser`: prompts for email, username and password; or with `--no-input`, takes
@@ -16,13 +19,32 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
     },
     strict: true,
   });
-  const input = values['no-input']
-    ? await fromArguments(values.email, values.username, env)
-    : await fromPrompts(values.email, values.username);
-  await withServices(env, async ({ accounts }) => {
-    const user = await accounts.createUser(input, { isStaff: true, isSuperuser: true });
-    console.log(`superuser ${user.username} <${user.email}> created`);
-  });
+  if (values['no-input']) {
+    const input = await fromArguments(values.email, values.username, env);
+    await withServices(env, async ({ accounts }) => {
+      report(await accounts.createUser(input, superuser));
+    });
+    return;
+  }
+
+  const prompter = createPrompter();
+  try {
+    const email = values.email ?? (await prompter.ask('Email: '));
+    const username = values.username ?? (await prompter.ask('Username: '));
+    const password = await askNewPassword(prompter, 'Password: ');
+    await withServices(env, async ({ accounts }) => {
+      const user = await saveAskingAgain(prompter, password, 'Password: ', (candidate) =>
+        accounts.createUser({ email, username, password: candidate }, superuser),
+      );
+      report(user);
+    });
+  } finally {
+    prompter.close();
+  }
+}
+
+function report(user: { username: string; email: string }): void {
+  console.log(`superuser ${user.username} <${user.email}> created`);
 }
 
 async function fromArguments(email: string | undefined, username: string | undefined, env: Env) {
@@ -34,24 +56,4 @@ async function fromArguments(email: string | undefined, username: string | undef
     throw new CommandError('--no-input needs the password in GATEHOUSE_SUPERUSER_PASSWORD or on stdin');
   }
   return { email, username, password };
-}
-
-async function fromPrompts(email: string | undefined, username: string | undefined) {
-  const prompter = createPrompter();
-  try {
-    const answers = {
-      email: email ?? (await prompter.ask('Email: ')),
-      username: username ?? (await prompter.ask('Username: ')),
-      password: await prompter.ask('Password: ', { secret: true }),
-    };
-    if (
-      process.stdin.isTTY &&
-      (await prompter.ask('Password (again): ', { secret: true })) !== answers.password
-    ) {
-      throw new CommandError("passwords don't match");
-    }
-    return answers;
-  } finally {
-    prompter.close();
-  }
 }

@@ -49,9 +49,14 @@ function describe(error: unknown): string {
 
 async function run(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined) {
+    // asked for nothing: a usage error, told where errors go
+    console.error(usage);
+    return 2;
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
     console.log(usage);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const command = commands[name];
   if (command === undefined) {

@@ -2,8 +2,12 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
 export interface Prompter {
+  /** A person answers at a terminal, rather than a script through a pipe. */
+  readonly interactive: boolean;
   /** Asks and returns one line; `secret` answers are not echoed on a terminal. */
   ask(question: string, options?: { secret?: boolean }): Promise<string>;
+  /** Tells the person answering something, on a line of its own. */
+  say(line: string): void;
   close(): void;
 }
 
@@ -26,6 +30,7 @@ export function createPrompter(
   const lines = createInterface({ input, output: echo, terminal })[Symbol.asyncIterator]();
   let closed = false;
   return {
+    interactive: terminal,
     async ask(question, options = {}) {
       output.write(question);
       muted = terminal && options.secret === true;
@@ -34,6 +39,9 @@ export function createPrompter(
       muted = false;
       if (next.done === true) throw new Error('no more input');
       return next.value;
+    },
+    say(line) {
+      output.write(`${line}\n`);
     },
     close() {
       if (!closed) void lines.return?.();

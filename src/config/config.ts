@@ -1,6 +1,6 @@
 import Value from 'typebox/value';
 import { parseDuration } from './duration.ts';
-import { EnvironmentSchema, type Environment } from './environment-schema.ts';
+import { defaultDatabaseUrl, EnvironmentSchema, type Environment } from './environment-schema.ts';
 
 /** Thrown with one line per bad setting. */
 export class ConfigError extends Error {
@@ -76,6 +76,9 @@ function toConfig(env: Environment) {
   return Object.freeze({
     production: env.NODE_ENV === 'production',
     databaseUrl: env.DATABASE_URL,
+    // only the default file's folder is made when missing: a folder someone named must exist, or a
+    // mistyped path would quietly become a new, empty database
+    createDatabaseFolder: env.DATABASE_URL === defaultDatabaseUrl,
     dataDir: env.DATA_DIR,
     secretKey: env.SECRET_KEY,
     publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, ''),

@@ -23,9 +23,10 @@ const service = {
   }),
   DATABASE_URL: Type.String({
     pattern: '^(sqlite:|postgres://|postgresql://)',
-    default: 'sqlite:./data/gatehouse.db',
+    default: defaultDatabaseUrl,
     ...maskedAs('url-password'),
-    description: '`sqlite:<path>` or `postgres://…`',
+    description:
+      "`sqlite:<path>` or `postgres://…`; a SQLite file's folder must exist, except the default's, made at first start",
   }),
   DATA_DIR: Type.String({
     default: './data',
@@ -177,6 +178,9 @@ const operations = {
     description: 'pino log level',
   }),
 };
+
+/** Nothing configured, Gatehouse keeps its data here, and makes the folder at first start. */
+export const defaultDatabaseUrl = 'sqlite:./data/gatehouse.db';
 
 /**
  * Every setting Gatehouse reads, by its environment variable name, in the order docs/configuration.md lists

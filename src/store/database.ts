@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -9,6 +9,7 @@ import {
   type SqliteDatabase as SqliteDialectDatabase,
 } from 'kysely';
 import pg from 'pg';
+import { ConfigError } from '../config/config.ts';
 import { listenOn, type ListenHandlers, type Listener } from './pg-listener.ts';
 import type { Tables } from './tables.ts';
 
@@ -25,6 +26,8 @@ export interface PoolStats {
 
 export interface DatabaseOptions {
   url: string;
+  /** SQLite: make the file's folder when it is missing; otherwise a missing folder is refused */
+  createFolder?: boolean;
   poolSize: number;
   connectTimeout: number;
   statementTimeout: number;
@@ -57,13 +60,20 @@ export interface Database {
 /** Opens `sqlite:<path>` (WAL) or `postgres://…`; only this module imports a driver. */
 export function openDatabase(options: DatabaseOptions): Database {
   return options.url.startsWith('sqlite:')
-    ? openSqlite(options.url.slice('sqlite:'.length))
+    ? openSqlite(options.url.slice('sqlite:'.length), options.createFolder === true)
     : openPostgres(options);
 }
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string, createFolder: boolean): Database {
   const file = path === ':memory:' ? path : resolve(path);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:' && !existsSync(dirname(file))) {
+    if (!createFolder) {
+      throw new ConfigError(
+        `DATABASE_URL: the folder ${dirname(file)} does not exist (create it, or correct the path)`,
+      );
+    }
+    mkdirSync(dirname(file), { recursive: true });
+  }
   const connection = new SqliteDatabase(file);
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');

@@ -9,6 +9,7 @@ import {
   startServer,
   type ServerProcess,
 } from '../support/server-process.ts';
+import { runAtTerminal, skipWithoutTerminal } from '../support/terminal.ts';
 
 const password = 'grey-heron-lantern-7';
 
@@ -88,6 +89,32 @@ for (const dialect of dialects) {
       assert.ok(!result.stderr.includes(password), 'the password was echoed');
       assert.equal((await logIn('asked@example.com', password)).status, 200);
     });
+
+    it(
+      'at a terminal, tells why a password was refused and asks again, as Django does',
+      { skip: skipWithoutTerminal },
+      async () => {
+        const result = await runAtTerminal(['createsuperuser'], {
+          env,
+          dialogue: [
+            { prompt: /Email: $/, answer: 'typed@example.com' },
+            { prompt: /Username: $/, answer: 'typed' },
+            { prompt: /Password: $/, answer: 'abc12' },
+            { prompt: /Password \(again\): $/, answer: 'abc12' },
+            { prompt: /too short.*\r?\nPassword: $/, answer: password },
+            { prompt: /Password \(again\): $/, answer: password },
+          ],
+        });
+        assert.equal(result.code, 0, result.output);
+        assert.match(result.output, /password is too short \(minimum is 8 characters\); try another/);
+        assert.match(result.output, /superuser typed <typed@example\.com> created/);
+        assert.ok(
+          !result.output.includes(password) && !result.output.includes('abc12'),
+          'a password was echoed',
+        );
+        assert.equal((await logIn('typed@example.com', password)).status, 200);
+      },
+    );
 
     const refusals: Array<{ name: string; args: string[]; env?: Record<string, string>; input?: string }> = [
       {

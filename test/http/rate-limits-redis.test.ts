@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { poll } from '../support/poll.ts';
-import { deleteKeys, randomKeyPrefix, readKeys, testRedisUrl } from '../support/redis.ts';
+import { deleteKeys, randomKeyPrefix, readKeys, skipWithoutRedis, testRedisUrl } from '../support/redis.ts';
 import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 
@@ -15,7 +15,7 @@ const messagesOf = (test: TestApp) =>
   test.logs.map((line) => (JSON.parse(line) as { msg?: string; level?: number }).msg ?? '');
 
 for (const dialect of dialects) {
-  describe(`rate limits kept in Redis (REDIS_URL), on ${dialect}`, () => {
+  describe(`rate limits kept in Redis (REDIS_URL), on ${dialect}`, { skip: skipWithoutRedis }, () => {
     const clock = createFakeClock();
     const prefix = randomKeyPrefix();
     // Redis is reached through a proxy the test can pull out, as a lost Redis would be

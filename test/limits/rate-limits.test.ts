@@ -7,7 +7,12 @@ import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createMetrics } from '../../src/metrics/prometheus.ts';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
-import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
+import {
+  counterStoreKinds,
+  openCounterStore,
+  skipWithout,
+  type OpenCounterStore,
+} from '../support/counter-stores.ts';
 import { parseExposition } from '../support/exposition.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { randomKeyPrefix } from '../support/redis.ts';
@@ -59,7 +64,7 @@ const newIp = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2)
 const newIpv4 = () => [...randomBytes(4)].join('.');
 
 for (const kind of counterStoreKinds) {
-  describe(`rate limits over ${kind}`, () => {
+  describe(`rate limits over ${kind}`, { skip: skipWithout(kind) }, () => {
     const clock = createFakeClock();
     let store: OpenCounterStore;
     before(async () => {

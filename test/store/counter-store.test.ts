@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
-import { counterStoreKinds, openCounterStore, type OpenCounterStore } from '../support/counter-stores.ts';
+import {
+  counterStoreKinds,
+  openCounterStore,
+  skipWithout,
+  type OpenCounterStore,
+} from '../support/counter-stores.ts';
 import { dialects } from '../support/databases.ts';
-import { deleteKeys, randomKeyPrefix, readKeys, testRedisUrl } from '../support/redis.ts';
+import { deleteKeys, randomKeyPrefix, readKeys, skipWithoutRedis, testRedisUrl } from '../support/redis.ts';
 import { openMigratedDatabase, type MigratedDatabase } from './migrated-database.ts';
 
 const start = Date.UTC(2026, 10, 23, 12);
 const window = 15 * 60_000;
 
 for (const kind of counterStoreKinds) {
-  describe(`rate-limit counters in ${kind}`, () => {
+  describe(`rate-limit counters in ${kind}`, { skip: skipWithout(kind) }, () => {
     let store: OpenCounterStore;
     before(async () => {
       store = await openCounterStore(kind);
@@ -126,26 +131,30 @@ for (const dialect of dialects) {
 }
 
 describe('rate-limit counters in Redis, as Redis sees them', () => {
-  it('puts the prefix before every key and lets Redis expire it when its window closes', async () => {
-    const prefix = randomKeyPrefix();
-    const store = createRedisCounterStore({
-      url: testRedisUrl,
-      keyPrefix: prefix,
-      onUnavailable: () => {},
-      onAvailable: () => {},
-    });
-    try {
-      await store.increment('some-key', 60_000, start);
-      await store.increment('some-key', 60_000, start + 1000);
-      const keys = await readKeys(prefix);
-      assert.deepEqual([...keys.keys()], [`${prefix}some-key`]);
-      const lifetime = keys.get(`${prefix}some-key`) ?? -1;
-      assert.ok(lifetime > 0 && lifetime <= 60_000, `expiry ${lifetime}`);
-    } finally {
-      await store.close();
-      await deleteKeys(prefix);
-    }
-  });
+  it(
+    'puts the prefix before every key and lets Redis expire it when its window closes',
+    { skip: skipWithoutRedis },
+    async () => {
+      const prefix = randomKeyPrefix();
+      const store = createRedisCounterStore({
+        url: testRedisUrl,
+        keyPrefix: prefix,
+        onUnavailable: () => {},
+        onAvailable: () => {},
+      });
+      try {
+        await store.increment('some-key', 60_000, start);
+        await store.increment('some-key', 60_000, start + 1000);
+        const keys = await readKeys(prefix);
+        assert.deepEqual([...keys.keys()], [`${prefix}some-key`]);
+        const lifetime = keys.get(`${prefix}some-key`) ?? -1;
+        assert.ok(lifetime > 0 && lifetime <= 60_000, `expiry ${lifetime}`);
+      } finally {
+        await store.close();
+        await deleteKeys(prefix);
+      }
+    },
+  );
 
   it('fails at once, telling why, when Redis cannot be reached', async () => {
     const reported: Error[] = [];

