@@ -25,7 +25,7 @@ function scriptedPrompter(interactive: boolean, answers: string[]) {
 
 const tooShort = () =>
   new GatehouseError('validation_failed', 'validation failed', {
-    fields: { password: ['is too short (minimum is 8 characters)'] },
+    fields: { password: { code: 'too_short', min: 8 } },
   });
 
 /** A save that refuses passwords shorter than 8 characters, recording every one it was given. */
@@ -82,7 +82,7 @@ describe('saving with a new password', () => {
   it('lets a refusal of anything besides the password stand at a terminal', async () => {
     const { prompter, asked } = scriptedPrompter(true, ['long-enough-9', 'long-enough-9']);
     const taken = new GatehouseError('validation_failed', 'validation failed', {
-      fields: { email: ['has already been taken'], password: ['is too short (minimum is 8 characters)'] },
+      fields: { email: { code: 'taken' }, password: { code: 'too_short', min: 8 } },
     });
     await assert.rejects(
       saveAskingAgain(prompter, 'abc', 'Password: ', () => Promise.reject(taken)),

@@ -1,4 +1,6 @@
-import { GatehouseError } from '../errors.ts';
+import { GatehouseError, type Problem } from '../errors.ts';
+import { conduitWording } from '../http/conduit/wording.ts';
+import { word } from '../http/wording.ts';
 import type { Prompter } from './prompt.ts';
 
 /** Asks for a new password: at a terminal twice, and again until both answers match. */
@@ -25,14 +27,15 @@ export async function saveAskingAgain<T>(
     try {
       return await save(candidate);
     } catch (error) {
-      const problems = passwordProblems(error);
-      if (!prompter.interactive || problems === undefined) throw error;
-      prompter.say(`password ${problems.join(', ')}; try another`);
+      const problem = passwordProblem(error);
+      if (!prompter.interactive || problem === undefined) throw error;
+      prompter.say(`password ${word(conduitWording, 'password', problem)}; try another`);
     }
   }
 }
 
-function passwordProblems(error: unknown): string[] | undefined {
+/** The problem with the password, when it is the only thing refused. */
+function passwordProblem(error: unknown): Problem | undefined {
   if (!(error instanceof GatehouseError)) return undefined;
   const fields = Object.keys(error.fields);
   return fields.length === 1 && fields[0] === 'password' ? error.fields.password : undefined;

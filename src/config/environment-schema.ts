@@ -7,6 +7,9 @@ const Count = (fallback: number, minimum: number, maximum: number, description: 
   Type.Integer({ minimum, maximum, default: fallback, description });
 const Flag = (fallback: boolean, description: string) => Type.Boolean({ default: fallback, description });
 
+/** Nothing configured, Gatehouse keeps its data here, and makes the folder at first start. */
+export const defaultDatabaseUrl = 'sqlite:./data/gatehouse.db';
+
 /**
  * How `gatehouse config` prints a setting: `value` as `********`, `url-password` with the password inside
  * the URL (`scheme://user:password@host`) as `********`. A setting that holds a secret says so here.
@@ -178,9 +181,6 @@ const operations = {
     description: 'pino log level',
   }),
 };
-
-/** Nothing configured, Gatehouse keeps its data here, and makes the folder at first start. */
-export const defaultDatabaseUrl = 'sqlite:./data/gatehouse.db';
 
 /**
  * Every setting Gatehouse reads, by its environment variable name, in the order docs/configuration.md lists
