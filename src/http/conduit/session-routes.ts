@@ -3,9 +3,8 @@ import type { AccountService } from '../../accounts/account-service.ts';
 import type { RateLimits } from '../../limits/rate-limits.ts';
 import type { SessionService, TokenPair } from '../../sessions/session-service.ts';
 import { callerRequired, type Authenticator } from '../authenticate.ts';
-import { absentBodyIsEmpty } from '../absent-body.ts';
+import { absentBodyIsEmpty, bodyOptional } from '../absent-body.ts';
 import { clientOf } from '../client.ts';
-import { bodyOptional } from '../ops/openapi.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   CurrentPasswordBody,
