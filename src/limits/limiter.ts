@@ -25,8 +25,6 @@ export interface LimiterDeps {
   onCounterFailure?: ((error: unknown) => void) | undefined;
 }
 
-export type Limiter = ReturnType<typeof createLimiter>;
-
 const allowed: Verdict = Object.freeze({ allowed: true });
 
 /** One limit over the shared counters: `hit` counts and judges, `check` judges without counting. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 // This file runs compiled, from dist/test/support/; the binary is the real one users start.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-export const binary = join(root, 'bin', 'gatehouse.js');
+const binary = join(root, 'bin', 'gatehouse.js');
 
 const startTimeout = 15_000;
 const commandTimeout = 20_000;

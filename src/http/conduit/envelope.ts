@@ -4,7 +4,7 @@ import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
 
 /** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
-export const statusByCode = {
+const statusByCode = {
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
@@ -43,7 +43,7 @@ const bodyByCode = {
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;
 
 /** `{"errors": {"<field>": ["<message>"]}}`; errors not about one field use the key `body`. */
-export function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
+function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
   if (error.code === 'validation_failed') return { errors: error.fields };
   return { errors: bodyByCode[error.code] };
 }
@@ -74,7 +74,7 @@ export const conduitDialect: Dialect = {
   describeSchemaProblems,
 };
 
-export const ConduitErrorSchema = Type.Object(
+const ConduitErrorSchema = Type.Object(
   { errors: Type.Record(Type.String(), Type.Array(Type.String())) },
   { description: 'RealWorld error envelope' },
 );

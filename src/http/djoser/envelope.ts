@@ -5,7 +5,7 @@ import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
 
 /** The status of every failure in the djoser dialect; DRF answers validation with 400, not 422. */
-export const statusByCode = {
+const statusByCode = {
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
