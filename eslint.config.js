@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -20,18 +22,111 @@ const builtins = [
 ];
 const nodeProtocol = builtins.map((name) => ({ name, message: `import 'node:${name}'` }));
 
+// The folders under src/, as paths relative to it ('' is src/ itself), read when lint runs: a folder added
+// later is an area of its own at once, under every boundary that holds for where it sits.
+const sourceRoot = join(import.meta.dirname, 'src');
+const sourceFolders = [
+  '',
+  ...readdirSync(sourceRoot, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => relative(sourceRoot, join(entry.parentPath, entry.name))),
+];
+
+const drivers = ['pg', 'better-sqlite3', 'ioredis', 'kysely'];
+const domain = ['accounts', 'sessions', 'keys', 'limits'];
+const above = ['**/cli/**', '**/app.ts', '**/services.ts', '**/main.ts'];
+
+// The Fastify scope ops/ is registered in answers as Conduit, so ops/ may use Conduit's error schemas.
+const rootDialect = 'conduit';
+const httpFolders = sourceFolders
+  .filter((folder) => /^http\/[^/]+$/.test(folder))
+  .map((folder) => folder.slice('http/'.length));
+
 /**
- * Imports go cli, main → app → services, http → accounts, sessions, limits → store; a wrong arrow fails lint.
- * The domain may use metrics/metrics.ts (the Metrics interface it reports to), never prom-client.
+ * Imports go cli, main → app → services, http → accounts, sessions, keys, limits → store; a wrong arrow fails
+ * lint. Each boundary names the folders it holds in (a folder holds its subfolders too), what they must not
+ * import, and why. The domain may use metrics/metrics.ts (the Metrics interface it reports to), never
+ * prom-client.
  */
-function forbid(files, patterns, message) {
-  return {
-    files,
-    rules: {
-      'no-restricted-imports': ['error', { paths: nodeProtocol, patterns: [{ group: patterns, message }] }],
-    },
-  };
-}
+const boundaries = [
+  {
+    in: ['store'],
+    forbid: [...domain.map((folder) => `**/${folder}/**`), '**/http/**', '**/metrics/**', ...above],
+    message: 'store/ is the bottom layer',
+  },
+  {
+    in: sourceFolders.filter((folder) => folder !== 'store' && !folder.startsWith('store/')),
+    forbid: drivers,
+    message: 'only store/ imports a driver or Kysely',
+  },
+  {
+    in: domain,
+    forbid: [
+      'fastify',
+      '@fastify/*',
+      'prom-client',
+      '**/http/**',
+      '**/metrics/prometheus.ts',
+      ...above,
+      '**/store/database.ts',
+    ],
+    message: 'the domain knows neither HTTP nor a driver',
+  },
+  {
+    in: ['accounts'],
+    forbid: ['**/sessions/**', '**/limits/**'],
+    message:
+      'accounts/ declares the ports it needs (session hooks, login lock); services.ts hands it the implementations',
+  },
+  {
+    in: ['metrics'],
+    forbid: ['fastify', '@fastify/*', ...domain.map((folder) => `**/${folder}/**`), '**/http/**', ...above],
+    message: 'metrics/ counts what it is told; it reads only store types',
+  },
+  {
+    in: ['http'],
+    forbid: [
+      '**/store/database.ts',
+      '**/store/migrator.ts',
+      '**/store/*-repository.ts',
+      '**/store/*-store.ts',
+      ...above,
+    ],
+    message: 'http/ reaches the store only through services',
+  },
+  // each folder under http/ (a dialect, or ops/) imports no other: what two of them share lives in http/*.ts
+  ...httpFolders.map((folder) => ({
+    in: [`http/${folder}`],
+    forbid: httpFolders
+      .filter((other) => other !== folder)
+      .flatMap((other) =>
+        folder === 'ops' && other === rootDialect
+          ? [`**/${other}/**`, `!**/${other}/envelope.ts`]
+          : [`**/${other}/**`],
+      ),
+    message: 'a folder under http/ imports no sibling; shared HTTP code lives in http/*.ts',
+  })),
+];
+
+const holdsIn = (folder, boundary) =>
+  boundary.in.some((area) => folder === area || folder.startsWith(`${area}/`));
+
+// One config per folder, for the files directly in it, with every boundary that holds there: ESLint takes
+// a rule's options from the last config that matches a file, so boundaries must be merged, not stacked.
+const importBoundaries = sourceFolders.map((folder) => ({
+  files: [folder === '' ? 'src/*.ts' : `src/${folder}/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: nodeProtocol,
+        patterns: boundaries
+          .filter((boundary) => holdsIn(folder, boundary))
+          .map(({ forbid, message }) => ({ group: forbid, message })),
+      },
+    ],
+  },
+}));
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'bin/'] },
@@ -53,75 +148,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: nodeProtocol }],
     },
   },
-  forbid(
-    ['src/store/**'],
-    [
-      '**/accounts/**',
-      '**/sessions/**',
-      '**/limits/**',
-      '**/http/**',
-      '**/metrics/**',
-      '**/cli/**',
-      '**/app.ts',
-      '**/services.ts',
-    ],
-    'store/ is the bottom layer',
-  ),
-  forbid(
-    ['src/accounts/**', 'src/sessions/**', 'src/limits/**'],
-    [
-      'fastify',
-      '@fastify/*',
-      'kysely',
-      'pg',
-      'better-sqlite3',
-      'ioredis',
-      'prom-client',
-      '**/http/**',
-      '**/metrics/prometheus.ts',
-      '**/cli/**',
-      '**/app.ts',
-      '**/services.ts',
-      '**/store/database.ts',
-    ],
-    'the domain knows neither HTTP nor a driver',
-  ),
-  forbid(
-    ['src/metrics/**'],
-    [
-      'fastify',
-      '@fastify/*',
-      'kysely',
-      'pg',
-      'better-sqlite3',
-      'ioredis',
-      '**/accounts/**',
-      '**/sessions/**',
-      '**/limits/**',
-      '**/http/**',
-      '**/cli/**',
-      '**/app.ts',
-      '**/services.ts',
-    ],
-    'metrics/ counts what it is told; it reads only store types',
-  ),
-  forbid(
-    ['src/http/**'],
-    [
-      '**/store/database.ts',
-      '**/store/migrator.ts',
-      '**/store/*-repository.ts',
-      '**/store/*-store.ts',
-      'kysely',
-      'pg',
-      'better-sqlite3',
-      'ioredis',
-      '**/cli/**',
-      '**/app.ts',
-      '**/services.ts',
-    ],
-    'http/ reaches the store only through services',
-  ),
+  ...importBoundaries,
   {
     files: ['src/**'],
     ignores: ['src/main.ts', 'src/cli/**'],

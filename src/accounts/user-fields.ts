@@ -15,7 +15,7 @@ const emailPattern =
 const usernamePattern = /^[\p{L}\p{N}_.-]+$/u;
 
 export const blank = { code: 'blank' } as const satisfies Problem;
-export const invalid = { code: 'invalid' } as const satisfies Problem;
+const invalid = { code: 'invalid' } as const satisfies Problem;
 export const taken = { code: 'taken' } as const satisfies Problem;
 export const tooShort = (min: number): Problem => ({ code: 'too_short', min });
 export const tooLong = (max: number): Problem => ({ code: 'too_long', max });

@@ -1,4 +1,4 @@
-import { createServices } from '../services.ts';
+import { createServices, type Services } from '../services.ts';
 import { loadConfig, type Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
 import { openDatabase, type Database } from '../store/database.ts';
@@ -23,11 +23,11 @@ export function openConfiguredDatabase(config: Config): Database {
 /** Runs `work` with the configured services, closing the database however it ends. */
 export async function withServices<T>(
   env: Env,
-  work: (services: Awaited<ReturnType<typeof createServices>>, config: Config) => Promise<T>,
+  work: (services: Services, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(env);
   const database = openConfiguredDatabase(config);
-  let services: Awaited<ReturnType<typeof createServices>> | undefined;
+  let services: Services | undefined;
   try {
     services = await createServices({ config, database, secretKey: resolveSecretKey(config) });
     return await work(services, config);

@@ -9,3 +9,9 @@ export function absentBodyIsEmpty(request: FastifyRequest, _reply: FastifyReply,
   if (request.body === undefined) request.body = {};
   done();
 }
+
+/**
+ * The route schema's mark for such a body in the API description: @fastify/swagger copies `x-` keys onto
+ * the operation, where ops/openapi.ts turns it into `required: false`.
+ */
+export const bodyOptional = 'x-body-optional' as const;

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 
 // One column type per concept on both databases: text ids, integer epoch-ms timestamps, 0/1 integer flags,
 // nullable timestamps instead of booleans where the moment matters.
@@ -78,7 +78,6 @@ export interface Tables {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUserRow = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;

@@ -54,8 +54,8 @@ export interface UserRepository {
 }
 
 /** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
-export const normalizedEmail = (email: string): string => email.toLowerCase();
-export const normalizedUsername = (username: string): string => username.toLowerCase();
+const normalizedEmail = (email: string): string => email.toLowerCase();
+const normalizedUsername = (username: string): string => username.toLowerCase();
 
 export function createUserRepository(executor: Executor): UserRepository {
   const { db } = executor;

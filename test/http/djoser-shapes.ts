@@ -14,7 +14,7 @@ export interface TokenPairBody {
   access: string;
 }
 
-export const challenge = 'Bearer realm="api"';
+const challenge = 'Bearer realm="api"';
 export const notFound = { detail: 'Not found.' };
 export const notAuthenticated = { detail: 'Authentication credentials were not provided.' };
 export const noActiveAccount = {

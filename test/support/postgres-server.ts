@@ -1,8 +1,6 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { locateBinaries, PostgresUnavailableError, startEmbeddedPostgres } from './embedded-postgres.ts';
-
-export { PostgresUnavailableError };
+import { locateBinaries, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 /** A PostgreSQL server to create test or benchmark databases on, and how to let it go. */
 export interface PostgresServer {

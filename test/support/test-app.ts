@@ -66,6 +66,8 @@ export async function startTestApp(
     logger: createLogger(config.logLevel, sink),
     clock,
   });
+  // as a server is before it listens: the onReady hooks (reading the signing keys) have run
+  await app.ready();
   return {
     app,
     database,

@@ -9,7 +9,7 @@ import { conduitWording } from './wording.ts';
 type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
-export const statusByCode = {
+const statusByCode = {
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
@@ -48,7 +48,7 @@ const bodyByCode = {
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;
 
 /** `{"errors": {"<field>": ["<message>"]}}`; errors not about one field use the key `body`. */
-export function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
+function conduitEnvelope(error: GatehouseError): { errors: FieldErrors } {
   if (error.code === 'validation_failed') return { errors: wordFields(conduitWording, error.fields) };
   return { errors: bodyByCode[error.code] };
 }
@@ -85,7 +85,7 @@ export const conduitDialect: Dialect = {
   describeSchemaProblems,
 };
 
-export const ConduitErrorSchema = Type.Object(
+const ConduitErrorSchema = Type.Object(
   { errors: Type.Record(Type.String(), Type.Array(Type.String())) },
   { description: 'RealWorld error envelope' },
 );

@@ -2,9 +2,8 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { AccountService } from '../../accounts/account-service.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
-import { absentBodyIsEmpty } from '../absent-body.ts';
+import { absentBodyIsEmpty, bodyOptional } from '../absent-body.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
-import { bodyOptional } from '../ops/openapi.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   CurrentPasswordBody,

@@ -8,7 +8,7 @@ import { wordFields, type Wording } from '../wording.ts';
 type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the djoser dialect; DRF answers validation with 400, not 422. */
-export const statusByCode = {
+const statusByCode = {
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,

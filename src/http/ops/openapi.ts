@@ -6,6 +6,7 @@ import type { SwaggerOptions, SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import { bodyOptional } from '../absent-body.ts';
 import { credentialSchemes } from '../authenticate.ts';
 
 /**
@@ -30,12 +31,6 @@ function packageVersion(): string {
 }
 
 /**
- * A route schema's mark for a body that may be left out altogether (a bodiless POST); @fastify/swagger
- * copies `x-` keys onto the operation, where the transform below turns it into `required: false`.
- */
-export const bodyOptional = 'x-body-optional' as const;
-
-/**
  * Names every response by its status's reason phrase ("Created", "Unauthorized"), where @fastify/swagger
  * would write "Default Response" or the body schema's description; what the body holds stays in its schema.
  */
@@ -48,11 +43,11 @@ const describeResponses: SwaggerTransformObject = (documentObject) => {
         if ('description' in response) response.description = STATUS_CODES[status] ?? status;
       }
       // @fastify/swagger marks every declared body required; a route that takes none says so
-      const flagged = operation as typeof operation & { 'x-body-optional'?: boolean };
-      if (flagged['x-body-optional'] === true) {
+      const flagged = operation as typeof operation & { [bodyOptional]?: boolean };
+      if (flagged[bodyOptional] === true) {
         if (operation.requestBody !== undefined && 'content' in operation.requestBody)
           operation.requestBody.required = false;
-        delete flagged['x-body-optional'];
+        Reflect.deleteProperty(flagged, bodyOptional);
       }
     }
   }
