@@ -17,6 +17,14 @@ declare module 'autocannon' {
     /** seconds a request may take before it counts as a timeout */
     timeout?: number;
     requests: Request[];
+    /** called with each connection as it is made */
+    setupClient?: (client: Client) => void;
+  }
+
+  /** One connection's request iterator. */
+  export interface Client {
+    /** replaces the sequence this connection loops over */
+    setRequests(requests: Request[]): void;
   }
 
   /** Latency in milliseconds, or requests per one-second sample. */

@@ -18,9 +18,24 @@ export interface LoadFigures {
   failures: number;
 }
 
-/** Runs one fixed-duration autocannon load without pipelining. */
+/**
+ * Runs one fixed-duration autocannon load without pipelining. Each connection starts at its own place in
+ * the request list, spread evenly, so that connections are not all on the same request (the same user)
+ * at once: concurrent logins of one account count against its lock together.
+ */
 export async function runLoad(options: LoadOptions): Promise<LoadFigures> {
-  const result = await autocannon({ ...options, pipelining: 1, timeout: 30 });
+  const { requests, connections } = options;
+  let connection = 0;
+  const result = await autocannon({
+    ...options,
+    pipelining: 1,
+    timeout: 30,
+    setupClient: (client) => {
+      const start = Math.floor((connection * requests.length) / connections) % requests.length;
+      connection += 1;
+      client.setRequests([...requests.slice(start), ...requests.slice(0, start)]);
+    },
+  });
   return {
     requestsPerSecond: result['2xx'] / result.duration,
     p99: result.latency.p99,

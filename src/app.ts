@@ -7,6 +7,7 @@ import { buildHttpServer } from './http/server.ts';
 import { createMetrics } from './metrics/prometheus.ts';
 import { createServices, type ServiceOptions } from './services.ts';
 import { isMigrated } from './store/migrator.ts';
+import type { Worker } from './worker.ts';
 
 /**
  * Every dialect Gatehouse speaks, one entry each: a new one is an entry here and its folder under http/.
@@ -20,14 +21,16 @@ export const dialects = [
 
 /**
  * The one composition root of the HTTP service: the services, the dialects they are spoken in, and the
- * background workers that run beside the requests until the app closes.
+ * background workers that run beside the requests. `serve` starts the workers once it listens; closing
+ * the app stops them.
  */
 export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const { config, database, logger } = options;
   const metrics = createMetrics();
   const services = await createServices({ ...options, metrics: metrics.events });
 
-  for (const worker of services.workers) worker.start();
+  // What runs in the background of a server; no other command starts any of them.
+  const workers: readonly Worker[] = [services.changeListener];
   metrics.watchDatabase({
     pool: database.poolStats,
     isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
@@ -58,8 +61,8 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     }
   });
   app.addHook('onClose', async () => {
-    for (const worker of services.workers) await worker.stop();
+    for (const worker of workers) await worker.stop();
     await services.close();
   });
-  return app;
+  return { app, workers };
 }

@@ -8,7 +8,7 @@ import { migrateToLatest } from './store/migrator.ts';
 // SIGTERM waits this long for in-flight requests, then exits anyway.
 const drainTimeout = 10_000;
 
-/** `gatehouse serve`: config → database → migrations → app → listen; drains on SIGTERM. */
+/** `gatehouse serve`: config → database → migrations → app → listen → workers; drains on SIGTERM. */
 export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<void> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
@@ -26,8 +26,10 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
   }
-  const app = await buildApp({ config, database, secretKey: resolveSecretKey(config), logger });
+  const { app, workers } = await buildApp({ config, database, secretKey: resolveSecretKey(config), logger });
   await app.listen({ host: config.host, port: config.port });
+  // only a server that is sure to run starts its background work; closing the app stops it
+  for (const worker of workers) worker.start();
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -131,11 +131,8 @@ export async function createServices(options: ServiceOptions) {
       logger.warn({ err: error }, 'change listener lost its connection');
     },
   });
-  // What runs in the background of a server: `serve` starts every one, no other command starts any.
-  const workers: readonly Worker[] = [changeListener];
-
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, limits, workers, changeListener, close };
+  return { keys, sessions, accounts, profiles, limits, changeListener, close };
 }
 
 /** The LISTEN side of the change feed, as a worker. */

@@ -9,7 +9,7 @@ import { testEnvironment, type TestApp } from '../support/test-app.ts';
  * A second instance over the test app's database and SECRET_KEY, as another server of the same deployment;
  * `env` may change its settings (JWT_ALGORITHM). Close it before the test app.
  */
-export function startAnotherInstance(
+export async function startAnotherInstance(
   test: TestApp,
   options: { env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<HttpServer> {
@@ -20,11 +20,14 @@ export function startAnotherInstance(
     ACCESS_TOKEN_TTL: `${test.config.accessTokenTtl}ms`,
     ...options.env,
   });
-  return buildApp({
+  const { app, workers } = await buildApp({
     config,
     database: test.database,
     secretKey: test.secretKey,
     logger: createLogger('silent'),
     clock: options.clock ?? test.clock,
   });
+  await app.ready();
+  for (const worker of workers) worker.start();
+  return app;
 }

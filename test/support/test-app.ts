@@ -59,15 +59,17 @@ export async function startTestApp(
   });
   const clock = options.clock ?? systemClock;
   const secretKey = randomBytes(32).toString('base64url');
-  const app = await buildApp({
+  const { app, workers } = await buildApp({
     config,
     database,
     secretKey,
     logger: createLogger(config.logLevel, sink),
     clock,
   });
-  // as a server is before it listens: the onReady hooks (reading the signing keys) have run
+  // as a server is before it listens: the onReady hooks (reading the signing keys) have run; then its
+  // workers start, as `serve` starts them
   await app.ready();
+  for (const worker of workers) worker.start();
   return {
     app,
     database,
