@@ -22,8 +22,11 @@ import { registerUsers } from './users.ts';
 // measured alternately, seconds apart, on the same machine, so a noisy shared host moves both sides alike.
 
 const userCount = 200;
-const httpTarget = 0.6;
-const loginTarget = 0.85;
+// issue 7's targets: authenticated GET /api/user at 0.9 of /healthz; logins at 0.93 of raw argon2id with
+// 16 connections, where Better Auth's sign-in reached 0.91 of its raw scrypt on this machine
+const httpTarget = 0.9;
+const loginTarget = 0.93;
+const judgedLoginConcurrency = 16;
 const http = { connections: 50, duration: 8, warmup: 3, rounds: 3 };
 const login = { duration: 5, warmup: 2, rounds: 3 };
 const refresh = { connections: 10, duration: 5, rounds: 3 };
@@ -61,7 +64,9 @@ async function main(): Promise<void> {
     const httpFigures = await measureHttpRatio(server.url, users, http);
     console.log(formatRuns(httpFigures));
 
-    const concurrencies = [...new Set([Math.min(cores, threadpoolSize), threadpoolSize])];
+    const concurrencies = [
+      ...new Set([Math.min(cores, threadpoolSize), threadpoolSize, judgedLoginConcurrency]),
+    ];
     console.log(
       `\nLogins: c=${concurrencies.join(', ')} in flight, ${login.rounds} x ${login.duration} s per side, ` +
         `alternating raw argon2id in this process (server idle) and logins, after ${login.warmup} s warm-up`,
@@ -82,10 +87,10 @@ async function main(): Promise<void> {
     const rows = [
       ...httpRows(httpFigures, httpTarget),
       ...refreshRows(refreshFigures),
-      // judged where the threadpool is full on both sides; fewer in flight than that, each login's
-      // round trip leaves a hashing thread idle that the raw loop never leaves idle
+      // judged with many connections, where every hashing thread always has a login waiting; with fewer in
+      // flight, each login's round trip leaves a hashing thread idle that the raw loop never leaves idle
       ...loginFigures.flatMap((figures) =>
-        loginRows(figures, figures.concurrency === threadpoolSize ? loginTarget : undefined),
+        loginRows(figures, figures.concurrency === judgedLoginConcurrency ? loginTarget : undefined),
       ),
     ];
     console.log(`\n${formatTable(rows)}\n`);

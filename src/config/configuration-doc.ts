@@ -57,8 +57,8 @@ instance; CLI commands open 2 connections) and its connect and statement timeout
 (\`DATABASE_CONNECT_TIMEOUT\`, \`DATABASE_STATEMENT_TIMEOUT\`; a database that cannot answer is a 503 with
 \`Retry-After\`), password length (\`PASSWORD_MIN_LENGTH\` to \`PASSWORD_MAX_LENGTH\` code points, checked
 before hashing), the argon2id cost (\`ARGON2_*\`; a hash made with other parameters is redone at that
-user's next login) and the token and session lifetimes (\`*_TTL\`). The contract fixes the rest: an email
-of at most 254 characters, a username of 1 to 64, a bio of at most 1000, an image URL of at most 2048, 30 s
+user's next login) and the token and session lifetimes (\`*_TTL\`). The rest are fixed ([api.md](api.md)
+words them): an email of at most 254 characters with at most 64 before the @, a username of 1 to 64, a bio of at most 1000, an image URL of at most 2048, 30 s
 of clock skew when verifying tokens, and 10 s to drain in-flight requests on SIGTERM.
 
 ## Settings
