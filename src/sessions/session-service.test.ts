@@ -1,25 +1,17 @@
 // The session service over a real store, real access and refresh tokens and a real key ring; the change
 // feed, the metrics and the clock are fakes that record what they are told.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { openMemoryDatabase } from '../../test/store/migrated-database.ts';
 import { createFakeClock } from '../../test/support/fake-clock.ts';
+import { sessionServiceOver } from '../../test/support/session-service.ts';
 import type { Grant, Grants } from '../accounts/ports.ts';
 import type { RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import { ignoreMetrics, type Metrics, type RefreshOutcome } from '../metrics/metrics.ts';
-import { createSigningKeyRepository } from '../store/signing-key-repository.ts';
-import { createStore } from '../store/store.ts';
-import { createAccessTokens, type AccessTokens } from './access-tokens.ts';
-import type { ChangeFeed } from './change-feed.ts';
-import { createKeyRing } from '../keys/key-ring.ts';
-import { createRefreshTokens } from './refresh-tokens.ts';
-import { createSessionService } from './session-service.ts';
+import { ignoreMetrics, type RefreshOutcome } from '../metrics/metrics.ts';
 
-const day = 86_400_000;
 const cacheTtl = 5_000;
-const reuseGrace = 10_000;
 const client: RequestContext = { requestId: 'test', ip: '192.0.2.1', userAgent: 'test' };
 
 /** What the fake change feed was told, in order. */
@@ -27,71 +19,36 @@ type Announcement = { sessionRevoked: string } | { userChanged: string };
 
 async function createWorld() {
   const memory = await openMemoryDatabase();
-  const store = createStore(memory.database);
   const clock = createFakeClock();
-  const secretKey = randomBytes(32).toString('base64url');
-  const keys = createKeyRing({
-    repository: createSigningKeyRepository(memory.database),
-    secretKey,
-    algorithm: 'EdDSA',
-    clock,
-    newId: randomUUID,
-    maxTokenLifetime: day,
-    onReloadFailure: (error) => {
-      throw error;
-    },
-    onAlgorithmOverridden: () => undefined,
-  });
-  const accessTokens = createAccessTokens({
-    keys,
-    issuer: 'test',
-    audience: 'test',
-    clock,
-    maxLifetime: day,
-    cacheSize: 100,
-    cacheMetrics: ignoreMetrics.tokenCache,
-  });
   const signedFor: string[] = [];
-  const tokens: AccessTokens = {
-    sign(subject, ttl) {
-      signedFor.push(subject.sessionId);
-      return accessTokens.sign(subject, ttl);
-    },
-    verify: (token) => accessTokens.verify(token),
-  };
   const announced: Announcement[] = [];
-  const changes: ChangeFeed = {
-    sessionRevoked(sessionId) {
-      announced.push({ sessionRevoked: sessionId });
-      return Promise.resolve();
-    },
-    userChanged(userId) {
-      announced.push({ userChanged: userId });
-      return Promise.resolve();
-    },
-  };
   const refreshed: RefreshOutcome[] = [];
-  const metrics: Metrics = {
-    ...ignoreMetrics,
-    refreshed(outcome) {
-      refreshed.push(outcome);
+  const { service, store } = sessionServiceOver(memory.database, clock, (defaults) => ({
+    tokens: {
+      sign(subject, ttl) {
+        signedFor.push(subject.sessionId);
+        return defaults.tokens.sign(subject, ttl);
+      },
+      verify: (token) => defaults.tokens.verify(token),
     },
-  };
-  const service = createSessionService({
-    store,
-    tokens,
-    refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace }),
-    changes,
-    clock,
-    newId: randomUUID,
-    sessionTtl: 60 * day,
-    sessionIdleTtl: 14 * day,
-    accessTokenTtl: 900_000,
-    longLivedTokenTtl: day,
+    changes: {
+      sessionRevoked(sessionId) {
+        announced.push({ sessionRevoked: sessionId });
+        return Promise.resolve();
+      },
+      userChanged(userId) {
+        announced.push({ userChanged: userId });
+        return Promise.resolve();
+      },
+    },
+    metrics: {
+      ...ignoreMetrics,
+      refreshed(outcome) {
+        refreshed.push(outcome);
+      },
+    },
     cacheTtl,
-    pruneEvery: 1000,
-    metrics,
-  });
+  }));
   const inserted = await store.users.insert({
     id: randomUUID(),
     email: 'alice@example.com',

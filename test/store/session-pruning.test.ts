@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Grant } from '../../src/accounts/ports.ts';
-import { ignoreMetrics } from '../../src/metrics/metrics.ts';
-import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
-import { createChangeFeed } from '../../src/sessions/change-feed.ts';
-import { createKeyRing } from '../../src/keys/key-ring.ts';
-import { createRefreshTokens } from '../../src/sessions/refresh-tokens.ts';
-import {
-  createSessionService,
-  sessionRetention,
-  type SessionService,
-} from '../../src/sessions/session-service.ts';
-import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
-import { createStore, type Store } from '../../src/store/store.ts';
+import { sessionRetention, type SessionService } from '../../src/sessions/session-service.ts';
+import type { Store } from '../../src/store/store.ts';
 import type { User } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
+import { sessionServiceOver } from '../support/session-service.ts';
 import { insertUser, openMigratedDatabase, type MigratedDatabase } from './migrated-database.ts';
 
 const day = 86_400_000;
@@ -32,50 +22,10 @@ for (const dialect of dialects) {
     let user: User;
     before(async () => {
       store = await openMigratedDatabase(dialect);
-      const secretKey = randomBytes(32).toString('base64url');
-      const keys = createKeyRing({
-        repository: createSigningKeyRepository(store.database),
-        secretKey,
-        algorithm: 'EdDSA',
-        clock,
-        newId: randomUUID,
-        maxTokenLifetime: day,
-        onReloadFailure: (error) => {
-          throw error;
-        },
-        onAlgorithmOverridden: () => {},
-      });
-      sessionStore = createStore(store.database);
-      service = createSessionService({
-        store: sessionStore,
-        tokens: createAccessTokens({
-          keys,
-          issuer: 'test',
-          audience: 'test',
-          clock,
-          maxLifetime: day,
-          cacheSize: 10,
-          cacheMetrics: ignoreMetrics.tokenCache,
-        }),
-        refreshTokens: createRefreshTokens({
-          store: sessionStore,
-          secretKey,
-          reuseGrace: 10_000,
-        }),
-        changes: createChangeFeed(
-          () => Promise.resolve(),
-          () => undefined,
-        ).feed,
-        clock,
-        newId: randomUUID,
+      ({ service, store: sessionStore } = sessionServiceOver(store.database, clock, () => ({
         sessionTtl,
-        sessionIdleTtl: 14 * day,
-        accessTokenTtl: 900_000,
-        longLivedTokenTtl: 900_000,
-        cacheTtl: 5_000,
         pruneEvery: 3,
-        metrics: ignoreMetrics,
-      });
+      })));
       const found = await sessionStore.users.findById(await insertUser(store.database));
       assert.ok(found !== undefined);
       user = found;

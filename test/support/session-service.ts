@@ -1,0 +1,62 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../../src/clock.ts';
+import { createKeyRing } from '../../src/keys/key-ring.ts';
+import { ignoreMetrics } from '../../src/metrics/metrics.ts';
+import { createAccessTokens } from '../../src/sessions/access-tokens.ts';
+import { createRefreshTokens } from '../../src/sessions/refresh-tokens.ts';
+import { createSessionService, type SessionServiceDeps } from '../../src/sessions/session-service.ts';
+import type { Database } from '../../src/store/database.ts';
+import { createSigningKeyRepository } from '../../src/store/signing-key-repository.ts';
+import { createStore } from '../../src/store/store.ts';
+
+const day = 86_400_000;
+
+/**
+ * The session service over a migrated database, wired as services.ts wires it: a real store, key ring
+ * (EdDSA, a fresh SECRET_KEY), access and refresh tokens; a change feed that tells nobody. `adjust` sees
+ * those defaults and replaces what a test needs to watch or change (the tokens, the feed, the metrics).
+ */
+export function sessionServiceOver(
+  database: Database,
+  clock: Clock,
+  adjust: (defaults: SessionServiceDeps) => Partial<SessionServiceDeps> = () => ({}),
+) {
+  const store = createStore(database);
+  const secretKey = randomBytes(32).toString('base64url');
+  const keys = createKeyRing({
+    repository: createSigningKeyRepository(database),
+    secretKey,
+    algorithm: 'EdDSA',
+    clock,
+    newId: randomUUID,
+    maxTokenLifetime: day,
+    onReloadFailure: (error) => {
+      throw error;
+    },
+    onAlgorithmOverridden: () => undefined,
+  });
+  const defaults: SessionServiceDeps = {
+    store,
+    tokens: createAccessTokens({
+      keys,
+      issuer: 'test',
+      audience: 'test',
+      clock,
+      maxLifetime: day,
+      cacheSize: 100,
+      cacheMetrics: ignoreMetrics.tokenCache,
+    }),
+    refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: 10_000 }),
+    changes: { sessionRevoked: () => Promise.resolve(), userChanged: () => Promise.resolve() },
+    clock,
+    newId: randomUUID,
+    sessionTtl: 60 * day,
+    sessionIdleTtl: 14 * day,
+    accessTokenTtl: 900_000,
+    longLivedTokenTtl: day,
+    cacheTtl: 5_000,
+    pruneEvery: 1000,
+    metrics: ignoreMetrics,
+  };
+  return { service: createSessionService({ ...defaults, ...adjust(defaults) }), store };
+}
