@@ -59,7 +59,9 @@ export async function createServices(options: ServiceOptions) {
       logger.warn({ err: error }, 'could not tell other instances of a change');
     },
   );
-  const store = createStore(database);
+  const store = createStore(database, (error) => {
+    logger.error({ err: error }, 'an action after a commit failed; the change itself stands');
+  });
   const maxTokenLifetime = longestTokenLifetime(config);
   const keys = createKeyRing({
     repository: createSigningKeyRepository(database),

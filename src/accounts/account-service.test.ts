@@ -38,7 +38,9 @@ const oldHash = (password: string): string => `old$${password}`;
 
 async function createWorld() {
   const memory = await openMemoryDatabase();
-  const store = createStore(memory.database);
+  const store = createStore(memory.database, (error) => {
+    throw error;
+  });
   const clock = createFakeClock();
   const calls: Call[] = [];
   const record = (name: string, ...args: unknown[]): void => {
@@ -89,6 +91,10 @@ async function createWorld() {
   };
 
   const sessions: SessionPort = {
+    readyToIssue() {
+      record('readyToIssue');
+      return Promise.resolve();
+    },
     async open<G extends Grant>(unit: UnitOfWork, user: User, context: RequestContext, grant: G) {
       record('open', user.id, context.ip, grant);
       opened.push({ unit, userInUnit: await unit.users.findById(user.id) });
@@ -238,7 +244,15 @@ describe('account service', () => {
         client,
         'token-pair',
       );
-      assert.deepEqual(world.names(), ['beginLogin', 'verify', 'release', 'open', 'committed', 'issue']);
+      assert.deepEqual(world.names(), [
+        'beginLogin',
+        'verify',
+        'release',
+        'readyToIssue',
+        'open',
+        'committed',
+        'issue',
+      ]);
       assert.deepEqual(world.argsOf('beginLogin'), [[client.ip, alice.email]]);
       assert.deepEqual(signedIn.tokens, { accessToken: 'access', refreshToken: 'refresh', expiresIn: 900 });
       assert.equal(signedIn.user.id, user.id);
@@ -420,7 +434,14 @@ describe('account service', () => {
   describe('registerAndSignIn', () => {
     it('opens the first session in the unit that inserts the user, and issues tokens only after commit', async () => {
       const signedIn = await world.service.registerAndSignIn(alice, client, 'access-token');
-      assert.deepEqual(world.names(), ['admitRegistration', 'hash', 'open', 'committed', 'issue']);
+      assert.deepEqual(world.names(), [
+        'admitRegistration',
+        'hash',
+        'readyToIssue',
+        'open',
+        'committed',
+        'issue',
+      ]);
       const [seen] = world.opened;
       assert.ok(seen !== undefined);
       assertIsUnit(seen.unit, world.store);

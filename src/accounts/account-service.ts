@@ -5,9 +5,9 @@ import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User, UserChanges } from '../store/user-repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import type { AttemptLimits, Grant, Grants, PasswordAttempt, SessionPort } from './ports.ts';
+import { createPasswordChecks, invalidCredentials } from './password-checks.ts';
+import type { AttemptLimits, Grant, Grants, SessionPort } from './ports.ts';
 import {
-  blank,
   checkBio,
   checkEmail,
   checkImage,
@@ -69,6 +69,7 @@ export type AccountService = ReturnType<typeof createAccountService>;
  */
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, hasher, policy, sessions, limits, clock, newId } = deps;
+  const passwords = createPasswordChecks({ users: store.users, hasher, limits });
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
   async function prepareUser(input: Registration) {
@@ -113,45 +114,6 @@ export function createAccountService(deps: AccountServiceDeps) {
     return updated.value;
   }
 
-  /** The problem with the current password the caller typed, or undefined when it is right. */
-  async function checkCurrentPassword(
-    user: User,
-    password: string | undefined,
-  ): Promise<Problem | undefined> {
-    const given = normalizePassword(password ?? '');
-    if (given === '') return blank;
-    return (await hasher.verify(user.passwordHash, given)) ? undefined : { code: 'wrong_password' };
-  }
-
-  /**
-   * Checks a signed-in user's current password under the lock of their email: counted before the hash,
-   * released unless it was wrong, so a stolen token is no unlimited way to guess the password.
-   */
-  async function proveCurrentPassword(
-    user: User,
-    password: string | undefined,
-  ): Promise<Problem | undefined> {
-    const attempt = await limits.beginPasswordCheck(user.email);
-    return releasedUnless(attempt, () => checkCurrentPassword(user, password), isWrong);
-  }
-
-  /** The user these credentials belong to; one answer for every kind of refusal. */
-  async function checkCredentials(email: string, password: string): Promise<User> {
-    const fields: FieldProblems = {};
-    if (email === '') fields.email = blank;
-    if (password === '') fields.password = blank;
-    throwIfInvalid(fields);
-    const user = await store.users.findByEmail(email);
-    if (user === undefined) {
-      // hash anyway: an unknown email must cost what a wrong password costs
-      await hasher.verifyNothing(password);
-      throw invalidCredentials();
-    }
-    const matches = await hasher.verify(user.passwordHash, password);
-    if (!matches || !user.isActive) throw invalidCredentials();
-    return user;
-  }
-
   return {
     /** Creates an active user without signing them in (djoser's registration); counted per IP. */
     async register(input: Registration, context: RequestContext): Promise<User> {
@@ -168,6 +130,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     ): Promise<SignedIn<G>> {
       await limits.admitRegistration(context.ip);
       const prepared = await prepareUser(input);
+      await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
         const created = await insertUser(unit, prepared);
         return { user: created, issue: await sessions.open(unit, created, context, grant) };
@@ -195,20 +158,17 @@ export function createAccountService(deps: AccountServiceDeps) {
     ): Promise<SignedIn<G>> {
       const email = normalizeEmail(input.email ?? '');
       const password = normalizePassword(input.password ?? '');
-      const attempt = await limits.beginLogin(context.ip, email);
-      const user = await releasedUnless(
-        attempt,
-        () => checkCredentials(email, password),
-        () => false,
-        (error) => error instanceof GatehouseError && error.code === 'invalid_credentials',
-      );
+      const user = await passwords.proveCredentials(email, password, context);
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
       if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
+      await sessions.readyToIssue();
       const signedIn = await store.transaction(async (unit) => {
         const updated = await unit.users.update(user.id, changes);
-        const current = updated.ok && updated.value !== undefined ? updated.value : user;
-        return { user: current, issue: await sessions.open(unit, current, context, grant) };
+        if (!updated.ok) throw takenError(updated.taken);
+        // removed since its password was checked: as good as an unknown email
+        if (updated.value === undefined) throw invalidCredentials();
+        return { user: updated.value, issue: await sessions.open(unit, updated.value, context, grant) };
       });
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
@@ -271,7 +231,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const { user } = caller;
       const password = normalizePassword(input.newPassword ?? '');
       const fields: FieldProblems = {};
-      addProblem(fields, 'current_password', await proveCurrentPassword(user, input.currentPassword));
+      addProblem(fields, 'current_password', await passwords.proveCurrent(user, input.currentPassword));
       addProblem(fields, 'new_password', policy.check(password, user));
       throwIfInvalid(fields);
       const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
@@ -285,7 +245,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     async deactivate({ caller }: CallerContext, currentPassword: string | undefined): Promise<void> {
       const { user } = caller;
       const fields: FieldProblems = {};
-      addProblem(fields, 'current_password', await proveCurrentPassword(user, currentPassword));
+      addProblem(fields, 'current_password', await passwords.proveCurrent(user, currentPassword));
       throwIfInvalid(fields);
       await store.transaction(async (unit) => {
         await save(unit, user, { isActive: false, updatedAt: clock.now() });
@@ -311,35 +271,8 @@ export function createAccountService(deps: AccountServiceDeps) {
   };
 }
 
-/**
- * Runs a password check under a counted attempt: the attempt is released unless the check found the
- * password wrong (by its result, or by the error it threw), so only wrong guesses stay counted.
- */
-async function releasedUnless<T>(
-  attempt: PasswordAttempt,
-  check: () => Promise<T>,
-  wrongResult: (result: T) => boolean,
-  wrongError: (error: unknown) => boolean = () => false,
-): Promise<T> {
-  let result: T;
-  try {
-    result = await check();
-  } catch (error) {
-    if (!wrongError(error)) await attempt.release();
-    throw error;
-  }
-  if (!wrongResult(result)) await attempt.release();
-  return result;
-}
-
-const isWrong = (problem: Problem | undefined): boolean => problem?.code === 'wrong_password';
-
 function takenError(field: 'email' | 'username'): GatehouseError {
   return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: taken } });
-}
-
-function invalidCredentials(): GatehouseError {
-  return new GatehouseError('invalid_credentials', 'email or password is invalid');
 }
 
 function addProblem(fields: FieldProblems, field: string, problem: Problem | undefined): void {

@@ -26,6 +26,11 @@ export type Grant = keyof Grants;
 /** Sessions, as the account domain sees them: each call joins the caller's unit of work. */
 export interface SessionPort {
   /**
+   * Reads now, before any unit opens, what issuing tokens will need (the signing key), so that what `open`
+   * returns, called after the commit, reads nothing and cannot fail for want of the database.
+   */
+  readyToIssue(): Promise<void>;
+  /**
    * Opens a session in `unit` for a user who has just proved who they are. What `grant` names is issued
    * by the returned function, to be called once the unit has committed: no token for a session that
    * might never exist.

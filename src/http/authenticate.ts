@@ -23,9 +23,9 @@ const schemePattern = /^(?:Token|Bearer|JWT) +/i;
 
 /**
  * The token after the scheme, trailing spaces dropped; undefined without a known scheme. The token's own
- * characters are not checked here: only a token verified before is found in the cache by its exact string,
- * and anything else goes to the JWT library, which refuses what is not a compact JWS. Scanning a 400-byte
- * header with a pattern on every request cost more than the rest of its authentication.
+ * characters are checked where it is verified (sessions/access-tokens.ts), and only on a cache miss: a
+ * token found in the cache is, to the letter, one verified before. Scanning a 400-byte header with a
+ * pattern on every request cost more than the rest of its authentication.
  */
 function tokenIn(header: string): string | undefined {
   const scheme = schemePattern.exec(header);

@@ -44,7 +44,10 @@ export interface KeyRing {
    * cannot read its keys, or whose SECRET_KEY does not open the signer, does not start.
    */
   load(): Promise<void>;
-  /** The key new tokens are signed with; when the table has no signer, the first one is made now. */
+  /**
+   * The key new tokens are signed with; when the table has no signer, the first one is made now. Once one
+   * is loaded this reads nothing while the caller waits (a due re-read runs in the background).
+   */
   signer(): Promise<SigningKey>;
   /** The key with this id if it verifies now; an unknown id reloads the keys (another process may have rotated). */
   find(kid: string): Promise<VerificationKey | undefined>;
@@ -156,7 +159,13 @@ export function createKeyRing(deps: KeyRingDeps): KeyRing {
   return {
     load: reload,
     async signer() {
-      await fresh();
+      // Once a signer is loaded, a due re-read runs in the background and this signature uses the loaded
+      // key: a sign-in signs after its unit has committed, and must not then wait on (or fail with) a read.
+      if (loaded && (symmetric !== undefined || storedSigner !== undefined)) {
+        if (clock.now() >= nextLoadAt) void reload();
+      } else {
+        await fresh();
+      }
       if (symmetric !== undefined) return symmetric.signer;
       if (storedSigner === undefined && firstKeyAlgorithm !== undefined) {
         await createFirstKey(firstKeyAlgorithm);

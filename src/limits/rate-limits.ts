@@ -67,7 +67,7 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
     try {
       refuseUnlessAllowed(failures.verdict, ...others);
     } catch (error) {
-      await failures.release();
+      await releaseQuietly(failures);
       throw error;
     }
     return { release: () => failures.release() };
@@ -75,16 +75,32 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
 
   const uncounted: CountedHit = { verdict: { allowed: true }, release: () => Promise.resolve() };
 
+  // On a path that already ends in a refusal or an error, that answer stands: a counter that cannot take
+  // the hit back (its store failing) leaves one extra count in a window, and its failure shows elsewhere.
+  async function releaseQuietly(hit: CountedHit): Promise<void> {
+    try {
+      await hit.release();
+    } catch {
+      // see above
+    }
+  }
+
   return {
     /** See AttemptLimits (accounts/ports.ts), which these three satisfy. */
     async beginLogin(ip: string, email: string): Promise<PasswordAttempt> {
       const subject = emailSubject(email);
       // a blank email is the domain's 422, not anybody's failure
-      const [attempts, failures] = await Promise.all([
+      const [attempts, failures] = await Promise.allSettled([
         loginAttempts.hit(clientSubject(ip)),
-        subject === '' ? uncounted : loginFailures.take(subject),
+        subject === '' ? Promise.resolve(uncounted) : loginFailures.take(subject),
       ]);
-      return admitted(failures, attempts);
+      if (attempts.status === 'rejected') {
+        // the email's hit checked nothing either
+        if (failures.status === 'fulfilled') await releaseQuietly(failures.value);
+        throw attempts.reason;
+      }
+      if (failures.status === 'rejected') throw failures.reason;
+      return admitted(failures.value, attempts.value);
     },
 
     async beginPasswordCheck(email: string): Promise<PasswordAttempt> {

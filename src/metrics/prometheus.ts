@@ -96,12 +96,10 @@ export function createMetrics() {
         help,
         registers,
         collect() {
-          // inc by what was added since the last scrape: a counter only ever goes up
-          this.inc(counted[kind] - readSoFar[kind]);
-          readSoFar[kind] = counted[kind];
+          this.reset();
+          this.inc(counted[kind]);
         },
       });
-    const readSoFar = { hits: 0, misses: 0 };
     counterOf('hits', `${what} served from memory`);
     counterOf('misses', `${what} not in memory (or stale), so worked out again`);
     return {

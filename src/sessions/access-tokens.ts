@@ -20,6 +20,8 @@ export interface AccessTokens {
   ): Promise<{ token: string; expiresAt: number }>;
   /** Throws token_invalid for anything but a well-formed, current token of ours. */
   verify(token: string): Promise<AccessClaims>;
+  /** Has the signing key loaded (made, if there is none yet), so that `sign` then reads nothing. */
+  ready(): Promise<void>;
 }
 
 export interface AccessTokenDeps {
@@ -38,6 +40,7 @@ export interface AccessTokenDeps {
 const tokenType = 'at+jwt';
 const clockSkewSeconds = clockSkew / 1000;
 const requiredClaims = ['exp', 'iat', 'sub', 'sid', 'jti'];
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Signs and verifies access tokens. A verified token is remembered by its exact string until it expires:
@@ -57,6 +60,10 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
   }
 
   async function verifySignature(token: string, now: number): Promise<AccessClaims> {
+    // Only the compact form, to the letter: jose decodes base64url leniently (whitespace is skipped), so
+    // one stolen token could otherwise be sent as endless distinct strings that all verify, each costing
+    // a signature check and a slot in the cache.
+    if (!compactJws.test(token)) throw invalidToken();
     try {
       const { payload } = await jwtVerify(token, keyFor, {
         issuer: deps.issuer,
@@ -86,6 +93,10 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
   }
 
   return {
+    async ready() {
+      await deps.keys.signer();
+    },
+
     async sign({ userId, sessionId }, ttl) {
       const key = await deps.keys.signer();
       const issuedAt = Math.floor(deps.clock.now() / 1000);

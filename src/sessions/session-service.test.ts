@@ -30,6 +30,7 @@ async function createWorld() {
         return defaults.tokens.sign(subject, ttl);
       },
       verify: (token) => defaults.tokens.verify(token),
+      ready: () => defaults.tokens.ready(),
     },
     changes: {
       sessionRevoked(sessionId) {

@@ -82,7 +82,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   /** Cached copies of the user (and so of all their sessions) go, here and on every instance. */
-  async function userChanged(userId: string): Promise<void> {
+  async function forgetUserEverywhere(userId: string): Promise<void> {
     cache.forgetUser(userId);
     await changes.userChanged(userId);
   }
@@ -104,7 +104,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     const revoked = await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
     await announce(async () => {
       metrics.revoked(reason, revoked.length);
-      await userChanged(userId);
+      await forgetUserEverywhere(userId);
     });
   }
 
@@ -146,6 +146,8 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   const port: SessionPort = {
+    readyToIssue: () => tokens.ready(),
+
     async open<G extends Grant>(unit: UnitOfWork, user: { id: string }, context: RequestContext, grant: G) {
       const now = clock.now();
       // pruning rides along with logins, so the table stays bounded without a timer or a cron job
@@ -178,7 +180,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     userChanged(unit, userId) {
-      unit.afterCommit(() => userChanged(userId));
+      unit.afterCommit(() => forgetUserEverywhere(userId));
     },
   };
 

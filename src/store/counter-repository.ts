@@ -51,6 +51,15 @@ export function createCounterRepository(
     },
 
     async release(key, endsAt) {
+      // The window's only hit goes with its row, so the window opens again at the next counted hit (a
+      // lock's window starts at its first failure, not at an earlier right password); otherwise one less.
+      const deleted = await db
+        .deleteFrom('rate_limit_counters')
+        .where('key', '=', key)
+        .where('window_ends_at', '=', endsAt)
+        .where('hits', '<=', 1)
+        .executeTakeFirst();
+      if (deleted.numDeletedRows > 0n) return;
       await db
         .updateTable('rate_limit_counters')
         .set((eb) => ({ hits: eb('hits', '-', eb.lit(1)) }))

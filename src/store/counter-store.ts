@@ -17,8 +17,9 @@ export interface CounterStore {
   /** The key's window open at `now`, without counting; undefined when there is none. */
   find(key: string, now: number): Promise<WindowCount | undefined>;
   /**
-   * Takes back one hit counted in the window that closes at `endsAt` (as `increment` returned it); does
-   * nothing once that window has closed or started over, so a late release never lowers a newer count.
+   * Takes back one hit counted in the window that closes at `endsAt` (as `increment` returned it), and the
+   * window with it when that was its only hit; does nothing once that window has closed or started over,
+   * so a late release never lowers a newer count.
    */
   release(key: string, endsAt: number): Promise<void>;
   /** Forgets the key's window, so its next hit starts from nothing. */

@@ -19,10 +19,11 @@ end
 return {redis.call('HINCRBY', KEYS[1], 'hits', 1), endsAt}
 `;
 
-// KEYS[1] the counter; ARGV[1] the end of the window the hit was counted in.
+// KEYS[1] the counter; ARGV[1] the end of the window the hit was counted in. The window's only hit goes
+// with its key, as in the SQL store.
 const releaseScript = `
-if redis.call('HGET', KEYS[1], 'endsAt') == ARGV[1] and tonumber(redis.call('HGET', KEYS[1], 'hits')) > 0 then
-  redis.call('HINCRBY', KEYS[1], 'hits', -1)
+if redis.call('HGET', KEYS[1], 'endsAt') == ARGV[1] then
+  if redis.call('HINCRBY', KEYS[1], 'hits', -1) <= 0 then redis.call('DEL', KEYS[1]) end
 end
 return 0
 `;

@@ -17,7 +17,8 @@ export interface Repositories {
 export interface UnitOfWork extends Repositories {
   /**
    * Runs `action` once the transaction has committed, never when it rolls back: telling caches and other
-   * instances about a change they could otherwise see before it exists. Actions must not throw.
+   * instances about a change they could otherwise see before it exists. An action that fails is reported
+   * (the store's `onActionFailure`) and the others still run: the change has committed whatever they do.
    */
   afterCommit(action: () => void | Promise<void>): void;
 }
@@ -31,7 +32,11 @@ export interface Store extends Repositories {
   transaction<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
-export function createStore(database: Database): Store {
+/**
+ * `onActionFailure` hears of an after-commit action that threw: the caller's change stands, so it is
+ * reported (logged) rather than turned into the request's failure.
+ */
+export function createStore(database: Database, onActionFailure: (error: unknown) => void): Store {
   const repositoriesOn = (executor: Executor): Repositories => ({
     users: createUserRepository(executor),
     sessions: createSessionRepository(executor),
@@ -42,18 +47,31 @@ export function createStore(database: Database): Store {
     ...repositoriesOn(database),
     async transaction(work) {
       const committed: Array<() => void | Promise<void>> = [];
-      const result = await database.db.transaction().execute((transaction) =>
-        work({
-          ...repositoriesOn({
-            db: transaction,
-            uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
-          }),
-          afterCommit: (action) => {
-            committed.push(action);
-          },
-        }),
-      );
-      for (const action of committed) await action();
+      let open = true;
+      const result = await database.db.transaction().execute(async (transaction) => {
+        try {
+          return await work({
+            ...repositoriesOn({
+              db: transaction,
+              uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
+            }),
+            afterCommit: (action) => {
+              // a programming error: the unit's work has ended, and with it the say over what follows
+              if (!open) throw new Error('afterCommit called after the unit of work ended');
+              committed.push(action);
+            },
+          });
+        } finally {
+          open = false;
+        }
+      });
+      for (const action of committed) {
+        try {
+          await action();
+        } catch (error) {
+          onActionFailure(error);
+        }
+      }
       return result;
     },
   };

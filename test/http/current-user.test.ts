@@ -93,6 +93,22 @@ for (const dialect of dialects) {
       }
     });
 
+    it('refuses a valid token written otherwise: whitespace or padding a lenient decoder would skip', async () => {
+      const user = await registerUser(test.app);
+      const [header = '', payload = '', signature = ''] = user.token.split('.');
+      for (const token of [
+        `${header}.${payload}.${signature.slice(0, 10)} ${signature.slice(10)}`,
+        `${header}.${payload}.${signature.slice(0, 10)}\t${signature.slice(10)}`,
+        `${header}.${payload}.${signature}=`,
+        `${header}.${payload.slice(0, 5)} ${payload.slice(5)}.${signature}`,
+      ]) {
+        const response = await getUser({ authorization: `Token ${token}` });
+        assert.equal(response.status, 401, JSON.stringify(token));
+        assert.deepEqual(response.body, invalidToken);
+      }
+      assert.equal((await getUser({ authorization: `Token ${user.token}` })).status, 200);
+    });
+
     it('refuses a token whose signature, payload or header was altered', async () => {
       const user = await registerUser(test.app);
       for (const part of [2, 1, 0] as const) {

@@ -27,9 +27,10 @@ for (const dialect of dialects) {
   describe(`the store's unit of work on ${dialect}`, () => {
     let migrated: MigratedDatabase;
     let store: Store;
+    const reported: unknown[] = [];
     before(async () => {
       migrated = await openMigratedDatabase(dialect);
-      store = createStore(migrated.database);
+      store = createStore(migrated.database, (error) => reported.push(error));
     });
     after(() => migrated.close());
 
@@ -99,6 +100,38 @@ for (const dialect of dialects) {
       );
       assert.deepEqual(ran, []);
       assert.equal(await store.users.findById(user.id), undefined);
+    });
+
+    it('reports an after-commit action that fails and still runs the next: the change has committed', async () => {
+      const user = newUser();
+      const failure = new Error('the announcement failed');
+      const ran: string[] = [];
+      reported.length = 0;
+      const answer = await store.transaction(async (unit) => {
+        assert.ok((await unit.users.insert(user)).ok);
+        unit.afterCommit(() => {
+          throw failure;
+        });
+        unit.afterCommit(() => {
+          ran.push('second');
+        });
+        return 'committed';
+      });
+      assert.equal(answer, 'committed');
+      assert.deepEqual(ran, ['second']);
+      assert.deepEqual(reported, [failure]);
+      assert.notEqual(await store.users.findById(user.id), undefined);
+    });
+
+    it('refuses an after-commit action registered once the work has ended', async () => {
+      let late: ((action: () => void) => void) | undefined;
+      await store.transaction((unit) => {
+        late = (action) => {
+          unit.afterCommit(action);
+        };
+        return Promise.resolve();
+      });
+      assert.throws(() => late?.(() => undefined), /after the unit of work ended/);
     });
 
     it('answers what the work returned', async () => {

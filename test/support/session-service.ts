@@ -21,7 +21,10 @@ export function sessionServiceOver(
   clock: Clock,
   adjust: (defaults: SessionServiceDeps) => Partial<SessionServiceDeps> = () => ({}),
 ) {
-  const store = createStore(database);
+  // an after-commit action that fails is a failure of the test
+  const store = createStore(database, (error) => {
+    throw error;
+  });
   const secretKey = randomBytes(32).toString('base64url');
   const keys = createKeyRing({
     repository: createSigningKeyRepository(database),
