@@ -134,7 +134,7 @@ export async function createServices(options: ServiceOptions) {
     },
   });
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, limits, changeListener, close };
+  return { keys, sessions, accounts, profiles, changeListener, close };
 }
 
 /** The LISTEN side of the change feed, as a worker. */

@@ -101,8 +101,6 @@ for (const dialect of dialects) {
       const subject = partsOf(user.token).claims;
       const other = await startAnotherInstance(test);
       try {
-        // its first request loads its keys
-        assert.equal(await statusOf(user.token, other), 200);
         await rotate();
         const second = await keyRingOf(test).signer();
         // no time has passed: only the unknown kid can make the other instance look again
