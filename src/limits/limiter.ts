@@ -31,9 +31,10 @@ export interface CountedHit {
   release(): Promise<void>;
 }
 
-const nothingToRelease = () => Promise.resolve();
-
 const allowed: Verdict = Object.freeze({ allowed: true });
+
+/** A hit that counted nothing (a limit switched off, a counter store that failed open, no subject). */
+export const uncountedHit: CountedHit = Object.freeze({ verdict: allowed, release: () => Promise.resolve() });
 
 /** One limit over the shared counters: `hit` counts and judges; `take` also lets the hit be taken back. */
 export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
@@ -72,19 +73,16 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
 
     /** Counts one hit for `subject` like `hit`, and hands back a way to take it back. */
     async take(subject: string): Promise<CountedHit> {
-      if (limit.max === 0) return { verdict: allowed, release: nothingToRelease };
+      if (limit.max === 0) return uncountedHit;
       const now = clock.now();
       const key = keyOf(subject);
-      return failOpen(
-        async () => {
-          const window = await counters.increment(key, limit.window, now);
-          return {
-            verdict: judge(window, now),
-            release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
-          };
-        },
-        { verdict: allowed, release: nothingToRelease },
-      );
+      return failOpen(async () => {
+        const window = await counters.increment(key, limit.window, now);
+        return {
+          verdict: judge(window, now),
+          release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
+        };
+      }, uncountedHit);
     },
 
     /** Forgets `subject`'s hits. */

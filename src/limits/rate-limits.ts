@@ -1,7 +1,7 @@
 import type { PasswordAttempt } from '../accounts/ports.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createLimiter, type CountedHit, type LimiterDeps, type Verdict } from './limiter.ts';
+import { createLimiter, uncountedHit, type CountedHit, type LimiterDeps, type Verdict } from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
 
 const hour = 3_600_000;
@@ -73,8 +73,6 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
     return { release: () => failures.release() };
   }
 
-  const uncounted: CountedHit = { verdict: { allowed: true }, release: () => Promise.resolve() };
-
   // On a path that already ends in a refusal or an error, that answer stands: a counter that cannot take
   // the hit back (its store failing) leaves one extra count in a window, and its failure shows elsewhere.
   async function releaseQuietly(hit: CountedHit): Promise<void> {
@@ -92,7 +90,7 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
       // a blank email is the domain's 422, not anybody's failure
       const [attempts, failures] = await Promise.allSettled([
         loginAttempts.hit(clientSubject(ip)),
-        subject === '' ? Promise.resolve(uncounted) : loginFailures.take(subject),
+        subject === '' ? Promise.resolve(uncountedHit) : loginFailures.take(subject),
       ]);
       if (attempts.status === 'rejected') {
         // the email's hit checked nothing either

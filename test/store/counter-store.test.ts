@@ -89,6 +89,38 @@ for (const kind of counterStoreKinds) {
       assert.deepEqual(await counters.find(kept, start + 1000), { hits: 1, endsAt: start + window });
     });
 
+    it('takes a hit back from the window it was counted in, and the window with its only hit', async () => {
+      const key = randomUUID();
+      const { counters } = store;
+      const first = await counters.increment(key, window, start);
+      await counters.increment(key, window, start + 1000);
+      await counters.release(key, first.endsAt);
+      assert.deepEqual(await counters.find(key, start + 2000), { hits: 1, endsAt: start + window });
+      await counters.release(key, first.endsAt);
+      assert.equal(await counters.find(key, start + 2000), undefined);
+      // the next hit opens a window of its own, as if the released ones had never been
+      assert.deepEqual(await counters.increment(key, window, start + 3000), {
+        hits: 1,
+        endsAt: start + 3000 + window,
+      });
+    });
+
+    it('takes nothing back from a newer window than the one the hit was counted in', async () => {
+      const key = randomUUID();
+      const { counters } = store;
+      const old = await counters.increment(key, window, start);
+      // the old window closes; two hits open and count in a new one
+      await counters.increment(key, window, start + window);
+      await counters.increment(key, window, start + window + 1000);
+      await counters.release(key, old.endsAt);
+      assert.deepEqual(await counters.find(key, start + window + 2000), {
+        hits: 2,
+        endsAt: start + 2 * window,
+      });
+      // nor anything from a key that was never counted
+      await counters.release(randomUUID(), old.endsAt);
+    });
+
     it('counts 50 parallel increments of one key exactly 50 times', async () => {
       const key = randomUUID();
       const answers = await Promise.all(
