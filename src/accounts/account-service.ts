@@ -253,6 +253,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       });
     },
 
+    /** Whether an account has this email: what an operator's command checks before asking for anything. */
+    async hasAccount(email: string): Promise<boolean> {
+      return (await store.users.findByEmail(normalizeEmail(email))) !== undefined;
+    },
+
     /** Sets a password chosen by an operator (changepassword): the policy applies, every session ends. */
     async setPassword(email: string, newPassword: string): Promise<User> {
       const user = await store.users.findByEmail(normalizeEmail(email));

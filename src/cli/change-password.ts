@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/config.ts';
 import { CommandError, withServices, type Env } from './context.ts';
 import { askNewPassword, saveAskingAgain } from './new-password.ts';
 import { createPrompter } from './prompt.ts';
-import { hasAccount } from './user-lookup.ts';
 
 /** `gatehouse changepassword <email>`: sets a new password (prompted, or a line on stdin); ends every session. */
 export async function changePassword(args: string[], env: Env): Promise<void> {
@@ -11,20 +9,19 @@ export async function changePassword(args: string[], env: Env): Promise<void> {
   const [email, ...extra] = positionals;
   if (email === undefined || extra.length > 0)
     throw new CommandError('usage: gatehouse changepassword <email>');
-  // before the prompt: nobody should type a new password for an account that is not there
-  if (!(await hasAccount(loadConfig(env), email))) throw new Error(`no such user: ${email}`);
-
-  const question = `New password for ${email}: `;
-  const prompter = createPrompter();
-  try {
-    const password = await askNewPassword(prompter, question);
-    await withServices(env, async ({ accounts }) => {
+  await withServices(env, async ({ accounts }) => {
+    // before the prompt: nobody should type a new password for an account that is not there
+    if (!(await accounts.hasAccount(email))) throw new Error(`no such user: ${email}`);
+    const question = `New password for ${email}: `;
+    const prompter = createPrompter();
+    try {
+      const password = await askNewPassword(prompter, question);
       const user = await saveAskingAgain(prompter, password, question, (candidate) =>
         accounts.setPassword(email, candidate),
       );
       console.log(`password changed for ${user.username}; every session was signed out`);
-    });
-  } finally {
-    prompter.close();
-  }
+    } finally {
+      prompter.close();
+    }
+  });
 }
