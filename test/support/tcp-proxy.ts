@@ -1,26 +1,59 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-/** A TCP proxy to a server (PostgreSQL, Redis) that a test can pull out, and put back on the same port. */
+/** A TCP proxy to a server (PostgreSQL, Redis) that a test can pull out, silence, and put back. */
 export interface Proxy {
   port: number;
   /** stops listening and cuts every connection, as a lost server would */
   cut(): Promise<void>;
+  /**
+   * Every open connection goes silent for good, without closing (as when a NAT or load balancer forgets
+   * it), and connections opened from now on are accepted but silent too, until `heal`.
+   */
+  blackhole(): void;
+  /** New connections reach the server again; the ones silenced stay silent, as they would in a network. */
+  heal(): void;
+}
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
 }
 
 /** Listens on 127.0.0.1 (`port`, or any free one) and forwards every connection to `target`. */
 export async function startProxy(target: { host: string; port: number }, port = 0): Promise<Proxy> {
   const sockets = new Set<Socket>();
+  const forwarding = new Set<Pair>();
+  let silent = false;
+
+  function silence(pair: Pair): void {
+    forwarding.delete(pair);
+    pair.client.unpipe(pair.upstream);
+    pair.upstream.unpipe(pair.client);
+    // read and drop whatever arrives, so that neither side sees the connection close or back up
+    pair.client.on('data', () => undefined);
+    pair.upstream.on('data', () => undefined);
+  }
+
   const server: Server = createServer((client) => {
     const upstream = connect(target.port, target.host);
+    const pair = { client, upstream };
     for (const socket of [client, upstream]) {
       sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
+      socket.once('close', () => {
+        sockets.delete(socket);
+        forwarding.delete(pair);
+      });
       socket.on('error', () => {
         client.destroy();
         upstream.destroy();
       });
     }
+    if (silent) {
+      silence(pair);
+      return;
+    }
+    forwarding.add(pair);
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve, reject) => {
@@ -38,5 +71,12 @@ export async function startProxy(target: { host: string; port: number }, port = 
         });
         for (const socket of sockets) socket.destroy();
       }),
+    blackhole() {
+      silent = true;
+      for (const pair of [...forwarding]) silence(pair);
+    },
+    heal() {
+      silent = false;
+    },
   };
 }
