@@ -68,3 +68,19 @@ export interface AttemptLimits {
   /** Counts a registration from `ip`, refused ones included. */
   admitRegistration(ip: string): Promise<void>;
 }
+
+/**
+ * The mails the account domain sends. `uid` is the user's id as djoser's links carry it (base64url), and
+ * `token` a one-time token in clear: both only ever travel inside the mail.
+ */
+export type OutgoingMail =
+  | { kind: 'verify-email'; to: string; uid: string; token: string }
+  | { kind: 'email-change'; to: string; uid: string; token: string }
+  | { kind: 'password-reset'; to: string; uid: string; token: string }
+  | { kind: 'password-changed'; to: string }
+  | { kind: 'email-changed'; to: string; newEmail: string };
+
+/** Mail, as the account domain sees it: queued in the caller's unit of work, sent only if it commits. */
+export interface MailPort {
+  queue(unit: UnitOfWork, mail: OutgoingMail): Promise<void>;
+}
