@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'profile_not_found'
   | 'cannot_follow_self'
   | 'session_not_found'
+  | 'already_verified'
   // the service
   | 'service_unavailable'
   | 'internal_error';

@@ -6,7 +6,8 @@ import type { User, UserChanges } from '../store/user-repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import { createPasswordChecks, invalidCredentials } from './password-checks.ts';
-import type { AttemptLimits, Grant, Grants, SessionPort } from './ports.ts';
+import type { AddressVerification } from './address-verification.ts';
+import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 import {
   checkBio,
   checkEmail,
@@ -15,6 +16,7 @@ import {
   normalizeEmail,
   normalizePassword,
   normalizeUsername,
+  sameAddress,
   taken,
 } from './user-fields.ts';
 
@@ -57,6 +59,8 @@ export interface AccountServiceDeps {
   policy: PasswordPolicy;
   sessions: SessionPort;
   limits: AttemptLimits;
+  mail: MailPort;
+  verification: Pick<AddressVerification, 'mailVerification'>;
   clock: Clock;
   newId: () => string;
 }
@@ -68,7 +72,7 @@ export type AccountService = ReturnType<typeof createAccountService>;
  * against, the hash, and the change with its consequences (sessions opened or ended) in one unit of work.
  */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { store, hasher, policy, sessions, limits, clock, newId } = deps;
+  const { store, hasher, policy, sessions, limits, mail, verification, clock, newId } = deps;
   const passwords = createPasswordChecks({ users: store.users, hasher, limits });
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
@@ -106,6 +110,13 @@ export function createAccountService(deps: AccountServiceDeps) {
     return created.value;
   }
 
+  /** A person's new account: the user and the mail that verifies their address, in `unit`. */
+  async function insertAccount(unit: UnitOfWork, user: Awaited<ReturnType<typeof prepareUser>>) {
+    const created = await insertUser(unit, user);
+    await verification.mailVerification(unit, created);
+    return created;
+  }
+
   /** Stores a user's changes inside `unit`; the user must still exist. */
   async function save(unit: UnitOfWork, user: User, changes: UserChanges): Promise<User> {
     const updated = await unit.users.update(user.id, changes);
@@ -119,7 +130,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     async register(input: Registration, context: RequestContext): Promise<User> {
       await limits.admitRegistration(context.ip);
       const prepared = await prepareUser(input);
-      return store.transaction((unit) => insertUser(unit, prepared));
+      return store.transaction((unit) => insertAccount(unit, prepared));
     },
 
     /** Creates an active user and opens their first session, both or neither. */
@@ -132,7 +143,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const prepared = await prepareUser(input);
       await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
-        const created = await insertUser(unit, prepared);
+        const created = await insertAccount(unit, prepared);
         return { user: created, issue: await sessions.open(unit, created, context, grant) };
       });
       return { user, tokens: await issue() };
@@ -184,7 +195,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (input.email !== undefined) {
         email = normalizeEmail(input.email ?? '');
         addProblem(fields, 'email', checkEmail(email));
-        if (email.toLowerCase() !== user.email.toLowerCase()) {
+        if (!sameAddress(email, user.email)) {
           if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
             fields.email = taken;
           // a new address counts as unverified until it is confirmed
@@ -222,6 +233,12 @@ export function createAccountService(deps: AccountServiceDeps) {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
         else await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
+        // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
+        if (!sameAddress(updated.email, user.email)) {
+          await verification.mailVerification(unit, updated);
+          await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: updated.email });
+        }
         return updated;
       });
     },

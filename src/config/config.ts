@@ -92,6 +92,7 @@ function toConfig(env: Environment) {
     sessionIdleTtl: parseDuration(env.SESSION_IDLE_TTL),
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
     refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
+    verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({

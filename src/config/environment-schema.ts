@@ -77,6 +77,10 @@ const tokens = {
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
   ),
+  VERIFY_EMAIL_TOKEN_TTL: Duration(
+    '3d',
+    'how long the link in a verification mail (a new account, a changed address) stays usable',
+  ),
   SESSION_CACHE_TTL: Duration(
     '5s',
     'how long an instance serves a session and its user from memory before reading them again',

@@ -1,6 +1,7 @@
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
+import { createOneTimeTokenRepository, type OneTimeTokenRepository } from './one-time-token-repository.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token-repository.ts';
 import { createSessionRepository, type SessionRepository } from './session-repository.ts';
 import { createUserRepository, type UserRepository } from './user-repository.ts';
@@ -11,6 +12,7 @@ export interface Repositories {
   sessions: SessionRepository;
   refreshTokens: RefreshTokenRepository;
   follows: FollowRepository;
+  oneTimeTokens: OneTimeTokenRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -42,6 +44,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     sessions: createSessionRepository(executor),
     refreshTokens: createRefreshTokenRepository(executor),
     follows: createFollowRepository(executor),
+    oneTimeTokens: createOneTimeTokenRepository(executor),
   });
   return {
     ...repositoriesOn(database),

@@ -68,6 +68,20 @@ export interface RateLimitCountersTable {
   window_ends_at: number;
 }
 
+/** A token mailed to someone, by hash; one per user and purpose. */
+export interface OneTimeTokensTable {
+  /** SHA-256 of the token, base64url; the token itself is never stored */
+  token_hash: string;
+  user_id: string;
+  /** what it may be used for: `verify-email`, `email-change`, `password-reset` */
+  purpose: string;
+  /** the address it was mailed to, and the one it confirms */
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -75,6 +89,7 @@ export interface Tables {
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
   rate_limit_counters: RateLimitCountersTable;
+  one_time_tokens: OneTimeTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

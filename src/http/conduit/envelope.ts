@@ -24,6 +24,7 @@ const statusByCode = {
   profile_not_found: 404,
   cannot_follow_self: 422,
   session_not_found: 404,
+  already_verified: 409,
   service_unavailable: 503,
   internal_error: 500,
 } as const satisfies Record<ErrorCode, number>;
@@ -43,6 +44,7 @@ const bodyByCode = {
   profile_not_found: { profile: ['not found'] },
   cannot_follow_self: { profile: ['cannot be followed by its owner'] },
   session_not_found: { session: ['not found'] },
+  already_verified: { email: ['is already verified'] },
   service_unavailable: { body: ['is temporarily unavailable, retry later'] },
   internal_error: { body: ['something went wrong'] },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
+import type { AddressVerification } from '../../accounts/address-verification.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
@@ -13,19 +14,33 @@ import {
   UserUpdateBody,
 } from './schemas.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { verificationRoutes } from './verification-routes.ts';
 
 export interface ConduitServices {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
+  verification: AddressVerification;
 }
 
 const toUserBody = (user: User, token: string) => ({
-  user: { email: user.email, username: user.username, bio: user.bio, image: user.image, token },
+  user: {
+    email: user.email,
+    username: user.username,
+    bio: user.bio,
+    image: user.image,
+    email_verified: user.emailVerifiedAt !== null,
+    token,
+  },
 });
 
 /** The RealWorld (Conduit) users and profiles API, and Gatehouse's session extensions beside it. */
-export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices): FastifyPluginAsyncTypebox {
+export function conduitRoutes({
+  accounts,
+  profiles,
+  sessions,
+  verification,
+}: ConduitServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/users',
@@ -146,5 +161,6 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
     );
 
     await app.register(sessionRoutes({ accounts, sessions }));
+    await app.register(verificationRoutes(verification));
   };
 }

@@ -35,6 +35,7 @@ export const UserResponse = Type.Object({
     username: Type.String(),
     bio: NullableString,
     image: NullableString,
+    email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
     token: Type.String(),
   }),
 });
@@ -95,3 +96,16 @@ export const PasswordChangeBody = Type.Object({
 export const CurrentPasswordBody = Type.Object({ current_password: Type.Optional(Type.String()) });
 
 export const NoContent = Type.Null({ description: 'no content' });
+
+// Mail flows: the answer to "mail me" is the same whether or not the address has an account.
+
+export const VerificationRequestBody = Type.Object({ email: Type.Optional(Type.String()) });
+
+export const TokenBody = Type.Object({ token: Type.Optional(Type.String()) });
+
+export const Accepted = Type.Null({ description: 'accepted: a mail goes out if the address has an account' });
+
+export const VerifiedResponse = Type.Object({
+  email: Type.String({ description: 'the address now verified' }),
+  email_verified: Type.Literal(true),
+});

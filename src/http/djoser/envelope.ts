@@ -22,6 +22,8 @@ const statusByCode = {
   profile_not_found: 404,
   cannot_follow_self: 400,
   session_not_found: 404,
+  // djoser's activation of an account that needs none: PermissionDenied
+  already_verified: 403,
   rate_limited: 429,
   service_unavailable: 503,
   internal_error: 500,
@@ -62,6 +64,7 @@ const bodyByCode = {
   profile_not_found: notFound,
   cannot_follow_self: { detail: 'You cannot follow yourself.' },
   session_not_found: notFound,
+  already_verified: { detail: 'Stale token for given user.' },
   service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
   internal_error: { detail: 'A server error occurred.' },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed' | 'rate_limited'>, DetailBody>;
@@ -72,16 +75,19 @@ const passwordTooShort = (min: number) =>
 // Django's model fields name these so in their messages ("user with this email address already exists.").
 const fieldLabels: Readonly<Record<string, string>> = { email: 'email address' };
 
+// What Django's validators and djoser's serializers say of an invalid value in these fields.
+const invalidByField: Readonly<Record<string, string>> = {
+  email: 'Enter a valid email address.',
+  username: 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.',
+  uid: "Invalid user id or user doesn't exist.",
+  token: 'Invalid token for given user.',
+};
+
 /** Every problem as DRF's serializers and Django's validators word it. */
 export const djoserWording: Wording = {
   blank: () => 'This field may not be blank.',
   required: () => 'This field is required.',
-  invalid: (_problem, field) =>
-    field === 'email'
-      ? 'Enter a valid email address.'
-      : field === 'username'
-        ? 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.'
-        : 'Invalid value.',
+  invalid: (_problem, field) => invalidByField[field] ?? 'Invalid value.',
   taken: (_problem, field) =>
     field === 'username'
       ? 'A user with that username already exists.'

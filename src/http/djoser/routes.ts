@@ -1,13 +1,16 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
+import type { AddressVerification } from '../../accounts/address-verification.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { absentBodyIsEmpty } from '../absent-body.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
+import { mailRoutes } from './mail-routes.ts';
 import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envelope.ts';
 import {
   CurrentPasswordBody,
   EmptyResponse,
+  MeResponse,
   NoContent,
   RegistrationBody,
   SetPasswordBody,
@@ -23,13 +26,19 @@ import {
 export interface DjoserServices {
   accounts: AccountService;
   sessions: SessionService;
+  verification: AddressVerification;
 }
 
 const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: user.username });
+const toMeBody = (user: User) => ({ ...toUserBody(user), email_verified: user.emailVerifiedAt !== null });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /** djoser 2 and simplejwt 5 under /auth: the users endpoints and the JWT create/refresh/verify views. */
-export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPluginCallbackTypebox {
+export function djoserRoutes({
+  accounts,
+  sessions,
+  verification,
+}: DjoserServices): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
     app.addHook('preValidation', absentBodyIsEmpty);
@@ -59,13 +68,13 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
         schema: {
           summary: 'The current user (djoser)',
           tags: ['djoser'],
-          response: { 200: UserResponse, ...drfErrors(401, 503) },
+          response: { 200: MeResponse, ...drfErrors(401, 503) },
         },
       },
-      (request) => toUserBody(callerOf(request).user),
+      (request) => toMeBody(callerOf(request).user),
     );
 
-    const updateSchema = { response: { 200: UserResponse, ...drfErrors(400, 401, 413, 415, 503) } };
+    const updateSchema = { response: { 200: MeResponse, ...drfErrors(400, 401, 413, 415, 503) } };
     app.put(
       '/users/me/',
       {
@@ -80,7 +89,7 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
       async (request) => {
         // named one by one: the body may carry anything, and only the username is writable here
         const changes = { username: request.body.username };
-        return toUserBody(await accounts.update(callerContextOf(request), changes));
+        return toMeBody(await accounts.update(callerContextOf(request), changes));
       },
     );
     app.patch(
@@ -96,7 +105,7 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
       },
       async (request) => {
         const changes = { username: request.body.username };
-        return toUserBody(await accounts.update(callerContextOf(request), changes));
+        return toMeBody(await accounts.update(callerContextOf(request), changes));
       },
     );
 
@@ -181,6 +190,8 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
         return reply.code(401).header('www-authenticate', djoserChallenge).send(tokenNotValid);
       },
     );
+
+    app.register(mailRoutes(verification));
     done();
   };
 }

@@ -42,3 +42,14 @@ export const TokenPairResponse = Type.Object({
 export const EmptyResponse = Type.Object({});
 
 export const NoContent = Type.Null({ description: 'no content' });
+
+export const ActivationBody = Type.Object({ uid: Type.String(), token: Type.String() });
+
+export const EmailBody = Type.Object({ email: Type.String() });
+
+export const MeResponse = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  username: Type.String(),
+  email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
+});
