@@ -11,7 +11,7 @@ import { createStore, type Store, type UnitOfWork } from '../store/store.ts';
 import { createAccountService, type Registration, type User } from './account-service.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
-import type { AttemptLimits, Grant, Grants, SessionPort } from './ports.ts';
+import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 
 interface Call {
   name: string;
@@ -121,12 +121,29 @@ async function createWorld() {
     },
   };
 
+  const mailed: Array<{ kind: string; to: string; unit: UnitOfWork }> = [];
+  const mail: MailPort = {
+    queue(unit, outgoing) {
+      record('queue', outgoing.kind, outgoing.to);
+      mailed.push({ kind: outgoing.kind, to: outgoing.to, unit });
+      return Promise.resolve();
+    },
+  };
+  const verification = {
+    async mailVerification(unit: UnitOfWork, user: User) {
+      record('mailVerification', user.email);
+      await mail.queue(unit, { kind: 'verify-email', to: user.email, uid: user.id, token: 'token' });
+    },
+  };
+
   const service = createAccountService({
     store,
     hasher,
     policy: createPasswordPolicy({ minLength: 8, maxLength: 128 }),
     sessions,
     limits,
+    mail,
+    verification,
     clock,
     newId: randomUUID,
   });
@@ -139,6 +156,7 @@ async function createWorld() {
     faults,
     opened,
     ended,
+    mailed,
     /** The names of the calls made so far, only of the kinds given when any are. */
     names: (...kinds: string[][]): string[] =>
       calls.map((call) => call.name).filter((name) => kinds.length === 0 || kinds.flat().includes(name)),
@@ -438,10 +456,15 @@ describe('account service', () => {
         'admitRegistration',
         'hash',
         'readyToIssue',
+        'mailVerification',
+        'queue',
         'open',
         'committed',
         'issue',
       ]);
+      const [verificationMail] = world.mailed;
+      assert.ok(verificationMail !== undefined);
+      assertIsUnit(verificationMail.unit, world.store);
       const [seen] = world.opened;
       assert.ok(seen !== undefined);
       assertIsUnit(seen.unit, world.store);
@@ -556,6 +579,29 @@ describe('account service', () => {
         'the unit held the new hash',
       );
       assert.deepEqual(await world.store.users.findById(user.id), user);
+    });
+
+    it('mails a new address a verification and tells the old one, in the unit that changes it', async () => {
+      const user = await world.createUser();
+      const updated = await world.service.update(callerOf(user, world.clock.now()), {
+        email: 'alice@elsewhere.example',
+      });
+      assert.equal(updated.email, 'alice@elsewhere.example');
+      assert.equal(updated.emailVerifiedAt, null);
+      assert.deepEqual(
+        world.mailed.map(({ kind, to }) => [kind, to]),
+        [
+          ['verify-email', 'alice@elsewhere.example'],
+          ['email-changed', alice.email],
+        ],
+      );
+      for (const { unit } of world.mailed) assertIsUnit(unit, world.store);
+    });
+
+    it('mails nobody when only the casing of the address changes', async () => {
+      const user = await world.createUser();
+      await world.service.update(callerOf(user, world.clock.now()), { email: 'Alice@Example.com' });
+      assert.deepEqual(world.mailed, []);
     });
 
     it('tells the sessions of a change without a password, and ends none', async () => {
