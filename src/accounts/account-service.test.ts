@@ -88,6 +88,14 @@ async function createWorld() {
         ? Promise.resolve()
         : Promise.reject(faults.admitRegistration);
     },
+    admitMail(address) {
+      record('admitMail', address);
+      return Promise.resolve(true);
+    },
+    clearLoginFailures(email) {
+      record('clearLoginFailures', email);
+      return Promise.resolve();
+    },
   };
 
   const sessions: SessionPort = {
@@ -133,6 +141,10 @@ async function createWorld() {
     async mailVerification(unit: UnitOfWork, user: User) {
       record('mailVerification', user.email);
       await mail.queue(unit, { kind: 'verify-email', to: user.email, uid: user.id, token: 'token' });
+    },
+    async mailNewAddress(unit: UnitOfWork, user: User, email: string) {
+      record('mailNewAddress', email);
+      await mail.queue(unit, { kind: 'email-change', to: email, uid: user.id, token: 'token' });
     },
   };
 

@@ -42,6 +42,11 @@ export interface ProfileChanges {
   image?: string | null | undefined;
 }
 
+export interface EmailChange {
+  currentPassword?: string | undefined;
+  newEmail?: string | undefined;
+}
+
 export interface PasswordChange {
   currentPassword?: string | undefined;
   newPassword?: string | undefined;
@@ -60,7 +65,7 @@ export interface AccountServiceDeps {
   sessions: SessionPort;
   limits: AttemptLimits;
   mail: MailPort;
-  verification: Pick<AddressVerification, 'mailVerification'>;
+  verification: Pick<AddressVerification, 'mailVerification' | 'mailNewAddress'>;
   clock: Clock;
   newId: () => string;
 }
@@ -123,6 +128,15 @@ export function createAccountService(deps: AccountServiceDeps) {
     if (!updated.ok) throw takenError(updated.taken);
     if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
     return updated.value;
+  }
+
+  /**
+   * What follows a new password, in its unit: every other session ends, and the address is told, so that
+   * a change the owner did not make does not go unnoticed.
+   */
+  async function passwordChanged(unit: UnitOfWork, user: User, keepSessionId?: string): Promise<void> {
+    await sessions.endAll(unit, user.id, 'password_changed', keepSessionId);
+    await mail.queue(unit, { kind: 'password-changed', to: user.email });
   }
 
   return {
@@ -232,7 +246,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
-        else await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        else await passwordChanged(unit, updated, caller.session.id);
         // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
         // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
         if (!sameAddress(updated.email, user.email)) {
@@ -253,9 +267,24 @@ export function createAccountService(deps: AccountServiceDeps) {
       throwIfInvalid(fields);
       const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
       await store.transaction(async (unit) => {
-        await save(unit, user, changes);
-        await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        await passwordChanged(unit, await save(unit, user, changes), caller.session.id);
       });
+    },
+
+    /**
+     * Asks to move the account to a new address, proving the current password: a token goes to the new
+     * address, and the account moves only when it is confirmed (address-verification.ts).
+     */
+    async requestEmailChange({ caller }: CallerContext, input: EmailChange): Promise<void> {
+      const { user } = caller;
+      const email = normalizeEmail(input.newEmail ?? '');
+      const fields: FieldProblems = {};
+      addProblem(fields, 'current_password', await passwords.proveCurrent(user, input.currentPassword));
+      addProblem(fields, 'new_email', checkEmail(email));
+      if (fields.new_email === undefined && (await store.users.findByEmail(email)) !== undefined)
+        fields.new_email = taken;
+      throwIfInvalid(fields);
+      await store.transaction((unit) => verification.mailNewAddress(unit, user, email));
     },
 
     /** Deactivates the caller's own account: every session ends with it, logins are refused from now on. */
@@ -286,7 +315,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
-        await sessions.endAll(unit, user.id, 'password_changed');
+        await passwordChanged(unit, updated);
         return updated;
       });
     },

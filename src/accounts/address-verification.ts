@@ -65,6 +65,10 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
       throw new GatehouseError('validation_failed', 'address taken meanwhile', { fields: { email: taken } });
     }
     sessions.userChanged(unit, user.id);
+    // the address the account leaves is told, with no token: a change its owner did not make shows
+    if (purpose === 'email-change') {
+      await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: email });
+    }
     return updated.value;
   }
 

@@ -67,6 +67,10 @@ export interface AttemptLimits {
   beginPasswordCheck(email: string): Promise<PasswordAttempt>;
   /** Counts a registration from `ip`, refused ones included. */
   admitRegistration(ip: string): Promise<void>;
+  /** Counts a mail to `address`: false when it has had its share this hour and no mail may go out. */
+  admitMail(address: string): Promise<boolean>;
+  /** Unlocks an email locked by failed logins: what a completed password reset does. */
+  clearLoginFailures(email: string): Promise<void>;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ConsumedToken {
 export interface OneTimeTokenRepository {
   /** Stores a new token for the user and purpose; any earlier one of that purpose stops working. */
   issue(token: NewOneTimeToken): Promise<void>;
+  /** The token, if it is unused, unexpired and of `purpose`; a look that spends nothing. */
+  findUsable(tokenHash: string, at: number, purpose: TokenPurpose): Promise<ConsumedToken | undefined>;
   /**
    * Marks the token used, if it is unused, unexpired, of one of `purposes` and (when `userId` is given)
    * that user's. One statement (compare-and-set): of two concurrent uses, exactly one gets the token.
@@ -54,6 +56,18 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
           used_at: null,
         })
         .execute();
+    },
+
+    async findUsable(tokenHash, at, purpose) {
+      const row = await db
+        .selectFrom('one_time_tokens')
+        .select(['user_id', 'purpose', 'email'])
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', at)
+        .where('purpose', '=', purpose)
+        .executeTakeFirst();
+      return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
     },
 
     async consume(tokenHash, at, purposes, userId) {

@@ -21,7 +21,8 @@ export interface NewSession {
   ip: string | null;
 }
 
-export type RevocationReason = 'logout' | 'password_changed' | 'deactivated' | 'reuse_detected' | 'staff';
+export type RevocationReason =
+  'logout' | 'password_changed' | 'password_reset' | 'deactivated' | 'reuse_detected' | 'staff';
 
 export interface SessionRepository {
   insert(session: NewSession): Promise<Session>;

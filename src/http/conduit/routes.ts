@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { PasswordReset } from '../../accounts/password-reset.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
@@ -14,13 +15,14 @@ import {
   UserUpdateBody,
 } from './schemas.ts';
 import { sessionRoutes } from './session-routes.ts';
-import { verificationRoutes } from './verification-routes.ts';
+import { mailRoutes } from './mail-routes.ts';
 
 export interface ConduitServices {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
   verification: AddressVerification;
+  passwordReset: PasswordReset;
 }
 
 const toUserBody = (user: User, token: string) => ({
@@ -40,6 +42,7 @@ export function conduitRoutes({
   profiles,
   sessions,
   verification,
+  passwordReset,
 }: ConduitServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -161,6 +164,6 @@ export function conduitRoutes({
     );
 
     await app.register(sessionRoutes({ accounts, sessions }));
-    await app.register(verificationRoutes(verification));
+    await app.register(mailRoutes({ accounts, verification, passwordReset }));
   };
 }

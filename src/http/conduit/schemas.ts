@@ -109,3 +109,15 @@ export const VerifiedResponse = Type.Object({
   email: Type.String({ description: 'the address now verified' }),
   email_verified: Type.Literal(true),
 });
+
+export const EmailChangeBody = Type.Object({
+  current_password: Type.Optional(Type.String()),
+  new_email: Type.Optional(Type.String()),
+});
+
+export const EmailBody = Type.Object({ email: Type.Optional(Type.String()) });
+
+export const PasswordResetBody = Type.Object({
+  token: Type.Optional(Type.String()),
+  new_password: Type.Optional(Type.String()),
+});

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { PasswordReset } from '../../accounts/password-reset.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { absentBodyIsEmpty } from '../absent-body.ts';
@@ -27,6 +28,7 @@ export interface DjoserServices {
   accounts: AccountService;
   sessions: SessionService;
   verification: AddressVerification;
+  passwordReset: PasswordReset;
 }
 
 const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: user.username });
@@ -38,6 +40,7 @@ export function djoserRoutes({
   accounts,
   sessions,
   verification,
+  passwordReset,
 }: DjoserServices): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
@@ -191,7 +194,7 @@ export function djoserRoutes({
       },
     );
 
-    app.register(mailRoutes(verification));
+    app.register(mailRoutes({ verification, passwordReset }));
     done();
   };
 }

@@ -53,3 +53,9 @@ export const MeResponse = Type.Object({
   username: Type.String(),
   email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
 });
+
+export const ResetConfirmBody = Type.Object({
+  uid: Type.String(),
+  token: Type.String(),
+  new_password: Type.String(),
+});
