@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'validation_failed'
   // who is asking
   | 'invalid_credentials'
+  | 'email_not_verified'
   | 'token_missing'
   | 'token_invalid'
   | 'refresh_token_invalid'

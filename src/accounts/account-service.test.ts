@@ -36,7 +36,7 @@ const limitCalls = ['beginLogin', 'beginPasswordCheck', 'admitRegistration', 're
 const fakeHash = (password: string): string => `fake$${password}`;
 const oldHash = (password: string): string => `old$${password}`;
 
-async function createWorld() {
+async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
   const memory = await openMemoryDatabase();
   const store = createStore(memory.database, (error) => {
     throw error;
@@ -156,6 +156,7 @@ async function createWorld() {
     limits,
     mail,
     verification,
+    requireVerifiedEmail: options.requireVerifiedEmail ?? false,
     clock,
     newId: randomUUID,
   });
@@ -458,6 +459,36 @@ describe('account service', () => {
         ),
       );
       assert.deepEqual(error.fields, { email: { code: 'taken' }, username: { code: 'taken' } });
+    });
+  });
+
+  describe('with REQUIRE_VERIFIED_EMAIL', () => {
+    it('registers without a session, and refuses the right password until the address is verified', async () => {
+      await world.close();
+      world = await createWorld({ requireVerifiedEmail: true });
+      const registered = await world.service.registerAndSignIn(alice, client, 'access-token');
+      assert.equal(registered.tokens, undefined);
+      assert.deepEqual(world.names(['open', 'issue']), []);
+      assert.deepEqual(world.argsOf('mailVerification'), [[alice.email]]);
+
+      const refused = await refusal(world.service.signIn(alice, client, 'access-token'));
+      assert.equal(refused.code, 'email_not_verified');
+      // the right password costs the owner no attempt
+      assert.deepEqual(world.names(['beginLogin', 'release']), ['beginLogin', 'release']);
+      // a wrong one reads as any wrong password: nothing said of the address
+      const wrong = await refusal(
+        world.service.signIn({ ...alice, password: 'not-her-password' }, client, 'access-token'),
+      );
+      assert.equal(wrong.code, 'invalid_credentials');
+
+      const user = await world.store.users.findByEmail(alice.email);
+      assert.ok(user !== undefined);
+      await world.store.users.update(user.id, {
+        emailVerifiedAt: world.clock.now(),
+        updatedAt: world.clock.now(),
+      });
+      const signedIn = await world.service.signIn(alice, client, 'access-token');
+      assert.deepEqual(signedIn.tokens, { accessToken: 'access' });
     });
   });
 

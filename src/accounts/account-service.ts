@@ -66,6 +66,8 @@ export interface AccountServiceDeps {
   limits: AttemptLimits;
   mail: MailPort;
   verification: Pick<AddressVerification, 'mailVerification' | 'mailNewAddress'>;
+  /** REQUIRE_VERIFIED_EMAIL: nobody signs in before their address is verified */
+  requireVerifiedEmail: boolean;
   clock: Clock;
   newId: () => string;
 }
@@ -77,7 +79,8 @@ export type AccountService = ReturnType<typeof createAccountService>;
  * against, the hash, and the change with its consequences (sessions opened or ended) in one unit of work.
  */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { store, hasher, policy, sessions, limits, mail, verification, clock, newId } = deps;
+  const { store, hasher, policy, sessions, limits, mail, verification, requireVerifiedEmail, clock, newId } =
+    deps;
   const passwords = createPasswordChecks({ users: store.users, hasher, limits });
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
@@ -147,14 +150,20 @@ export function createAccountService(deps: AccountServiceDeps) {
       return store.transaction((unit) => insertAccount(unit, prepared));
     },
 
-    /** Creates an active user and opens their first session, both or neither. */
+    /**
+     * Creates an active user and opens their first session, both or neither. Where addresses must be
+     * verified first, no session opens: `tokens` is then undefined.
+     */
     async registerAndSignIn<G extends Grant>(
       input: Registration,
       context: RequestContext,
       grant: G,
-    ): Promise<SignedIn<G>> {
+    ): Promise<{ user: User; tokens: Grants[G] | undefined }> {
       await limits.admitRegistration(context.ip);
       const prepared = await prepareUser(input);
+      if (requireVerifiedEmail) {
+        return { user: await store.transaction((unit) => insertAccount(unit, prepared)), tokens: undefined };
+      }
       await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
         const created = await insertAccount(unit, prepared);
@@ -184,6 +193,10 @@ export function createAccountService(deps: AccountServiceDeps) {
       const email = normalizeEmail(input.email ?? '');
       const password = normalizePassword(input.password ?? '');
       const user = await passwords.proveCredentials(email, password, context);
+      // said only to whoever knows the password, so it tells nobody else whether the account exists
+      if (requireVerifiedEmail && user.emailVerifiedAt === null) {
+        throw new GatehouseError('email_not_verified', 'address not verified yet');
+      }
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
       if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);

@@ -93,6 +93,8 @@ function toConfig(env: Environment) {
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
     refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
     verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
+    passwordResetTokenTtl: parseDuration(env.PASSWORD_RESET_TOKEN_TTL),
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({

@@ -81,6 +81,12 @@ const tokens = {
     '3d',
     'how long the link in a verification mail (a new account, a changed address) stays usable',
   ),
+  PASSWORD_RESET_TOKEN_TTL: Duration('1h', 'how long the link in a password-reset mail stays usable'),
+  REQUIRE_VERIFIED_EMAIL: Flag(
+    false,
+    'nobody signs in before confirming their address from the verification mail (off by default: ' +
+      'RealWorld clients cannot verify); Conduit registration then answers with no token',
+  ),
   SESSION_CACHE_TTL: Duration(
     '5s',
     'how long an instance serves a session and its user from memory before reading them again',

@@ -10,6 +10,7 @@ import {
   LoginBody,
   ProfileParams,
   ProfileResponse,
+  RegisteredResponse,
   RegistrationBody,
   UserResponse,
   UserUpdateBody,
@@ -25,7 +26,7 @@ export interface ConduitServices {
   passwordReset: PasswordReset;
 }
 
-const toUserBody = (user: User, token: string) => ({
+const toUserBody = <T extends string | null>(user: User, token: T) => ({
   user: {
     email: user.email,
     username: user.username,
@@ -53,7 +54,7 @@ export function conduitRoutes({
           summary: 'Register',
           tags: ['conduit'],
           body: RegistrationBody,
-          response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
+          response: { 201: RegisteredResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
         },
       },
       async (request, reply) => {
@@ -62,7 +63,8 @@ export function conduitRoutes({
           contextOf(request),
           'access-token',
         );
-        return reply.code(201).send(toUserBody(user, tokens.accessToken));
+        // no token where addresses must be verified before anyone signs in
+        return reply.code(201).send(toUserBody(user, tokens?.accessToken ?? null));
       },
     );
 

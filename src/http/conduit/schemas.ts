@@ -29,15 +29,21 @@ export const UserUpdateBody = Type.Object({
   }),
 });
 
+const userFields = {
+  email: Type.String(),
+  username: Type.String(),
+  bio: NullableString,
+  image: NullableString,
+  email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
+};
+
 export const UserResponse = Type.Object({
-  user: Type.Object({
-    email: Type.String(),
-    username: Type.String(),
-    bio: NullableString,
-    image: NullableString,
-    email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
-    token: Type.String(),
-  }),
+  user: Type.Object({ ...userFields, token: Type.String() }),
+});
+
+/** Registration's answer: no token where REQUIRE_VERIFIED_EMAIL holds sign-in back until verification. */
+export const RegisteredResponse = Type.Object({
+  user: Type.Object({ ...userFields, token: NullableString }),
 });
 
 // No maxLength: a name no user can have is simply not found (404); the router bounds its length.

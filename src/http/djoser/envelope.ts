@@ -15,6 +15,8 @@ const statusByCode = {
   route_not_found: 404,
   validation_failed: 400,
   invalid_credentials: 401,
+  // djoser keeps such an account inactive until activation, and simplejwt finds no active account
+  email_not_verified: 401,
   token_missing: 401,
   token_invalid: 401,
   refresh_token_invalid: 401,
@@ -38,6 +40,11 @@ export interface DetailBody {
 
 const notFound = { detail: 'Not found.' };
 
+const noActiveAccount = {
+  detail: 'No active account found with the given credentials',
+  code: 'no_active_account',
+};
+
 /** simplejwt's answer to a token it will not accept at a token endpoint (refresh, verify). */
 export const tokenNotValid = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
 
@@ -47,10 +54,8 @@ const bodyByCode = {
   unsupported_media_type: { detail: 'Unsupported media type in request.' },
   payload_too_large: { detail: 'Request body is too large.' },
   route_not_found: notFound,
-  invalid_credentials: {
-    detail: 'No active account found with the given credentials',
-    code: 'no_active_account',
-  },
+  invalid_credentials: noActiveAccount,
+  email_not_verified: noActiveAccount,
   // DRF's NotAuthenticated carries no code
   token_missing: { detail: 'Authentication credentials were not provided.' },
   // what simplejwt's JWTAuthentication answers for a bad token on an authenticated view
