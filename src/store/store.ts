@@ -1,6 +1,7 @@
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token-repository.ts';
 import { createSessionRepository, type SessionRepository } from './session-repository.ts';
 import { createUserRepository, type UserRepository } from './user-repository.ts';
@@ -11,6 +12,8 @@ export interface Repositories {
   sessions: SessionRepository;
   refreshTokens: RefreshTokenRepository;
   follows: FollowRepository;
+  /** the mail outbox: a mail queued in a unit of work is sent only if the unit commits */
+  outbox: OutboxRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -42,6 +45,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     sessions: createSessionRepository(executor),
     refreshTokens: createRefreshTokenRepository(executor),
     follows: createFollowRepository(executor),
+    outbox: createOutboxRepository(executor),
   });
   return {
     ...repositoriesOn(database),
@@ -53,6 +57,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
           return await work({
             ...repositoriesOn({
               db: transaction,
+              dialect: database.dialect,
               uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
             }),
             afterCommit: (action) => {
