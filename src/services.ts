@@ -7,6 +7,7 @@ import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
+import { createMailOutbox } from './mail/mail-outbox.ts';
 import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
@@ -14,6 +15,7 @@ import { createKeyRing } from './keys/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
+import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
@@ -116,6 +118,16 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  // the queue joins a unit of work; the relay (a worker) works on the database itself
+  const mail = createMailOutbox({
+    config,
+    outbox: createOutboxRepository(database),
+    secretKey,
+    clock,
+    newId: randomUUID,
+    logger,
+    metrics,
+  });
 
   /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
   const changeListener = createChangeListener(database, {
@@ -134,7 +146,7 @@ export async function createServices(options: ServiceOptions) {
     },
   });
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, changeListener, close };
+  return { keys, sessions, accounts, profiles, mail, changeListener, close };
 }
 
 /** The LISTEN side of the change feed, as a worker. */
