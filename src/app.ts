@@ -30,7 +30,8 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const services = await createServices({ ...options, metrics: metrics.events });
 
   // What runs in the background of a server; no other command starts any of them.
-  const workers: readonly Worker[] = [services.changeListener];
+  const workers: readonly Worker[] = [services.changeListener, services.mail.relay];
+  metrics.watchOutbox(services.mail.depth);
   metrics.watchDatabase({
     pool: database.poolStats,
     isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
@@ -45,7 +46,11 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     isUnavailable: (error) => database.isUnavailableError(error),
     isReady: async () => {
       const reachable = await database.ping();
-      return { database: reachable, migrations: reachable && (await isMigrated(database)) };
+      return {
+        database: reachable,
+        migrations: reachable && (await isMigrated(database)),
+        mail: services.mail.delivery,
+      };
     },
   });
   // Before listening the keys are read, never written: a server that cannot read them, or whose SECRET_KEY

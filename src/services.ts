@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
+import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
+import { createPasswordReset } from './accounts/password-reset.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
+import { createMailOutbox } from './mail/mail-outbox.ts';
 import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
@@ -14,6 +17,7 @@ import { createKeyRing } from './keys/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
+import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
@@ -103,15 +107,48 @@ export async function createServices(options: ServiceOptions) {
   });
   const { counters, onCounterFailure, close } = openCounters(config, database, logger);
   const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
-  const accounts = createAccountService({
+  // the queue joins a unit of work; the relay (a worker) works on the database itself
+  const mail = createMailOutbox({
+    config,
+    outbox: createOutboxRepository(database),
+    secretKey,
+    clock,
+    newId: randomUUID,
+    logger,
+    metrics,
+  });
+  const hasher = await createPasswordHasher(config.argon2);
+  const policy = createPasswordPolicy({
+    minLength: config.passwordMinLength,
+    maxLength: config.passwordMaxLength,
+  });
+  const verification = createAddressVerification({
     store,
-    hasher: await createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({
-      minLength: config.passwordMinLength,
-      maxLength: config.passwordMaxLength,
-    }),
+    mail: mail.queue,
+    sessions,
+    admitMail: (address) => limits.admitMail(address),
+    clock,
+    tokenTtl: config.verifyEmailTokenTtl,
+  });
+  const passwordReset = createPasswordReset({
+    store,
+    hasher,
+    policy,
+    mail: mail.queue,
     sessions,
     limits,
+    clock,
+    tokenTtl: config.passwordResetTokenTtl,
+  });
+  const accounts = createAccountService({
+    store,
+    hasher,
+    policy,
+    sessions,
+    limits,
+    mail: mail.queue,
+    verification,
+    requireVerifiedEmail: config.requireVerifiedEmail,
     clock,
     newId: randomUUID,
   });
@@ -134,7 +171,17 @@ export async function createServices(options: ServiceOptions) {
     },
   });
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, changeListener, close };
+  return {
+    keys,
+    sessions,
+    accounts,
+    verification,
+    passwordReset,
+    profiles,
+    mail,
+    changeListener,
+    close,
+  };
 }
 
 /** The LISTEN side of the change feed, as a worker. */

@@ -81,7 +81,7 @@ function toConfig(env: Environment) {
     createDatabaseFolder: env.DATABASE_URL === defaultDatabaseUrl,
     dataDir: env.DATA_DIR,
     secretKey: env.SECRET_KEY,
-    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, ''),
+    publicUrl: publicUrlOf(env),
     host: env.HOST,
     port: env.PORT,
     jwtAlgorithm: env.JWT_ALGORITHM,
@@ -119,12 +119,30 @@ function toConfig(env: Environment) {
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
       mailsPerAddress: env.MAILS_PER_ADDRESS,
     }),
+    mail: Object.freeze({
+      appName: env.APP_NAME,
+      smtpUrl: env.SMTP_URL,
+      from:
+        env.MAIL_FROM ??
+        `"${env.APP_NAME.replace(/["\\]/g, '')}" <noreply@${new URL(publicUrlOf(env)).hostname}>`,
+      verifyEmailLink: env.VERIFY_EMAIL_LINK,
+      passwordResetLink: env.PASSWORD_RESET_LINK,
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      retryDelay: parseDuration(env.MAIL_RETRY_DELAY),
+      pollInterval: parseDuration(env.MAIL_POLL_INTERVAL),
+      timeout: parseDuration(env.MAIL_TIMEOUT),
+      retention: parseDuration(env.OUTBOX_RETENTION),
+    }),
     metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
   });
 }
 
 export type Config = ReturnType<typeof toConfig>;
+
+function publicUrlOf(env: Environment): string {
+  return (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+}
 
 /** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
 export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {

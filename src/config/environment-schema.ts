@@ -175,6 +175,74 @@ const rateLimits = {
   ),
 };
 
+// Mail: how it is written, where its links lead, and how the outbox delivers it.
+const mail = {
+  APP_NAME: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    default: 'Gatehouse',
+    description: 'the product name mails speak in (subjects, greetings, the default sender name)',
+  }),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: '^smtps?://[^/]',
+      ...maskedAs('url-password'),
+      description:
+        '`smtp://user:pass@host:587` (STARTTLS when the server offers it; `?requireTLS=true` insists) or ' +
+        '`smtps://user:pass@host:465` (TLS from the start); unset: outside production each mail is written ' +
+        'to the log with its links, in production mails wait in the outbox and /readyz says `mail: ' +
+        '"not_configured"`',
+    }),
+  ),
+  MAIL_FROM: Type.Optional(
+    Type.String({
+      minLength: 3,
+      maxLength: 320,
+      description: 'the sender of every mail; unset: `"<APP_NAME>" <noreply@<PUBLIC_URL host>>`',
+    }),
+  ),
+  VERIFY_EMAIL_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        'the link of verification and email-change mails, with `{token}` and optionally `{uid}` (as ' +
+        "djoser's ACTIVATION_URL); unset: `<PUBLIC_URL>/verify-email?token={token}`",
+    }),
+  ),
+  PASSWORD_RESET_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        "the link of password-reset mails, with `{token}` and optionally `{uid}` (as djoser's " +
+        'PASSWORD_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-password?token={token}`',
+    }),
+  ),
+  MAIL_MAX_ATTEMPTS: Count(
+    8,
+    1,
+    100,
+    'delivery attempts before a mail is marked failed; retries wait MAIL_RETRY_DELAY, then three times ' +
+      'longer each time (by default 1m, 3m, 9m … about 18 hours in all); an SMTP 5xx answer fails it at once',
+  ),
+  MAIL_RETRY_DELAY: Duration(
+    '1m',
+    'the wait before the first retry of a mail; each later wait is three times the last',
+  ),
+  MAIL_POLL_INTERVAL: Duration(
+    '2s',
+    'how often the relay looks for due mails; a mail queued on the same instance goes out at once',
+  ),
+  MAIL_TIMEOUT: Duration(
+    '10s',
+    'the SMTP connection, greeting and socket-inactivity timeouts, each; a relay leases the mails it ' +
+      'claims for ten times this',
+  ),
+  OUTBOX_RETENTION: Duration(
+    '30d',
+    'sent and failed mails are deleted from the outbox this long after queuing',
+  ),
+};
+
 // Observing the service.
 const operations = {
   METRICS_TOKEN: Type.Optional(
@@ -204,6 +272,7 @@ export const EnvironmentSchema = Type.Object({
   ...requests,
   ...database,
   ...rateLimits,
+  ...mail,
   ...operations,
 });
 

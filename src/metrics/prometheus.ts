@@ -5,6 +5,8 @@ import type {
   CacheMetrics,
   CredentialOutcome,
   CredentialRoute,
+  MailEvent,
+  MailKind,
   Metrics,
   RateLimitName,
   RefreshOutcome,
@@ -86,6 +88,13 @@ export function createMetrics() {
     registers,
   });
 
+  const mails = new Counter({
+    name: `${prefix}mails_total`,
+    help: 'Mails by kind and event: queued (committed to the outbox), sent, retried (an attempt failed), failed (given up on)',
+    labelNames: ['kind', 'event'] as const,
+    registers,
+  });
+
   // The caches are asked on every authenticated request: each answer adds one to a plain number, and the
   // counters read the numbers when scraped (prom-client's own inc costs more than the cache look-up).
   function cacheCounters(name: string, what: string): CacheMetrics {
@@ -121,6 +130,9 @@ export function createMetrics() {
     },
     rateLimited: (limit: RateLimitName) => {
       refusals.inc({ limit });
+    },
+    mail: (kind: MailKind, event: MailEvent) => {
+      mails.inc({ kind, event });
     },
     sessionCache: cacheCounters('session_cache', 'Session look-ups of authenticated requests'),
     tokenCache: cacheCounters('token_cache', 'Access-token verifications'),
@@ -197,6 +209,23 @@ export function createMetrics() {
           },
         });
       }
+    },
+
+    /** Adds the outbox's depth, counted at scrape time. */
+    watchOutbox(depth: () => Promise<number>): void {
+      new Gauge({
+        name: `${prefix}mail_outbox_depth`,
+        help: 'Mails in the outbox waiting to be sent (queued, or waiting for a retry)',
+        registers,
+        async collect() {
+          // a database that cannot answer leaves the last reading; the scrape still succeeds
+          try {
+            this.set(await depth());
+          } catch {
+            return;
+          }
+        },
+      });
     },
 
     /** The exposition, in the Prometheus text format. */

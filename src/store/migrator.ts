@@ -3,6 +3,7 @@ import type { Database } from './database.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as refreshTokens from './migrations/0003-refresh-tokens.ts';
 import * as sessionExpiryIndex from './migrations/0005-session-expiry-index.ts';
+import * as mailOutbox from './migrations/0006-mail-outbox.ts';
 import * as oneTimeTokens from './migrations/0007-one-time-tokens.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002-rate-limits': rateLimits,
   '0003-refresh-tokens': refreshTokens,
   '0005-session-expiry-index': sessionExpiryIndex,
+  '0006-mail-outbox': mailOutbox,
   '0007-one-time-tokens': oneTimeTokens,
 };
 

@@ -2,6 +2,7 @@ import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
 import { createOneTimeTokenRepository, type OneTimeTokenRepository } from './one-time-token-repository.ts';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token-repository.ts';
 import { createSessionRepository, type SessionRepository } from './session-repository.ts';
 import { createUserRepository, type UserRepository } from './user-repository.ts';
@@ -13,6 +14,8 @@ export interface Repositories {
   refreshTokens: RefreshTokenRepository;
   follows: FollowRepository;
   oneTimeTokens: OneTimeTokenRepository;
+  /** the mail outbox: a mail queued in a unit of work is sent only if the unit commits */
+  outbox: OutboxRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -45,6 +48,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     refreshTokens: createRefreshTokenRepository(executor),
     follows: createFollowRepository(executor),
     oneTimeTokens: createOneTimeTokenRepository(executor),
+    outbox: createOutboxRepository(executor),
   });
   return {
     ...repositoriesOn(database),
@@ -56,6 +60,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
           return await work({
             ...repositoriesOn({
               db: transaction,
+              dialect: database.dialect,
               uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
             }),
             afterCommit: (action) => {

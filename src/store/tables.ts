@@ -82,6 +82,29 @@ export interface OneTimeTokensTable {
   used_at: number | null;
 }
 
+/** The mail states: waiting to be sent (or retried), delivered to the SMTP server, or given up on. */
+export type MailState = 'queued' | 'sent' | 'failed';
+
+/** One mail in the outbox, from the transaction that queued it until it is pruned. */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  recipient: string;
+  /** what the mail says (its links carry one-time tokens), sealed under SECRET_KEY; null once finished */
+  payload_sealed: string | null;
+  state: MailState;
+  /** delivery attempts made so far */
+  attempts: number;
+  /** when it may next be tried */
+  next_attempt_at: number;
+  /** a relay is sending it until then (the lease); null when nobody is */
+  claimed_until: number | null;
+  /** the SMTP server's answer (or the connection's failure) to the last attempt; never the body */
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -90,9 +113,11 @@ export interface Tables {
   refresh_tokens: RefreshTokensTable;
   rate_limit_counters: RateLimitCountersTable;
   one_time_tokens: OneTimeTokensTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type MailOutboxRow = Selectable<MailOutboxTable>;

@@ -1,0 +1,188 @@
+import type { Logger } from 'pino';
+import type { OutgoingMail } from '../accounts/ports.ts';
+import type { Clock } from '../clock.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { ClaimedMail, OutboxRepository } from '../store/outbox-repository.ts';
+import type { Worker } from '../worker.ts';
+import type { RenderedMail } from './templates.ts';
+import { DeliveryFailure, type MailTransport } from './transport.ts';
+
+export interface MailRelayOptions {
+  /** the outbox on the database itself: the relay's statements are its own, never a request's */
+  outbox: OutboxRepository;
+  /** what a claimed mail says; throws when its payload cannot be opened */
+  open: (sealed: string) => OutgoingMail;
+  render: (mail: OutgoingMail) => RenderedMail;
+  transport: MailTransport;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** attempts before a mail is failed */
+  maxAttempts: number;
+  /** the wait before the first retry; each later one is `retryGrowth` times the last */
+  retryDelay: number;
+  pollInterval: number;
+  /** the transport's timeout; a claim is leased for `leaseTimeouts` of it */
+  timeout: number;
+  /** sent and failed mails older than this are deleted */
+  retention: number;
+  /** mails sent at once (the SMTP connections) */
+  concurrency: number;
+}
+
+const retryGrowth = 3;
+// A claim outlives any one send by far: a send is bounded by the transport's timeouts (a few of them), and
+// no send starts once half the lease has gone, so a lease never runs out under a mail being sent.
+const leaseTimeouts = 10;
+// Mails claimed in one statement.
+const batchSize = 32;
+// Finished mails are pruned at most this often per instance.
+const pruneInterval = 3_600_000;
+
+/** The wait after a mail's `attempts`-th failed attempt: retryDelay, then three times longer each time. */
+export function retryDelayAfter(attempts: number, retryDelay: number): number {
+  return retryDelay * retryGrowth ** (attempts - 1);
+}
+
+/**
+ * The background worker that delivers the outbox: claims due mails under a lease (so instances sharing a
+ * database never send one twice), sends them, retries with exponential backoff, fails a mail after its
+ * last attempt or a permanent refusal, and prunes finished mails. It runs when told a mail was queued
+ * here (`wake`), and otherwise every poll interval.
+ */
+export function createMailRelay(options: MailRelayOptions) {
+  const { outbox, transport, clock, logger, metrics, maxAttempts, retryDelay, pollInterval } = options;
+  const lease = leaseTimeouts * options.timeout;
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let wokenWhileRunning = false;
+  let lastPrune: number | undefined;
+
+  function wake(): void {
+    if (stopped) return;
+    if (running !== undefined) {
+      wokenWhileRunning = true;
+      return;
+    }
+    clearTimeout(timer);
+    timer = undefined;
+    running = run().finally(() => {
+      running = undefined;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let unreachable = false;
+    try {
+      await pruneWhenDue();
+      // keep claiming while there is mail due, as long as the server takes it
+      while (!stopped && !unreachable) {
+        wokenWhileRunning = false;
+        const now = clock.now();
+        const claimed = await outbox.claimDue(now, now + lease, batchSize);
+        if (claimed.length === 0) break;
+        unreachable = await deliver(claimed, now + lease / 2);
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'the mail relay could not read or update the outbox; it tries again');
+    }
+    if (stopped) return;
+    // a server that could not be reached is left alone until the next poll, whatever was queued meanwhile
+    if (wokenWhileRunning && !unreachable) {
+      setImmediate(wake);
+      return;
+    }
+    timer = setTimeout(wake, pollInterval);
+  }
+
+  /** Sends the claimed mails; true when the server could not be reached (the rest are given back). */
+  async function deliver(claimed: ClaimedMail[], startBefore: number): Promise<boolean> {
+    const waiting = [...claimed];
+    let unreachable = false;
+    const lane = async () => {
+      for (;;) {
+        if (stopped || unreachable || clock.now() > startBefore) return;
+        const mail = waiting.shift();
+        if (mail === undefined) return;
+        if (await attempt(mail)) unreachable = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, claimed.length) }, lane));
+    await outbox.release(waiting.map((mail) => mail.id));
+    return unreachable;
+  }
+
+  /** One attempt at one mail; true when the server could not be reached. */
+  async function attempt(mail: ClaimedMail): Promise<boolean> {
+    const attempts = mail.attempts + 1;
+    let rendered: RenderedMail;
+    try {
+      if (mail.payloadSealed === null) throw new Error('no payload');
+      rendered = options.render(options.open(mail.payloadSealed));
+    } catch {
+      await giveUp(mail, attempts, 'the stored mail could not be opened (was SECRET_KEY changed?)');
+      return false;
+    }
+    let answer: string;
+    try {
+      answer = await transport.send(rendered);
+    } catch (error) {
+      const failure =
+        error instanceof DeliveryFailure ? error : new DeliveryFailure(String(error), false, true);
+      if (failure.permanent || attempts >= maxAttempts) {
+        await giveUp(mail, attempts, failure.reason);
+      } else {
+        const retryIn = retryDelayAfter(attempts, retryDelay);
+        await outbox.recordFailure(mail.id, failure.reason, clock.now() + retryIn);
+        metrics.mail(mail.kind, 'retried');
+        logger.warn(
+          { mail: mail.id, kind: mail.kind, attempts, retryInMs: retryIn, reason: failure.reason },
+          'mail not sent; it will be tried again',
+        );
+      }
+      return failure.unreachable;
+    }
+    await outbox.markSent(mail.id, clock.now());
+    metrics.mail(mail.kind, 'sent');
+    logger.info({ mail: mail.id, kind: mail.kind, attempts, response: answer }, 'mail sent');
+    return false;
+  }
+
+  async function giveUp(mail: ClaimedMail, attempts: number, reason: string): Promise<void> {
+    await outbox.recordFailure(mail.id, reason, undefined);
+    metrics.mail(mail.kind, 'failed');
+    logger.error(
+      { mail: mail.id, kind: mail.kind, attempts, reason },
+      'mail failed; it will not be tried again',
+    );
+  }
+
+  async function pruneWhenDue(): Promise<void> {
+    const now = clock.now();
+    if (lastPrune !== undefined && now - lastPrune < pruneInterval) return;
+    lastPrune = now;
+    const deleted = await outbox.deleteFinishedBefore(now - options.retention);
+    if (deleted > 0) logger.info({ deleted }, 'pruned finished mails from the outbox');
+  }
+
+  return {
+    name: 'mail-relay',
+    start() {
+      stopped = false;
+      wake();
+    },
+    /** Waits for the mails being sent to finish; the rest stay queued for the next start or instance. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+      transport.close();
+    },
+    /** A mail was queued and committed here: send it now rather than at the next poll. */
+    wake,
+  } satisfies Worker & { wake(): void };
+}
+
+export type MailRelay = ReturnType<typeof createMailRelay>;
