@@ -377,7 +377,7 @@ describe('account service', () => {
   describe('register', () => {
     it('counts the registration against the client IP before anything else, refused ones included', async () => {
       await world.service.register(alice, client);
-      assert.deepEqual(world.names(), ['admitRegistration', 'hash']);
+      assert.deepEqual(world.names(), ['admitRegistration', 'hash', 'mailVerification', 'queue']);
       assert.deepEqual(world.argsOf('admitRegistration'), [[client.ip]]);
 
       world.forget();
@@ -538,8 +538,13 @@ describe('account service', () => {
         currentPassword: alice.password,
         newPassword,
       });
-      assert.deepEqual(world.names(), ['beginPasswordCheck', 'verify', 'release', 'hash', 'endAll']);
+      assert.deepEqual(world.names(), ['beginPasswordCheck', 'verify', 'release', 'hash', 'endAll', 'queue']);
       assert.deepEqual(world.argsOf('beginPasswordCheck'), [[user.email]]);
+      // the address is told, in the same unit
+      assert.deepEqual(world.argsOf('queue'), [['password-changed', user.email]]);
+      const [notice] = world.mailed;
+      assert.ok(notice !== undefined);
+      assertIsUnit(notice.unit, world.store);
       assert.deepEqual(world.argsOf('endAll'), [[user.id, 'password_changed', 'caller-session']]);
       const [seen] = world.ended;
       assert.ok(seen !== undefined);

@@ -47,7 +47,7 @@ export function mailRoutes({
       },
       async (request, reply) => {
         await verification.resend(request.body.email ?? request.caller?.user.email ?? '');
-        return reply.code(202).send(null);
+        return reply.code(202).send({});
       },
     );
 
@@ -83,7 +83,7 @@ export function mailRoutes({
           currentPassword: request.body.current_password,
           newEmail: request.body.new_email,
         });
-        return reply.code(202).send(null);
+        return reply.code(202).send({});
       },
     );
 
@@ -99,7 +99,7 @@ export function mailRoutes({
       },
       async (request, reply) => {
         await passwordReset.request(request.body.email ?? '');
-        return reply.code(202).send(null);
+        return reply.code(202).send({});
       },
     );
 

@@ -32,7 +32,6 @@ const toUserBody = <T extends string | null>(user: User, token: T) => ({
     username: user.username,
     bio: user.bio,
     image: user.image,
-    email_verified: user.emailVerifiedAt !== null,
     token,
   },
 });

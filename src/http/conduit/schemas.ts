@@ -34,7 +34,6 @@ const userFields = {
   username: Type.String(),
   bio: NullableString,
   image: NullableString,
-  email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
 };
 
 export const UserResponse = Type.Object({
@@ -109,7 +108,10 @@ export const VerificationRequestBody = Type.Object({ email: Type.Optional(Type.S
 
 export const TokenBody = Type.Object({ token: Type.Optional(Type.String()) });
 
-export const Accepted = Type.Null({ description: 'accepted: a mail goes out if the address has an account' });
+export const Accepted = Type.Object(
+  {},
+  { description: 'accepted: a mail goes out if the address has an account; the same body either way' },
+);
 
 export const VerifiedResponse = Type.Object({
   email: Type.String({ description: 'the address now verified' }),

@@ -11,7 +11,6 @@ import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envel
 import {
   CurrentPasswordBody,
   EmptyResponse,
-  MeResponse,
   NoContent,
   RegistrationBody,
   SetPasswordBody,
@@ -32,7 +31,6 @@ export interface DjoserServices {
 }
 
 const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: user.username });
-const toMeBody = (user: User) => ({ ...toUserBody(user), email_verified: user.emailVerifiedAt !== null });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /** djoser 2 and simplejwt 5 under /auth: the users endpoints and the JWT create/refresh/verify views. */
@@ -71,13 +69,13 @@ export function djoserRoutes({
         schema: {
           summary: 'The current user (djoser)',
           tags: ['djoser'],
-          response: { 200: MeResponse, ...drfErrors(401, 503) },
+          response: { 200: UserResponse, ...drfErrors(401, 503) },
         },
       },
-      (request) => toMeBody(callerOf(request).user),
+      (request) => toUserBody(callerOf(request).user),
     );
 
-    const updateSchema = { response: { 200: MeResponse, ...drfErrors(400, 401, 413, 415, 503) } };
+    const updateSchema = { response: { 200: UserResponse, ...drfErrors(400, 401, 413, 415, 503) } };
     app.put(
       '/users/me/',
       {
@@ -92,7 +90,7 @@ export function djoserRoutes({
       async (request) => {
         // named one by one: the body may carry anything, and only the username is writable here
         const changes = { username: request.body.username };
-        return toMeBody(await accounts.update(callerContextOf(request), changes));
+        return toUserBody(await accounts.update(callerContextOf(request), changes));
       },
     );
     app.patch(
@@ -108,7 +106,7 @@ export function djoserRoutes({
       },
       async (request) => {
         const changes = { username: request.body.username };
-        return toMeBody(await accounts.update(callerContextOf(request), changes));
+        return toUserBody(await accounts.update(callerContextOf(request), changes));
       },
     );
 

@@ -47,13 +47,6 @@ export const ActivationBody = Type.Object({ uid: Type.String(), token: Type.Stri
 
 export const EmailBody = Type.Object({ email: Type.String() });
 
-export const MeResponse = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  username: Type.String(),
-  email_verified: Type.Boolean({ description: 'whether the address has been confirmed from its mail' }),
-});
-
 export const ResetConfirmBody = Type.Object({
   uid: Type.String(),
   token: Type.String(),
