@@ -30,7 +30,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const services = await createServices({ ...options, metrics: metrics.events });
 
   // What runs in the background of a server; no other command starts any of them.
-  const workers: readonly Worker[] = [services.changeListener, services.mail.relay];
+  const workers: readonly Worker[] = [services.changeListener, services.mail.relay, services.auditPruner];
   metrics.watchOutbox(services.mail.depth);
   metrics.watchDatabase({
     pool: database.poolStats,

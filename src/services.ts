@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { createAccountService } from './accounts/account-service.ts';
+import { createAuditPruner } from './audit/audit-pruner.ts';
+import { createAuditTrail } from './audit/audit-trail.ts';
 import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
@@ -122,11 +124,21 @@ export async function createServices(options: ServiceOptions) {
     minLength: config.passwordMinLength,
     maxLength: config.passwordMaxLength,
   });
+  const audit = createAuditTrail({ events: store.auditEvents, clock, newId: randomUUID, logger });
+  const auditPruner = createAuditPruner({
+    events: store.auditEvents,
+    clock,
+    retention: config.auditRetention,
+    onFailure: (error) => {
+      logger.warn({ err: error }, 'pruning the audit log failed; the next round tries again');
+    },
+  });
   const verification = createAddressVerification({
     store,
     mail: mail.queue,
     sessions,
     admitMail: (address) => limits.admitMail(address),
+    audit,
     clock,
     tokenTtl: config.verifyEmailTokenTtl,
   });
@@ -137,6 +149,7 @@ export async function createServices(options: ServiceOptions) {
     mail: mail.queue,
     sessions,
     limits,
+    audit,
     clock,
     tokenTtl: config.passwordResetTokenTtl,
   });
@@ -148,6 +161,7 @@ export async function createServices(options: ServiceOptions) {
     limits,
     mail: mail.queue,
     verification,
+    audit,
     requireVerifiedEmail: config.requireVerifiedEmail,
     clock,
     newId: randomUUID,
@@ -177,6 +191,8 @@ export async function createServices(options: ServiceOptions) {
     accounts,
     verification,
     passwordReset,
+    audit,
+    auditPruner,
     profiles,
     mail,
     changeListener,

@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import { openMemoryDatabase } from '../../test/store/migrated-database.ts';
 import { createFakeClock } from '../../test/support/fake-clock.ts';
+import { createAuditTrail } from '../audit/audit-trail.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import { createStore, type Store, type UnitOfWork } from '../store/store.ts';
@@ -68,6 +70,7 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
   };
 
   const attempt = {
+    locksOnFailure: false,
     release() {
       record('release');
       return Promise.resolve();
@@ -156,6 +159,12 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
     limits,
     mail,
     verification,
+    audit: createAuditTrail({
+      events: store.auditEvents,
+      clock,
+      newId: randomUUID,
+      logger: pino({ level: 'silent' }),
+    }),
     requireVerifiedEmail: options.requireVerifiedEmail ?? false,
     clock,
     newId: randomUUID,

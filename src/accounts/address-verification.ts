@@ -1,4 +1,6 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
+import type { RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { TokenPurpose } from '../store/one-time-token-repository.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
@@ -13,6 +15,7 @@ export interface AddressVerificationDeps {
   sessions: Pick<SessionPort, 'userChanged'>;
   /** counts a mail to an address; false when it has had its share and none may go out */
   admitMail: (address: string) => Promise<boolean>;
+  audit: AuditTrail;
   clock: Clock;
   /** how long a verification (or new-address) token stays usable, ms */
   tokenTtl: number;
@@ -28,7 +31,7 @@ const addressPurposes: readonly TokenPurpose[] = ['verify-email', 'email-change'
  * Every answer to a request for a mail is the same whether or not the address has an account.
  */
 export function createAddressVerification(deps: AddressVerificationDeps) {
-  const { store, mail, sessions, admitMail, clock, tokenTtl } = deps;
+  const { store, mail, sessions, admitMail, audit, clock, tokenTtl } = deps;
 
   /** Mints a token for `email` and queues the mail carrying it, both in `unit`. */
   async function mailToken(
@@ -51,7 +54,12 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
   }
 
   /** Marks the address a consumed token was mailed to as verified, in `unit`. */
-  async function confirmIn(unit: UnitOfWork, userId: string, purpose: TokenPurpose, email: string) {
+  async function confirmIn(
+    unit: UnitOfWork,
+    consumed: { userId: string; purpose: TokenPurpose; email: string },
+    context: RequestContext,
+  ) {
+    const { userId, purpose, email } = consumed;
     const user = await unit.users.findById(userId);
     // a deactivated account, or a token for an address the account has since left, confirms nothing
     if (user?.isActive !== true) return undefined;
@@ -69,6 +77,12 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     if (purpose === 'email-change') {
       await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: email });
     }
+    await audit.record(unit, {
+      type: purpose === 'email-change' ? 'email_change_confirmed' : 'email_verified',
+      userId: user.id,
+      context,
+      detail: purpose === 'email-change' ? { from: user.email, to: email } : { email },
+    });
     return updated.value;
   }
 
@@ -105,11 +119,11 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
      * then becomes the account's. Forged, expired, used, superseded and wrong-purpose tokens are alike
      * refused, and change nothing.
      */
-    async confirm(token: string): Promise<User> {
+    async confirm(token: string, context: RequestContext): Promise<User> {
       const user = await store.transaction(async (unit) => {
         const consumed = await unit.oneTimeTokens.consume(hashToken(token), clock.now(), addressPurposes);
         if (consumed === undefined) return undefined;
-        const confirmed = await confirmIn(unit, consumed.userId, consumed.purpose, consumed.email);
+        const confirmed = await confirmIn(unit, consumed, context);
         // roll back the use: a token that confirmed nothing is refused, and stays as it was
         if (confirmed === undefined) throw invalidToken();
         return confirmed;
@@ -122,7 +136,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
      * djoser's `activation/`: `uid` names the account, whose address must not be verified yet (djoser's
      * "stale token"), and `token` must be its verification token.
      */
-    async activate(uid: string, token: string): Promise<void> {
+    async activate(uid: string, token: string, context: RequestContext): Promise<void> {
       const userId = decodeUid(uid);
       const user = userId === undefined ? undefined : await store.users.findById(userId);
       if (user === undefined) throw invalidToken('uid');
@@ -135,8 +149,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
           user.id,
         );
         if (consumed === undefined) throw invalidToken();
-        if ((await confirmIn(unit, user.id, consumed.purpose, consumed.email)) === undefined)
-          throw invalidToken();
+        if ((await confirmIn(unit, consumed, context)) === undefined) throw invalidToken();
       });
     },
   };

@@ -1,4 +1,6 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
+import type { RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { decodeUid, encodeUid, hashToken, mintToken } from './one-time-tokens.ts';
@@ -14,6 +16,7 @@ export interface PasswordResetDeps {
   mail: MailPort;
   sessions: Pick<SessionPort, 'endAll'>;
   limits: Pick<AttemptLimits, 'admitMail' | 'clearLoginFailures'>;
+  audit: AuditTrail;
   clock: Clock;
   /** how long the link in a reset mail stays usable, ms */
   tokenTtl: number;
@@ -34,7 +37,7 @@ export type PasswordReset = ReturnType<typeof createPasswordReset>;
  * not the address has an account.
  */
 export function createPasswordReset(deps: PasswordResetDeps) {
-  const { store, hasher, policy, mail, sessions, limits, clock, tokenTtl } = deps;
+  const { store, hasher, policy, mail, sessions, limits, audit, clock, tokenTtl } = deps;
 
   const refused = (field: string) =>
     new GatehouseError('validation_failed', 'unusable reset token', { fields: { [field]: invalid } });
@@ -67,7 +70,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
      * Sets the new password if the token is this account's live reset token. The password policy applies;
      * a refused password spends nothing, so the same link can be tried again.
      */
-    async confirm(input: ResetConfirmation): Promise<void> {
+    async confirm(input: ResetConfirmation, context: RequestContext): Promise<void> {
       const tokenHash = hashToken(input.token);
       const found = await store.oneTimeTokens.findUsable(tokenHash, clock.now(), 'password-reset');
       const userId = input.uid === undefined ? found?.userId : decodeUid(input.uid);
@@ -91,6 +94,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         if (!updated.ok || updated.value === undefined) throw refused('token');
         await sessions.endAll(unit, user.id, 'password_reset');
         await mail.queue(unit, { kind: 'password-changed', to: user.email });
+        await audit.record(unit, { type: 'password_reset', userId: user.id, context });
         unit.afterCommit(() => limits.clearLoginFailures(user.email));
       });
     },

@@ -49,6 +49,8 @@ export interface SessionPort {
 
 /** A password attempt that has been counted before the hash runs. */
 export interface PasswordAttempt {
+  /** the last attempt the email's lock allows: if this password is wrong, the email is locked */
+  readonly locksOnFailure: boolean;
   /** The password was right, or never checked: the attempt no longer counts against the email. */
   release(): Promise<void>;
 }

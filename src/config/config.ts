@@ -95,6 +95,7 @@ function toConfig(env: Environment) {
     verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
     passwordResetTokenTtl: parseDuration(env.PASSWORD_RESET_TOKEN_TTL),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    auditRetention: parseDuration(env.AUDIT_RETENTION),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({

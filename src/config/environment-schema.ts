@@ -82,6 +82,7 @@ const tokens = {
     'how long the link in a verification mail (a new account, a changed address) stays usable',
   ),
   PASSWORD_RESET_TOKEN_TTL: Duration('1h', 'how long the link in a password-reset mail stays usable'),
+  AUDIT_RETENTION: Duration('365d', 'audit events older than this are deleted (checked hourly)'),
   REQUIRE_VERIFIED_EMAIL: Flag(
     false,
     'nobody signs in before confirming their address from the verification mail (off by default: ' +

@@ -28,13 +28,19 @@ export interface LimiterDeps {
 /** A hit that has been counted, and can be taken back while its window is open. */
 export interface CountedHit {
   verdict: Verdict;
+  /** the last hit the window allows: one more and the limit refuses */
+  last: boolean;
   release(): Promise<void>;
 }
 
 const allowed: Verdict = Object.freeze({ allowed: true });
 
 /** A hit that counted nothing (a limit switched off, a counter store that failed open, no subject). */
-export const uncountedHit: CountedHit = Object.freeze({ verdict: allowed, release: () => Promise.resolve() });
+export const uncountedHit: CountedHit = Object.freeze({
+  verdict: allowed,
+  last: false,
+  release: () => Promise.resolve(),
+});
 
 /** One limit over the shared counters: `hit` counts and judges; `take` also lets the hit be taken back. */
 export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
@@ -80,6 +86,7 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
         const window = await counters.increment(key, limit.window, now);
         return {
           verdict: judge(window, now),
+          last: window.hits === limit.max,
           release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
         };
       }, uncountedHit);

@@ -1,3 +1,4 @@
+import { createAuditRepository, type AuditRepository } from './audit-repository.ts';
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
@@ -16,6 +17,8 @@ export interface Repositories {
   oneTimeTokens: OneTimeTokenRepository;
   /** the mail outbox: a mail queued in a unit of work is sent only if the unit commits */
   outbox: OutboxRepository;
+  /** the security history: an event is written in the unit of the change it records */
+  auditEvents: AuditRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -49,6 +52,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     follows: createFollowRepository(executor),
     oneTimeTokens: createOneTimeTokenRepository(executor),
     outbox: createOutboxRepository(executor),
+    auditEvents: createAuditRepository(executor),
   });
   return {
     ...repositoriesOn(database),

@@ -105,6 +105,25 @@ export interface MailOutboxTable {
   sent_at: number | null;
 }
 
+/** One event in an account's security history. */
+export interface AuditEventsTable {
+  id: string;
+  /** what happened: `registered`, `sign_in_failed`, … (audit/events.ts) */
+  type: string;
+  /** whose account it concerns, if any */
+  user_id: string | null;
+  /** by whose hand: `self`, `staff` (actor_id names them) or `system` */
+  actor: string;
+  actor_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** a small JSON object; never a password, token or hash */
+  detail: string;
+  created_at: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -114,6 +133,7 @@ export interface Tables {
   rate_limit_counters: RateLimitCountersTable;
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
+  audit_events: AuditEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

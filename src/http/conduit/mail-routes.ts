@@ -3,7 +3,7 @@ import type { AccountService } from '../../accounts/account-service.ts';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
 import type { PasswordReset } from '../../accounts/password-reset.ts';
 import { absentBodyIsEmpty, bodyOptional } from '../absent-body.ts';
-import { callerContextOf } from '../authenticate.ts';
+import { callerContextOf, contextOf } from '../authenticate.ts';
 import { conduitErrors } from './envelope.ts';
 import {
   Accepted,
@@ -62,7 +62,7 @@ export function mailRoutes({
         },
       },
       async (request) => {
-        const user = await verification.confirm(request.body.token ?? '');
+        const user = await verification.confirm(request.body.token ?? '', contextOf(request));
         return { email: user.email, email_verified: true as const };
       },
     );
@@ -114,10 +114,10 @@ export function mailRoutes({
         },
       },
       async (request, reply) => {
-        await passwordReset.confirm({
-          token: request.body.token ?? '',
-          newPassword: request.body.new_password ?? '',
-        });
+        await passwordReset.confirm(
+          { token: request.body.token ?? '', newPassword: request.body.new_password ?? '' },
+          contextOf(request),
+        );
         return reply.code(204).send(null);
       },
     );

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
 import type { PasswordReset } from '../../accounts/password-reset.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
@@ -16,6 +17,7 @@ import {
   UserUpdateBody,
 } from './schemas.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { historyRoutes } from './history-routes.ts';
 import { mailRoutes } from './mail-routes.ts';
 
 export interface ConduitServices {
@@ -24,6 +26,7 @@ export interface ConduitServices {
   sessions: SessionService;
   verification: AddressVerification;
   passwordReset: PasswordReset;
+  audit: AuditTrail;
 }
 
 const toUserBody = <T extends string | null>(user: User, token: T) => ({
@@ -43,6 +46,7 @@ export function conduitRoutes({
   sessions,
   verification,
   passwordReset,
+  audit,
 }: ConduitServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
@@ -166,5 +170,6 @@ export function conduitRoutes({
 
     await app.register(sessionRoutes({ accounts, sessions }));
     await app.register(mailRoutes({ accounts, verification, passwordReset }));
+    await app.register(historyRoutes(audit));
   };
 }

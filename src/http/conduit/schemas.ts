@@ -129,3 +129,23 @@ export const PasswordResetBody = Type.Object({
   token: Type.Optional(Type.String()),
   new_password: Type.Optional(Type.String()),
 });
+
+// Query strings are text and are not coerced (a number where a string belongs is refused elsewhere).
+export const EventsQuery = Type.Object({
+  limit: Type.Optional(
+    Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'how many, newest first: 1 to 100 (50)' }),
+  ),
+});
+
+export const EventsResponse = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      type: Type.String({ description: 'sign_in_succeeded, sign_in_failed, password_changed, …' }),
+      at: Type.String({ format: 'date-time' }),
+      ip: NullableString,
+      userAgent: NullableString,
+      current: Type.Boolean({ description: 'it happened in the session of the token that asked' }),
+      detail: Type.Record(Type.String(), Type.Unknown()),
+    }),
+  ),
+});

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
 import type { PasswordReset } from '../../accounts/password-reset.ts';
+import { contextOf } from '../authenticate.ts';
 import { drfErrors } from './envelope.ts';
 import { ActivationBody, EmailBody, NoContent, ResetConfirmBody } from './schemas.ts';
 
@@ -26,7 +27,7 @@ export function mailRoutes({ verification, passwordReset }: MailServices): Fasti
         },
       },
       async (request, reply) => {
-        await verification.activate(request.body.uid, request.body.token);
+        await verification.activate(request.body.uid, request.body.token, contextOf(request));
         return reply.code(204).send(null);
       },
     );
@@ -75,7 +76,7 @@ export function mailRoutes({ verification, passwordReset }: MailServices): Fasti
       },
       async (request, reply) => {
         const { uid, token, new_password: newPassword } = request.body;
-        await passwordReset.confirm({ uid, token, newPassword });
+        await passwordReset.confirm({ uid, token, newPassword }, contextOf(request));
         return reply.code(204).send(null);
       },
     );
