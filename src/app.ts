@@ -30,7 +30,12 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const services = await createServices({ ...options, metrics: metrics.events });
 
   // What runs in the background of a server; no other command starts any of them.
-  const workers: readonly Worker[] = [services.changeListener, services.mail.relay, services.auditPruner];
+  const workers: readonly Worker[] = [
+    services.changeListener,
+    services.mail.relay,
+    services.auditPruner,
+    services.accountEraser,
+  ];
   metrics.watchOutbox(services.mail.depth);
   metrics.watchDatabase({
     pool: database.poolStats,

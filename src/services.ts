@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { createAccountEraser } from './accounts/account-eraser.ts';
 import { createAccountService } from './accounts/account-service.ts';
 import { createAuditPruner } from './audit/audit-pruner.ts';
 import { createAuditTrail } from './audit/audit-trail.ts';
@@ -163,10 +164,21 @@ export async function createServices(options: ServiceOptions) {
     verification,
     audit,
     requireVerifiedEmail: config.requireVerifiedEmail,
+    sendVerificationEmail: config.sendVerificationEmail,
     clock,
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  const accountEraser = createAccountEraser({
+    store,
+    sessions,
+    audit,
+    clock,
+    eraseAfter: config.eraseDeactivatedAfter,
+    onFailure: (error) => {
+      logger.warn({ err: error }, 'erasing deactivated accounts failed; the next round tries again');
+    },
+  });
 
   /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
   const changeListener = createChangeListener(database, {
@@ -193,6 +205,7 @@ export async function createServices(options: ServiceOptions) {
     passwordReset,
     audit,
     auditPruner,
+    accountEraser,
     profiles,
     mail,
     changeListener,

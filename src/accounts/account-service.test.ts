@@ -166,6 +166,7 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
       logger: pino({ level: 'silent' }),
     }),
     requireVerifiedEmail: options.requireVerifiedEmail ?? false,
+    sendVerificationEmail: true,
     clock,
     newId: randomUUID,
   });

@@ -53,6 +53,10 @@ export function loadConfig(env: Env) {
     if (parseDuration(checked.RATE_LIMIT_WINDOW_LOGIN) < minimumRateLimitWindow) {
       problems.push('RATE_LIMIT_WINDOW_LOGIN: must be at least 1s');
     }
+    if (checked.REQUIRE_VERIFIED_EMAIL && !checked.SEND_VERIFICATION_EMAIL) {
+      // nobody could sign in without asking for a mail first: surely not what was meant
+      problems.push('REQUIRE_VERIFIED_EMAIL: needs SEND_VERIFICATION_EMAIL=true');
+    }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
     }
@@ -95,7 +99,9 @@ function toConfig(env: Environment) {
     verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
     passwordResetTokenTtl: parseDuration(env.PASSWORD_RESET_TOKEN_TTL),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    sendVerificationEmail: env.SEND_VERIFICATION_EMAIL,
     auditRetention: parseDuration(env.AUDIT_RETENTION),
+    eraseDeactivatedAfter: parseDuration(env.ERASE_DEACTIVATED_AFTER),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({

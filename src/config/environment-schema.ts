@@ -82,7 +82,17 @@ const tokens = {
     'how long the link in a verification mail (a new account, a changed address) stays usable',
   ),
   PASSWORD_RESET_TOKEN_TTL: Duration('1h', 'how long the link in a password-reset mail stays usable'),
+  ERASE_DEACTIVATED_AFTER: Duration(
+    '30d',
+    "a deactivated account's email, username, bio, image, password hash and sessions are erased this " +
+      'long after deactivation (checked hourly); `0`: never',
+  ),
   AUDIT_RETENTION: Duration('365d', 'audit events older than this are deleted (checked hourly)'),
+  SEND_VERIFICATION_EMAIL: Flag(
+    true,
+    'mail a verification link with every new account and every address changed through PUT /api/user ' +
+      '(asking for one through the verification routes works either way)',
+  ),
   REQUIRE_VERIFIED_EMAIL: Flag(
     false,
     'nobody signs in before confirming their address from the verification mail (off by default: ' +

@@ -6,6 +6,7 @@ import * as sessionExpiryIndex from './migrations/0005-session-expiry-index.ts';
 import * as mailOutbox from './migrations/0006-mail-outbox.ts';
 import * as oneTimeTokens from './migrations/0007-one-time-tokens.ts';
 import * as auditEvents from './migrations/0008-audit-events.ts';
+import * as accountErasure from './migrations/0009-account-erasure.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0006-mail-outbox': mailOutbox,
   '0007-one-time-tokens': oneTimeTokens,
   '0008-audit-events': auditEvents,
+  '0009-account-erasure': accountErasure,
 };
 
 /** Every migration this build knows, in the order they apply. */

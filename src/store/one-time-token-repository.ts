@@ -24,6 +24,8 @@ export interface OneTimeTokenRepository {
   issue(token: NewOneTimeToken): Promise<void>;
   /** The token, if it is unused, unexpired and of `purpose`; a look that spends nothing. */
   findUsable(tokenHash: string, at: number, purpose: TokenPurpose): Promise<ConsumedToken | undefined>;
+  /** Deletes every token of the user: what erasure does. */
+  deleteAllOfUser(userId: string): Promise<void>;
   /**
    * Marks the token used, if it is unused, unexpired, of one of `purposes` and (when `userId` is given)
    * that user's. One statement (compare-and-set): of two concurrent uses, exactly one gets the token.
@@ -68,6 +70,10 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
         .where('purpose', '=', purpose)
         .executeTakeFirst();
       return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
+    },
+
+    async deleteAllOfUser(userId) {
+      await db.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
     },
 
     async consume(tokenHash, at, purposes, userId) {

@@ -19,6 +19,10 @@ export interface UsersTable {
   is_superuser: number;
   email_verified_at: number | null;
   last_login_at: number | null;
+  /** when the account was deactivated; its personal data goes ERASE_DEACTIVATED_AFTER later */
+  deactivated_at: number | null;
+  /** when its personal data was erased; the row stays for the audit log's sake */
+  erased_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -79,7 +79,7 @@ export function conduitRoutes({
           summary: 'Log in',
           tags: ['conduit'],
           body: LoginBody,
-          response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+          response: { 200: UserResponse, ...conduitErrors(400, 401, 403, 413, 415, 422, 429, 503) },
         },
       },
       async (request) => {

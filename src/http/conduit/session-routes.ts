@@ -42,7 +42,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
           summary: 'Log in for an access and refresh token pair',
           tags: ['sessions'],
           body: TokenRequestBody,
-          response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+          response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 403, 413, 415, 422, 429, 503) },
         },
       },
       async (request) => {
