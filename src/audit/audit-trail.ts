@@ -25,9 +25,6 @@ export type AuditEventType =
   | 'key_rotated'
   | 'superuser_created';
 
-/** Why a sign-in failed, kept for the history only: every one of them answers the client alike. */
-export type SignInFailure = 'wrong_password' | 'unknown_email' | 'inactive' | 'locked' | 'rate_limited';
-
 /** Small and flat; never a password, a token or a hash. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
 

@@ -19,7 +19,7 @@ export interface MailingApp {
  * Links as a djoser frontend has them (`{uid}` and `{token}` in the path), so that every test can read both
  * from a mail; the Conduit routes need only the token.
  */
-export const linkSettings = {
+const linkSettings = {
   VERIFY_EMAIL_LINK: 'https://app.example/activate/{uid}/{token}',
   PASSWORD_RESET_LINK: 'https://app.example/password/reset/confirm/{uid}/{token}',
 };
