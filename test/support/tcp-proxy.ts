@@ -80,3 +80,13 @@ export async function startProxy(target: { host: string; port: number }, port = 
     },
   };
 }
+
+/** A proxy in front of the PostgreSQL database at `url`, and the URL that reaches it through the proxy. */
+export async function startDatabaseProxy(url: string, port = 0): Promise<{ proxy: Proxy; url: string }> {
+  const direct = new URL(url);
+  const proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || '5432') }, port);
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}
