@@ -59,7 +59,8 @@ reused, \`DATABASE_STATEMENT_TIMEOUT\` for a statement on the server; a database
 is a 503 with \`Retry-After\`, and \`/readyz\` is 503 while a trivial query takes longer than the query
 timeout or 2 s), the change listener's heartbeat (\`CHANGE_LISTENER_HEARTBEAT\`),
 password length (\`PASSWORD_MIN_LENGTH\` to \`PASSWORD_MAX_LENGTH\` code points, checked before hashing),
-the argon2id cost (\`ARGON2_*\`; a hash made with other parameters is redone at that user's next login) and the token and session lifetimes (\`*_TTL\`). The rest are fixed ([api.md](api.md)
+the argon2id cost (\`ARGON2_*\`; a hash made with other parameters is redone at that user's next login) and
+the token and session lifetimes (\`*_TTL\`). The rest are fixed ([api.md](api.md)
 words them): an email of at most 254 characters with at most 64 before the @, a username of 1 to 64, a bio of at most 1000, an image URL of at most 2048, 30 s
 of clock skew when verifying tokens, TCP keepalive probes after 10 s idle on every PostgreSQL connection,
 and 10 s to drain in-flight requests on SIGTERM.
