@@ -98,6 +98,7 @@ export async function createServices(options: ServiceOptions) {
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
     cacheTtl: config.sessionCacheTtl,
+    sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
     metrics,
   });
@@ -118,16 +119,18 @@ export async function createServices(options: ServiceOptions) {
   const profiles = createProfileService({ store, clock });
 
   /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
-  const changeListener = createChangeListener(database, {
+  const changeListener = createChangeListener(database, config.changeListenerHeartbeat, {
     onMessage: (payload) => {
       changes.receive(payload, sessions);
     },
     onConnected: () => {
+      sessions.changesHeard(true);
       logger.info(`listening for other instances' changes on ${changeChannel}`);
     },
-    // messages may have been lost while the connection was down: trust nothing cached
+    // messages are lost until it listens again: trust nothing cached, read every session meanwhile
     onGap: () => {
-      sessions.forgetEverything();
+      sessions.changesHeard(false);
+      logger.warn('change listener down: sessions are read from the database until it listens again');
     },
     onError: (error) => {
       logger.warn({ err: error }, 'change listener lost its connection');
@@ -138,12 +141,12 @@ export async function createServices(options: ServiceOptions) {
 }
 
 /** The LISTEN side of the change feed, as a worker. */
-function createChangeListener(database: Database, handlers: ListenHandlers) {
+function createChangeListener(database: Database, heartbeat: number, handlers: ListenHandlers) {
   let listener: Listener | undefined;
   return {
     name: 'change-listener',
     start() {
-      listener = database.listen(changeChannel, handlers);
+      listener = database.listen(changeChannel, heartbeat, handlers);
     },
     async stop() {
       await listener?.close();

@@ -109,8 +109,27 @@ const requests = {
 // The database connection.
 const database = {
   DATABASE_POOL_SIZE: Count(10, 1, 200, 'PostgreSQL connections per instance'),
-  DATABASE_CONNECT_TIMEOUT: Duration('5s', 'PostgreSQL connect timeout'),
-  DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement (and idle-in-transaction) timeout'),
+  DATABASE_CONNECT_TIMEOUT: Duration(
+    '5s',
+    'PostgreSQL: how long opening a connection, or waiting for a free one of the pool, may take',
+  ),
+  DATABASE_STATEMENT_TIMEOUT: Duration(
+    '5s',
+    'PostgreSQL statement (and idle-in-transaction) timeout, enforced by the server: a server that can ' +
+      'still speak ends a slow statement and says so',
+  ),
+  DATABASE_QUERY_TIMEOUT: Duration(
+    '6s',
+    'PostgreSQL: how long the service waits for the answer to one query before it gives up on it and ' +
+      'closes its connection (a connection gone silent never answers); a little longer than ' +
+      'DATABASE_STATEMENT_TIMEOUT, so a server that can still speak reports first; at least 100ms',
+  ),
+  CHANGE_LISTENER_HEARTBEAT: Duration(
+    '2s',
+    "PostgreSQL: how often the connection that hears other instances' revocations is checked with a " +
+      'trivial query, which must answer within the same time; a missed answer drops the session cache, ' +
+      'reads every session from the database until it listens again, and reconnects; at least 100ms',
+  ),
   MIGRATE_ON_START: Flag(true, '`serve` applies pending migrations first'),
 };
 

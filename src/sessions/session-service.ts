@@ -26,6 +26,11 @@ export interface SessionServiceDeps {
   longLivedTokenTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
+  /**
+   * Other instances may revoke sessions too (a PostgreSQL database): the cache is then trusted only while
+   * their changes are heard (`changesHeard(true)`), and every check reads the database otherwise.
+   */
+  sharedDatabase: boolean;
   /** every this many sessions opened, sessions long past their expiry are deleted */
   pruneEvery: number;
   /** told of refresh outcomes, revocations and session-cache hits */
@@ -47,6 +52,8 @@ export function createSessionService(deps: SessionServiceDeps) {
   const { store, tokens, refreshTokens, changes, clock, metrics } = deps;
   const cache = createSessionCache();
   let opened = 0;
+  // alone on its database, nobody else revokes; sharing it, nothing is heard before the listener listens
+  let cacheTrusted = !deps.sharedDatabase;
 
   function isLive({ session, user }: Omit<LiveSession, 'loadedAt'>, now: number): boolean {
     return (
@@ -132,7 +139,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function authenticate(token: string): Promise<Caller> {
     const claims = await tokens.verify(token);
     const now = clock.now();
-    let entry = cache.get(claims.sessionId);
+    let entry = cacheTrusted ? cache.get(claims.sessionId) : undefined;
     if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
       metrics.sessionCache.miss();
       entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
@@ -258,8 +265,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     forgetUser: (userId: string) => {
       cache.forgetUser(userId);
     },
-    forgetEverything: () => {
+    /**
+     * Whether other instances' changes are heard now. Either way what is cached goes: while they are not
+     * heard every check reads the database (so a revocation elsewhere counts at once), and what was read
+     * meanwhile may predate a change sent before listening began.
+     */
+    changesHeard: (heard: boolean) => {
       cache.clear();
+      cacheTrusted = heard || !deps.sharedDatabase;
     },
   };
 }

@@ -58,6 +58,8 @@ export function sessionServiceOver(
     accessTokenTtl: 900_000,
     longLivedTokenTtl: day,
     cacheTtl: 5_000,
+    // as an instance alone on its database: its cache needs no listener to be trusted
+    sharedDatabase: false,
     pruneEvery: 1000,
     metrics: ignoreMetrics,
   };
