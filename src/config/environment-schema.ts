@@ -121,8 +121,10 @@ const rateLimits = {
       pattern: '^rediss?://',
       ...maskedAs('url-password'),
       description:
-        '`redis://…` or `rediss://…`: keep rate-limit counters in Redis instead of the database; ' +
-        'when Redis is unreachable, limits are skipped (fail open) and a warning is logged',
+        '`redis://…` or `rediss://…`: keep the per-IP and per-address rate-limit counters in Redis instead of the database ' +
+        '(the per-email login lock stays in the database); while Redis does not answer (a command waits at ' +
+        'most 500 ms) they are kept in the database, and back in Redis once it answers again: never skipped; ' +
+        'each change is logged once and shown by gatehouse_rate_limit_store_fallback',
     }),
   ),
   REDIS_KEY_PREFIX: Type.String({
