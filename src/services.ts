@@ -95,6 +95,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
     sessionIdleTtl: config.sessionIdleTtl,
+    maxSessionsPerUser: config.maxSessionsPerUser,
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
     cacheTtl: config.sessionCacheTtl,

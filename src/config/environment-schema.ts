@@ -73,6 +73,12 @@ const tokens = {
   CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
   SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
+  MAX_SESSIONS_PER_USER: Count(
+    100,
+    1,
+    10_000,
+    'live sessions one user may hold; a sign-in beyond it ends the least recently used ones',
+  ),
   REFRESH_REUSE_GRACE: Duration(
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
