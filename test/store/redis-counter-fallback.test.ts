@@ -72,6 +72,33 @@ for (const dialect of dialects) {
       }
     });
 
+    it('counts in the database from the first call when Redis is silent at start, and moves to Redis once it answers', async (t) => {
+      const { prefix, proxy, store, reports } = await storeBehindProxy();
+      proxy.blackhole();
+      try {
+        const key = randomUUID();
+        const startedAt = Date.now();
+        assert.deepEqual(await store.increment(key, window, start), { hits: 1, endsAt: start + window });
+        const detection = Date.now() - startedAt;
+        t.diagnostic(`first count answered from the database in ${detection} ms`);
+        assert.ok(detection < 1500, `${detection} ms`);
+        assert.deepEqual(reports, ['unavailable']);
+        assert.deepEqual(await fallback.find(key, start), { hits: 1, endsAt: start + window });
+
+        proxy.heal();
+        await poll(
+          () => Promise.resolve(reports.length),
+          (length) => length === 2,
+        );
+        assert.deepEqual(reports, ['unavailable', 'available']);
+        const later = randomUUID();
+        await store.increment(later, window, start);
+        assert.ok(await inRedis(prefix, later));
+      } finally {
+        await closeAll(store, proxy, prefix);
+      }
+    });
+
     for (const fault of ['cut', 'blackhole'] as const) {
       it(`moves to the database within a second when Redis is ${fault === 'cut' ? 'cut off' : 'silenced without closing'}, and back once it answers`, async (t) => {
         const { prefix, proxy: first, store, reports } = await storeBehindProxy();
