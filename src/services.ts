@@ -95,6 +95,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
     sessionIdleTtl: config.sessionIdleTtl,
+    maxSessionsPerUser: config.maxSessionsPerUser,
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
     cacheTtl: config.sessionCacheTtl,
@@ -102,8 +103,8 @@ export async function createServices(options: ServiceOptions) {
     pruneEvery: sessionsPerPrune,
     metrics,
   });
-  const { counters, onCounterFailure, close } = openCounters(config, database, logger);
-  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
+  const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
+  const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });
   const accounts = createAccountService({
     store,
     hasher: await createPasswordHasher(config.argon2),
@@ -158,35 +159,30 @@ function createChangeListener(database: Database, heartbeat: number, handlers: L
 }
 
 /**
- * Where the rate-limit counters live: in Redis when REDIS_URL is set, else in the database. A Redis that
- * is down must not turn into a login outage, so its limits are skipped (fail open) and the fact logged;
- * the database's errors propagate, since the request needs the database anyway.
+ * Where the rate-limit counters live. The per-email lock is always in the database (docs/decisions.md);
+ * the others are in Redis when REDIS_URL is set, and in the database while Redis does not answer: slower,
+ * but a limit is never skipped. A change of place is logged once and shown by a gauge; the database's own
+ * errors propagate, since the request needs the database anyway.
  */
-function openCounters(config: Config, database: Database, logger: Logger) {
+function openCounters(config: Config, database: Database, logger: Logger, metrics: Metrics) {
+  const inDatabase = createCounterRepository(database);
   if (config.redisUrl === undefined) {
-    return {
-      counters: createCounterRepository(database),
-      onCounterFailure: undefined,
-      close: () => Promise.resolve(),
-    };
+    return { counters: inDatabase, emailLockCounters: inDatabase, close: () => Promise.resolve() };
   }
   const redis = createRedisCounterStore({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
+    fallback: inDatabase,
     onUnavailable: (error) => {
-      logger.error({ err: error }, 'redis unreachable: rate limits are not enforced until it is back');
+      metrics.rateLimitFallback(true);
+      logger.error({ err: error }, 'redis unreachable: rate limits count in the database until it is back');
     },
     onAvailable: () => {
-      logger.info('redis reachable again: rate limits are enforced');
+      metrics.rateLimitFallback(false);
+      logger.info('redis reachable again: rate limits count in redis');
     },
   });
-  return {
-    counters: redis,
-    onCounterFailure: (error: unknown) => {
-      logger.warn({ err: error }, 'rate-limit counter unavailable: request let through');
-    },
-    close: () => redis.close(),
-  };
+  return { counters: redis, emailLockCounters: inDatabase, close: () => redis.close() };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

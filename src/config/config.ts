@@ -95,6 +95,7 @@ function toConfig(env: Environment) {
     conduitTokenTtl: parseDuration(env.CONDUIT_TOKEN_TTL),
     sessionTtl: parseDuration(env.SESSION_TTL),
     sessionIdleTtl: parseDuration(env.SESSION_IDLE_TTL),
+    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
     refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,

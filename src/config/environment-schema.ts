@@ -73,6 +73,12 @@ const tokens = {
   CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
   SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
+  MAX_SESSIONS_PER_USER: Count(
+    100,
+    1,
+    10_000,
+    'live sessions one user may hold; a sign-in beyond it ends the least recently used ones',
+  ),
   REFRESH_REUSE_GRACE: Duration(
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
@@ -140,8 +146,10 @@ const rateLimits = {
       pattern: '^rediss?://',
       ...maskedAs('url-password'),
       description:
-        '`redis://…` or `rediss://…`: keep rate-limit counters in Redis instead of the database; ' +
-        'when Redis is unreachable, limits are skipped (fail open) and a warning is logged',
+        '`redis://…` or `rediss://…`: keep the per-IP and per-address rate-limit counters in Redis instead of the database ' +
+        '(the per-email login lock stays in the database); while Redis does not answer (a command waits at ' +
+        'most 500 ms) they are kept in the database, and back in Redis once it answers again: never skipped; ' +
+        'each change is logged once and shown by gatehouse_rate_limit_store_fallback',
     }),
   ),
   REDIS_KEY_PREFIX: Type.String({

@@ -35,6 +35,11 @@ export interface Metrics {
   /** `sessions` sessions ended for `reason` (0 when they had ended already) */
   revoked(reason: RevocationReason, sessions: number): void;
   rateLimited(limit: RateLimitName): void;
+  /**
+   * Where the counters that belong in Redis are kept: true from the moment Redis stopped answering and
+   * they moved to the database, false once they are back in Redis; told once per change
+   */
+  rateLimitFallback(inDatabase: boolean): void;
   /** sessions and their users, by session id (sessions/session-cache.ts) */
   readonly sessionCache: CacheMetrics;
   /** verified access tokens, by token (sessions/access-tokens.ts) */
@@ -48,6 +53,7 @@ export const ignoreMetrics: Metrics = Object.freeze({
   refreshed: () => undefined,
   revoked: () => undefined,
   rateLimited: () => undefined,
+  rateLimitFallback: () => undefined,
   sessionCache: ignoreCache,
   tokenCache: ignoreCache,
 });

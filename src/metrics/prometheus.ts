@@ -85,6 +85,12 @@ export function createMetrics() {
     labelNames: ['limit'] as const,
     registers,
   });
+  const fallback = new Gauge({
+    name: `${prefix}rate_limit_store_fallback`,
+    help: '1 while Redis (REDIS_URL) does not answer and the rate-limit counters it holds are kept in the database instead, else 0',
+    registers,
+  });
+  fallback.set(0);
 
   // The caches are asked on every authenticated request: each answer adds one to a plain number, and the
   // counters read the numbers when scraped (prom-client's own inc costs more than the cache look-up).
@@ -121,6 +127,9 @@ export function createMetrics() {
     },
     rateLimited: (limit: RateLimitName) => {
       refusals.inc({ limit });
+    },
+    rateLimitFallback: (inDatabase: boolean) => {
+      fallback.set(inDatabase ? 1 : 0);
     },
     sessionCache: cacheCounters('session_cache', 'Session look-ups of authenticated requests'),
     tokenCache: cacheCounters('token_cache', 'Access-token verifications'),

@@ -3,6 +3,7 @@ import type { Database } from './database.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as refreshTokens from './migrations/0003-refresh-tokens.ts';
 import * as sessionExpiryIndex from './migrations/0005-session-expiry-index.ts';
+import * as liveSessionsIndex from './migrations/0006-live-sessions-index.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002-rate-limits': rateLimits,
   '0003-refresh-tokens': refreshTokens,
   '0005-session-expiry-index': sessionExpiryIndex,
+  '0006-live-sessions-index': liveSessionsIndex,
 };
 
 /** Every migration this build knows, in the order they apply. */

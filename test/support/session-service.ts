@@ -55,6 +55,7 @@ export function sessionServiceOver(
     newId: randomUUID,
     sessionTtl: 60 * day,
     sessionIdleTtl: 14 * day,
+    maxSessionsPerUser: 100,
     accessTokenTtl: 900_000,
     longLivedTokenTtl: day,
     cacheTtl: 5_000,
