@@ -55,6 +55,12 @@ export function destroyingBrokenConnections(pool: pg.Pool): PostgresPool {
     async connect() {
       const client = await pool.connect();
       let fault: Error | undefined;
+      // pg-pool listens for a connection's errors only while it is idle: one that dies while lent out
+      // (between a transaction's statements, say) would emit an 'error' nobody hears, which ends the process
+      const onError = (error: Error) => {
+        fault ??= error;
+      };
+      client.on('error', onError);
       async function query(text: string, parameters: readonly unknown[]) {
         // a transaction's rollback after a fault must not wait out a second deadline on the same silence
         if (fault !== undefined) throw fault;
@@ -70,6 +76,7 @@ export function destroyingBrokenConnections(pool: pg.Pool): PostgresPool {
       return {
         query,
         release() {
+          client.removeListener('error', onError);
           client.release(fault);
         },
       } as unknown as PostgresPoolClient;

@@ -112,6 +112,37 @@ describe('PostgreSQL waits under a connection gone silent', () => {
   });
 });
 
+describe('PostgreSQL connection lost while lent out', () => {
+  let testDatabase: TestDatabase;
+  before(async () => {
+    testDatabase = await createTestDatabase('postgres');
+  });
+  after(() => testDatabase.drop());
+
+  it('fails the transaction as unavailable, never the process, and serves from a fresh connection after', async () => {
+    let { proxy, url } = await startDatabaseProxy(testDatabase.url);
+    const single = openDatabase({ url, poolSize: 1, connectTimeout, statementTimeout, queryTimeout });
+    try {
+      // between two statements the connection is the transaction's, and pg-pool no longer listens to it
+      const attempt = await timed(
+        single.db.transaction().execute(async (transaction) => {
+          await sql`select 1`.execute(transaction);
+          await proxy.cut();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await sql`select 1`.execute(transaction);
+        }),
+      );
+      assert.ok(!attempt.ok);
+      assert.ok(single.isUnavailableError(attempt.error), String(attempt.error));
+      ({ proxy } = await startDatabaseProxy(testDatabase.url, Number(new URL(url).port)));
+      assert.equal(await single.ping(), true);
+    } finally {
+      await single.close();
+      await proxy.cut();
+    }
+  });
+});
+
 describe('PostgreSQL statement timeout', () => {
   let testDatabase: TestDatabase;
   let database: Database;
