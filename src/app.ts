@@ -29,6 +29,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const metrics = createMetrics();
   const services = await createServices({ ...options, metrics: metrics.events });
 
+  let migrated = false;
   // What runs in the background of a server; no other command starts any of them.
   const workers: readonly Worker[] = [
     services.changeListener,
@@ -51,11 +52,9 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     isUnavailable: (error) => database.isUnavailableError(error),
     isReady: async () => {
       const reachable = await database.ping();
-      return {
-        database: reachable,
-        migrations: reachable && (await isMigrated(database)),
-        mail: services.mail.delivery,
-      };
+      // nothing un-applies a migration: once all are seen applied, a probe needs no second query
+      migrated ||= reachable && (await isMigrated(database));
+      return { database: reachable, migrations: reachable && migrated, mail: services.mail.delivery };
     },
   });
   // Before listening the keys are read, never written: a server that cannot read them, or whose SECRET_KEY

@@ -18,6 +18,7 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
     poolSize: config.databasePoolSize,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,
+    queryTimeout: config.databaseQueryTimeout,
     onIdleError: (error) => {
       logger.warn({ err: error }, 'database connection lost; the pool will reconnect');
     },

@@ -102,14 +102,16 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
     sessionIdleTtl: config.sessionIdleTtl,
+    maxSessionsPerUser: config.maxSessionsPerUser,
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
     cacheTtl: config.sessionCacheTtl,
+    sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
     metrics,
   });
-  const { counters, onCounterFailure, close } = openCounters(config, database, logger);
-  const limits = createRateLimits(config.rateLimits, { counters, clock, onCounterFailure, metrics });
+  const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
+  const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });
   // the queue joins a unit of work; the relay (a worker) works on the database itself
   const mail = createMailOutbox({
     config,
@@ -181,16 +183,18 @@ export async function createServices(options: ServiceOptions) {
   });
 
   /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
-  const changeListener = createChangeListener(database, {
+  const changeListener = createChangeListener(database, config.changeListenerHeartbeat, {
     onMessage: (payload) => {
       changes.receive(payload, sessions);
     },
     onConnected: () => {
+      sessions.changesHeard(true);
       logger.info(`listening for other instances' changes on ${changeChannel}`);
     },
-    // messages may have been lost while the connection was down: trust nothing cached
+    // messages are lost until it listens again: trust nothing cached, read every session meanwhile
     onGap: () => {
-      sessions.forgetEverything();
+      sessions.changesHeard(false);
+      logger.warn('change listener down: sessions are read from the database until it listens again');
     },
     onError: (error) => {
       logger.warn({ err: error }, 'change listener lost its connection');
@@ -214,12 +218,12 @@ export async function createServices(options: ServiceOptions) {
 }
 
 /** The LISTEN side of the change feed, as a worker. */
-function createChangeListener(database: Database, handlers: ListenHandlers) {
+function createChangeListener(database: Database, heartbeat: number, handlers: ListenHandlers) {
   let listener: Listener | undefined;
   return {
     name: 'change-listener',
     start() {
-      listener = database.listen(changeChannel, handlers);
+      listener = database.listen(changeChannel, heartbeat, handlers);
     },
     async stop() {
       await listener?.close();
@@ -231,35 +235,30 @@ function createChangeListener(database: Database, handlers: ListenHandlers) {
 }
 
 /**
- * Where the rate-limit counters live: in Redis when REDIS_URL is set, else in the database. A Redis that
- * is down must not turn into a login outage, so its limits are skipped (fail open) and the fact logged;
- * the database's errors propagate, since the request needs the database anyway.
+ * Where the rate-limit counters live. The per-email lock is always in the database (docs/decisions.md);
+ * the others are in Redis when REDIS_URL is set, and in the database while Redis does not answer: slower,
+ * but a limit is never skipped. A change of place is logged once and shown by a gauge; the database's own
+ * errors propagate, since the request needs the database anyway.
  */
-function openCounters(config: Config, database: Database, logger: Logger) {
+function openCounters(config: Config, database: Database, logger: Logger, metrics: Metrics) {
+  const inDatabase = createCounterRepository(database);
   if (config.redisUrl === undefined) {
-    return {
-      counters: createCounterRepository(database),
-      onCounterFailure: undefined,
-      close: () => Promise.resolve(),
-    };
+    return { counters: inDatabase, emailLockCounters: inDatabase, close: () => Promise.resolve() };
   }
   const redis = createRedisCounterStore({
     url: config.redisUrl,
     keyPrefix: config.redisKeyPrefix,
+    fallback: inDatabase,
     onUnavailable: (error) => {
-      logger.error({ err: error }, 'redis unreachable: rate limits are not enforced until it is back');
+      metrics.rateLimitFallback(true);
+      logger.error({ err: error }, 'redis unreachable: rate limits count in the database until it is back');
     },
     onAvailable: () => {
-      logger.info('redis reachable again: rate limits are enforced');
+      metrics.rateLimitFallback(false);
+      logger.info('redis reachable again: rate limits count in redis');
     },
   });
-  return {
-    counters: redis,
-    onCounterFailure: (error: unknown) => {
-      logger.warn({ err: error }, 'rate-limit counter unavailable: request let through');
-    },
-    close: () => redis.close(),
-  };
+  return { counters: redis, emailLockCounters: inDatabase, close: () => redis.close() };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -17,6 +17,7 @@ export function openConfiguredDatabase(config: Config): Database {
     poolSize: 2,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,
+    queryTimeout: config.databaseQueryTimeout,
   });
 }
 

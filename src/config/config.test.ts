@@ -21,6 +21,23 @@ describe('loadConfig', () => {
     assert.equal(config.migrateOnStart, true);
   });
 
+  it('bounds every database wait by default, the client a little after the server', () => {
+    const config = loadConfig({});
+    assert.equal(config.databaseConnectTimeout, 5_000);
+    assert.equal(config.databaseStatementTimeout, 5_000);
+    assert.equal(config.databaseQueryTimeout, 6_000);
+    assert.equal(config.changeListenerHeartbeat, 2_000);
+  });
+
+  it('refuses a query deadline or a listener heartbeat of 0 or under 100ms, which would bound nothing', () => {
+    for (const key of ['DATABASE_QUERY_TIMEOUT', 'CHANGE_LISTENER_HEARTBEAT']) {
+      for (const value of ['0', '99ms']) {
+        assert.throws(() => loadConfig({ [key]: value }), new RegExp(`${key}: must be at least 100ms`));
+      }
+      assert.doesNotThrow(() => loadConfig({ [key]: '100ms' }));
+    }
+  });
+
   it('reads durations with units and bare seconds', () => {
     const config = loadConfig({ ACCESS_TOKEN_TTL: '90', SESSION_IDLE_TTL: '2h', SESSION_CACHE_TTL: '250ms' });
     assert.equal(config.accessTokenTtl, 90_000);

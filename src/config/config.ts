@@ -9,6 +9,8 @@ export class ConfigError extends Error {
 
 // Retry-After counts whole seconds: a shorter window could not be told to a client.
 const minimumRateLimitWindow = 1000;
+// A deadline of 0 would mean none at all (pg's reading), and a shorter one fails healthy queries.
+const minimumDeadline = 100;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,6 +59,9 @@ export function loadConfig(env: Env) {
       // nobody could sign in without asking for a mail first: surely not what was meant
       problems.push('REQUIRE_VERIFIED_EMAIL: needs SEND_VERIFICATION_EMAIL=true');
     }
+    for (const key of ['DATABASE_QUERY_TIMEOUT', 'CHANGE_LISTENER_HEARTBEAT'] as const) {
+      if (parseDuration(checked[key]) < minimumDeadline) problems.push(`${key}: must be at least 100ms`);
+    }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
     }
@@ -94,6 +99,7 @@ function toConfig(env: Environment) {
     conduitTokenTtl: parseDuration(env.CONDUIT_TOKEN_TTL),
     sessionTtl: parseDuration(env.SESSION_TTL),
     sessionIdleTtl: parseDuration(env.SESSION_IDLE_TTL),
+    maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
     refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
     verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
@@ -116,6 +122,8 @@ function toConfig(env: Environment) {
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseConnectTimeout: parseDuration(env.DATABASE_CONNECT_TIMEOUT),
     databaseStatementTimeout: parseDuration(env.DATABASE_STATEMENT_TIMEOUT),
+    databaseQueryTimeout: parseDuration(env.DATABASE_QUERY_TIMEOUT),
+    changeListenerHeartbeat: parseDuration(env.CHANGE_LISTENER_HEARTBEAT),
     migrateOnStart: env.MIGRATE_ON_START,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,

@@ -53,13 +53,17 @@ them, with their defaults and limits; \`npm test\` fails when this file and the 
 
 Every limit is a setting in the table: the request body (\`BODY_LIMIT\`, a larger body is answered 413),
 the time a request may take (\`REQUEST_TIMEOUT\`, 408), the PostgreSQL pool (\`DATABASE_POOL_SIZE\` per
-instance; CLI commands open 2 connections) and its connect and statement timeouts
-(\`DATABASE_CONNECT_TIMEOUT\`, \`DATABASE_STATEMENT_TIMEOUT\`; a database that cannot answer is a 503 with
-\`Retry-After\`), password length (\`PASSWORD_MIN_LENGTH\` to \`PASSWORD_MAX_LENGTH\` code points, checked
-before hashing), the argon2id cost (\`ARGON2_*\`; a hash made with other parameters is redone at that
-user's next login) and the token and session lifetimes (\`*_TTL\`). The rest are fixed ([api.md](api.md)
+instance; CLI commands open 2 connections) and every wait on it (\`DATABASE_CONNECT_TIMEOUT\` for a
+connection, \`DATABASE_QUERY_TIMEOUT\` for a query's answer, after which the connection is closed and never
+reused, \`DATABASE_STATEMENT_TIMEOUT\` for a statement on the server; a database that cannot answer in time
+is a 503 with \`Retry-After\`, and \`/readyz\` is 503 while a trivial query takes longer than the query
+timeout or 2 s), the change listener's heartbeat (\`CHANGE_LISTENER_HEARTBEAT\`),
+password length (\`PASSWORD_MIN_LENGTH\` to \`PASSWORD_MAX_LENGTH\` code points, checked before hashing),
+the argon2id cost (\`ARGON2_*\`; a hash made with other parameters is redone at that user's next login) and
+the token and session lifetimes (\`*_TTL\`). The rest are fixed ([api.md](api.md)
 words them): an email of at most 254 characters with at most 64 before the @, a username of 1 to 64, a bio of at most 1000, an image URL of at most 2048, 30 s
-of clock skew when verifying tokens, and 10 s to drain in-flight requests on SIGTERM.
+of clock skew when verifying tokens, TCP keepalive probes after 10 s idle on every PostgreSQL connection,
+and 10 s to drain in-flight requests on SIGTERM.
 
 ## Settings
 `;

@@ -73,6 +73,12 @@ const tokens = {
   CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
   SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
+  MAX_SESSIONS_PER_USER: Count(
+    100,
+    1,
+    10_000,
+    'live sessions one user may hold; a sign-in beyond it ends the least recently used ones',
+  ),
   REFRESH_REUSE_GRACE: Duration(
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
@@ -130,8 +136,27 @@ const requests = {
 // The database connection.
 const database = {
   DATABASE_POOL_SIZE: Count(10, 1, 200, 'PostgreSQL connections per instance'),
-  DATABASE_CONNECT_TIMEOUT: Duration('5s', 'PostgreSQL connect timeout'),
-  DATABASE_STATEMENT_TIMEOUT: Duration('10s', 'PostgreSQL statement (and idle-in-transaction) timeout'),
+  DATABASE_CONNECT_TIMEOUT: Duration(
+    '5s',
+    'PostgreSQL: how long opening a connection, or waiting for a free one of the pool, may take',
+  ),
+  DATABASE_STATEMENT_TIMEOUT: Duration(
+    '5s',
+    'PostgreSQL statement (and idle-in-transaction) timeout, enforced by the server: a server that can ' +
+      'still speak ends a slow statement and says so',
+  ),
+  DATABASE_QUERY_TIMEOUT: Duration(
+    '6s',
+    'PostgreSQL: how long the service waits for the answer to one query before it gives up on it and ' +
+      'closes its connection (a connection gone silent never answers); a little longer than ' +
+      'DATABASE_STATEMENT_TIMEOUT, so a server that can still speak reports first; at least 100ms',
+  ),
+  CHANGE_LISTENER_HEARTBEAT: Duration(
+    '2s',
+    "PostgreSQL: how often the connection that hears other instances' revocations is checked with a " +
+      'trivial query, which must answer within the same time; a missed answer drops the session cache, ' +
+      'reads every session from the database until it listens again, and reconnects; at least 100ms',
+  ),
   MIGRATE_ON_START: Flag(true, '`serve` applies pending migrations first'),
 };
 
@@ -142,8 +167,10 @@ const rateLimits = {
       pattern: '^rediss?://',
       ...maskedAs('url-password'),
       description:
-        '`redis://…` or `rediss://…`: keep rate-limit counters in Redis instead of the database; ' +
-        'when Redis is unreachable, limits are skipped (fail open) and a warning is logged',
+        '`redis://…` or `rediss://…`: keep the per-IP and per-address rate-limit counters in Redis instead of the database ' +
+        '(the per-email login lock stays in the database); while Redis does not answer (a command waits at ' +
+        'most 500 ms) they are kept in the database, and back in Redis once it answers again: never skipped; ' +
+        'each change is logged once and shown by gatehouse_rate_limit_store_fallback',
     }),
   ),
   REDIS_KEY_PREFIX: Type.String({

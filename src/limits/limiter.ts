@@ -15,14 +15,10 @@ export interface Limit {
 /** A limit's answer: go ahead, or (`limit` says) wait `retryAfter` whole seconds, until the window closes. */
 export type Verdict = { allowed: true } | { allowed: false; limit: RateLimitName; retryAfter: number };
 
-export interface LimiterDeps {
+interface LimiterDeps {
+  /** a store's error propagates, as any other database error of the request would */
   counters: CounterStore;
   clock: Clock;
-  /**
-   * When set, a failing counter store is reported here and the limit is skipped (fail open); when not,
-   * the store's error propagates, as any other database error of the request would.
-   */
-  onCounterFailure?: ((error: unknown) => void) | undefined;
 }
 
 /** A hit that has been counted, and can be taken back while its window is open. */
@@ -35,7 +31,7 @@ export interface CountedHit {
 
 const allowed: Verdict = Object.freeze({ allowed: true });
 
-/** A hit that counted nothing (a limit switched off, a counter store that failed open, no subject). */
+/** A hit that counted nothing (a limit switched off, no subject). */
 export const uncountedHit: CountedHit = Object.freeze({
   verdict: allowed,
   last: false,
@@ -43,21 +39,11 @@ export const uncountedHit: CountedHit = Object.freeze({
 });
 
 /** One limit over the shared counters: `hit` counts and judges; `take` also lets the hit be taken back. */
-export function createLimiter(limit: Limit, { counters, clock, onCounterFailure }: LimiterDeps) {
+export function createLimiter(limit: Limit, { counters, clock }: LimiterDeps) {
   // Hashed: a key has one size whatever the subject (a 64 KiB "email" included), and the store keeps no
   // email or IP address in clear.
   const keyOf = (subject: string) =>
     `${limit.name}:${createHash('sha256').update(subject).digest('base64url')}`;
-
-  async function failOpen<T>(work: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (onCounterFailure === undefined) throw error;
-      onCounterFailure(error);
-      return fallback;
-    }
-  }
 
   // the window's hits, the latest included, within the limit?
   function judge(window: WindowCount, now: number): Verdict {
@@ -71,10 +57,7 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
     async hit(subject: string): Promise<Verdict> {
       if (limit.max === 0) return allowed;
       const now = clock.now();
-      return failOpen(
-        async () => judge(await counters.increment(keyOf(subject), limit.window, now), now),
-        allowed,
-      );
+      return judge(await counters.increment(keyOf(subject), limit.window, now), now);
     },
 
     /** Counts one hit for `subject` like `hit`, and hands back a way to take it back. */
@@ -82,19 +65,17 @@ export function createLimiter(limit: Limit, { counters, clock, onCounterFailure 
       if (limit.max === 0) return uncountedHit;
       const now = clock.now();
       const key = keyOf(subject);
-      return failOpen(async () => {
-        const window = await counters.increment(key, limit.window, now);
-        return {
-          verdict: judge(window, now),
-          last: window.hits === limit.max,
-          release: () => failOpen(() => counters.release(key, window.endsAt), undefined),
-        };
-      }, uncountedHit);
+      const window = await counters.increment(key, limit.window, now);
+      return {
+        verdict: judge(window, now),
+        last: window.hits === limit.max,
+        release: () => counters.release(key, window.endsAt),
+      };
     },
 
     /** Forgets `subject`'s hits. */
     async clear(subject: string): Promise<void> {
-      await failOpen(() => counters.delete(keyOf(subject)), undefined);
+      await counters.delete(keyOf(subject));
     },
   };
 }

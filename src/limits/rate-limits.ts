@@ -1,7 +1,9 @@
 import type { PasswordAttempt } from '../accounts/ports.ts';
 import { GatehouseError } from '../errors.ts';
+import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { createLimiter, uncountedHit, type CountedHit, type LimiterDeps, type Verdict } from './limiter.ts';
+import type { CounterStore } from '../store/counter-store.ts';
+import { createLimiter, uncountedHit, type CountedHit, type Verdict } from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
 
 const hour = 3_600_000;
@@ -19,7 +21,15 @@ export interface RateLimitSettings {
   mailsPerAddress: number;
 }
 
-export interface RateLimitDeps extends LimiterDeps {
+export interface RateLimitDeps {
+  /** the per-IP and per-address counters: in Redis when one is configured, else in the database */
+  counters: CounterStore;
+  /**
+   * the failed logins per email: in the database whatever `counters` are, since this lock is the one
+   * limit an attacker profits from defeating, and it must outlive a Redis outage or restart
+   */
+  emailLockCounters: CounterStore;
+  clock: Clock;
   /** told of every refusal, by the limit that refused */
   metrics: Metrics;
 }
@@ -34,7 +44,7 @@ export type RateLimits = ReturnType<typeof createRateLimits>;
 export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDeps) {
   const loginFailures = createLimiter(
     { name: 'login-failures', max: settings.loginFailuresPerEmail, window: settings.loginWindow },
-    deps,
+    { counters: deps.emailLockCounters, clock: deps.clock },
   );
   const loginAttempts = createLimiter(
     { name: 'login-attempts', max: settings.loginAttemptsPerIp, window: settings.loginWindow },

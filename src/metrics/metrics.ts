@@ -45,6 +45,11 @@ export interface Metrics {
   revoked(reason: RevocationReason, sessions: number): void;
   rateLimited(limit: RateLimitName): void;
   mail(kind: MailKind, event: MailEvent): void;
+  /**
+   * Where the counters that belong in Redis are kept: true from the moment Redis stopped answering and
+   * they moved to the database, false once they are back in Redis; told once per change
+   */
+  rateLimitFallback(inDatabase: boolean): void;
   /** sessions and their users, by session id (sessions/session-cache.ts) */
   readonly sessionCache: CacheMetrics;
   /** verified access tokens, by token (sessions/access-tokens.ts) */
@@ -59,6 +64,7 @@ export const ignoreMetrics: Metrics = Object.freeze({
   revoked: () => undefined,
   rateLimited: () => undefined,
   mail: () => undefined,
+  rateLimitFallback: () => undefined,
   sessionCache: ignoreCache,
   tokenCache: ignoreCache,
 });

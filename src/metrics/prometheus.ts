@@ -87,6 +87,12 @@ export function createMetrics() {
     labelNames: ['limit'] as const,
     registers,
   });
+  const fallback = new Gauge({
+    name: `${prefix}rate_limit_store_fallback`,
+    help: '1 while Redis (REDIS_URL) does not answer and the rate-limit counters it holds are kept in the database instead, else 0',
+    registers,
+  });
+  fallback.set(0);
 
   const mails = new Counter({
     name: `${prefix}mails_total`,
@@ -133,6 +139,9 @@ export function createMetrics() {
     },
     mail: (kind: MailKind, event: MailEvent) => {
       mails.inc({ kind, event });
+    },
+    rateLimitFallback: (inDatabase: boolean) => {
+      fallback.set(inDatabase ? 1 : 0);
     },
     sessionCache: cacheCounters('session_cache', 'Session look-ups of authenticated requests'),
     tokenCache: cacheCounters('token_cache', 'Access-token verifications'),

@@ -3,7 +3,7 @@ import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { clockSkew, type Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
 import type { CacheMetrics } from '../metrics/metrics.ts';
-import type { KeyRing } from '../keys/key-ring.ts';
+import type { KeyRing, VerificationKey } from '../keys/key-ring.ts';
 
 /** What a verified access token says. */
 export interface AccessClaims {
@@ -64,6 +64,20 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
     // one stolen token could otherwise be sent as endless distinct strings that all verify, each costing
     // a signature check and a slot in the cache.
     if (!compactJws.test(token)) throw invalidToken();
+    // the key ring could not be read (the database): no fault of the token's, and no 401
+    let unreadableKeys: { error: unknown } | undefined;
+    const keyFor = async (header: JWTHeaderParameters) => {
+      let key: VerificationKey | undefined;
+      try {
+        key = header.kid === undefined ? undefined : await deps.keys.find(header.kid);
+      } catch (error) {
+        unreadableKeys = { error };
+        throw error;
+      }
+      // each key verifies only the algorithm it was made for; jku, x5u and jwk headers are never consulted
+      if (key === undefined || key.algorithm !== header.alg) throw new Error('no matching key');
+      return key.key;
+    };
     try {
       const { payload } = await jwtVerify(token, keyFor, {
         issuer: deps.issuer,
@@ -81,15 +95,9 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       remember(token, claims);
       return claims;
     } catch (error) {
+      if (unreadableKeys !== undefined) throw unreadableKeys.error;
       throw error instanceof GatehouseError ? error : invalidToken(error);
     }
-  }
-
-  async function keyFor(header: JWTHeaderParameters) {
-    const key = header.kid === undefined ? undefined : await deps.keys.find(header.kid);
-    // each key verifies only the algorithm it was made for; jku, x5u and jwk headers are never consulted
-    if (key === undefined || key.algorithm !== header.alg) throw new Error('no matching key');
-    return key.key;
   }
 
   return {

@@ -45,38 +45,55 @@ export function createSessionCache() {
   return {
     get: (sessionId: string): LiveSession | undefined => entries.get(sessionId),
 
-    /** Reads through `read` once however many callers ask at the same moment. */
+    /**
+     * Reads through `read` once however many callers ask at the same moment. The read settles when the
+     * database answers, fails or misses its deadline, and leaves `pending` then whatever its outcome.
+     */
     load(sessionId: string, read: () => Promise<LiveSession | undefined>): Promise<LiveSession | undefined> {
       const inFlight = pending.get(sessionId);
       if (inFlight !== undefined) return inFlight;
-      const loading = (async () => {
+      const isCurrent = () => pending.get(sessionId) === loading;
+      const loading: Promise<LiveSession | undefined> = (async () => {
         const generation = invalidations;
         let entry = await read();
         // a revocation landed while we read: what we read may predate it, so read once more
         if (generation !== invalidations) entry = await read();
-        if (entry === undefined) remove(sessionId);
-        else store(entry);
+        // dropped by a revocation meanwhile: the read that replaced this one keeps the cache
+        if (isCurrent()) {
+          if (entry === undefined) remove(sessionId);
+          else store(entry);
+        }
         return entry;
-      })().finally(() => pending.delete(sessionId));
+      })().finally(() => {
+        if (isCurrent()) pending.delete(sessionId);
+      });
       pending.set(sessionId, loading);
       return loading;
     },
 
+    /** The session was revoked: its copy goes, and a read in flight is not joined by anyone after this. */
     forgetSession(sessionId: string): void {
       invalidations += 1;
       remove(sessionId);
+      pending.delete(sessionId);
     },
 
-    /** After a gap in what we heard from other instances, nothing cached can be trusted. */
+    /** After a gap in what we heard from other instances, nothing cached or being read can be trusted. */
     clear(): void {
       invalidations += 1;
       entries.clear();
       byUser.clear();
+      pending.clear();
     },
 
+    /**
+     * The user changed or was revoked: every copy of their sessions goes. Which session a read in flight
+     * belongs to is known only once it answers, so every read in flight is dropped (there are few).
+     */
     forgetUser(userId: string): void {
       invalidations += 1;
       for (const sessionId of [...(byUser.get(userId) ?? [])]) remove(sessionId);
+      pending.clear();
     },
   };
 }

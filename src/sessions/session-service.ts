@@ -1,13 +1,14 @@
 import type { Grant, Grants, SessionPort, TokenPair } from '../accounts/ports.ts';
 import type { Clock } from '../clock.ts';
 import type { Caller, RequestContext } from '../context.ts';
-import { GatehouseError } from '../errors.ts';
+import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
-import type { RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
+import type { Liveness, RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { RefreshTokens } from './refresh-tokens.ts';
+import { decodeCursor, encodeCursor } from './session-cursor.ts';
 import { createSessionCache, type LiveSession } from './session-cache.ts';
 
 export interface SessionServiceDeps {
@@ -20,12 +21,19 @@ export interface SessionServiceDeps {
   newId: () => string;
   sessionTtl: number;
   sessionIdleTtl: number;
+  /** live sessions one user may hold; opening one more ends the least recently used */
+  maxSessionsPerUser: number;
   /** lifetime of the access tokens handed out with refresh tokens */
   accessTokenTtl: number;
   /** lifetime of a long-lived access token handed out alone (Conduit's `token`) */
   longLivedTokenTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
+  /**
+   * Other instances may revoke sessions too (a PostgreSQL database): the cache is then trusted only while
+   * their changes are heard (`changesHeard(true)`), and every check reads the database otherwise.
+   */
+  sharedDatabase: boolean;
   /** every this many sessions opened, sessions long past their expiry are deleted */
   pruneEvery: number;
   /** told of refresh outcomes, revocations and session-cache hits */
@@ -33,6 +41,15 @@ export interface SessionServiceDeps {
 }
 
 export type LogoutScope = 'session' | 'others' | 'all';
+
+/** One page of a user's live sessions, and the cursor of the next (null on the last page). */
+export interface SessionPage {
+  sessions: Session[];
+  nextCursor: string | null;
+}
+
+/** Sessions per page of the list: when the caller names no size, and at most whatever it names. */
+export const sessionPageSize = { default: 50, max: 100 } as const;
 
 // Writing last_used_at on every request would turn every read into a write; once a minute is plenty
 // against an idle timeout counted in days.
@@ -47,6 +64,10 @@ export function createSessionService(deps: SessionServiceDeps) {
   const { store, tokens, refreshTokens, changes, clock, metrics } = deps;
   const cache = createSessionCache();
   let opened = 0;
+  // alone on its database, nobody else revokes; sharing it, nothing is heard before the listener listens
+  let cacheTrusted = !deps.sharedDatabase;
+
+  const livenessAt = (now: number): Liveness => ({ now, idleSince: now - deps.sessionIdleTtl });
 
   function isLive({ session, user }: Omit<LiveSession, 'loadedAt'>, now: number): boolean {
     return (
@@ -132,7 +153,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function authenticate(token: string): Promise<Caller> {
     const claims = await tokens.verify(token);
     const now = clock.now();
-    let entry = cache.get(claims.sessionId);
+    let entry = cacheTrusted ? cache.get(claims.sessionId) : undefined;
     if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
       metrics.sessionCache.miss();
       entry = await cache.load(claims.sessionId, () => load(claims.sessionId, now));
@@ -153,6 +174,19 @@ export function createSessionService(deps: SessionServiceDeps) {
       // pruning rides along with logins, so the table stays bounded without a timer or a cron job
       opened += 1;
       if (opened % deps.pruneEvery === 0) await unit.sessions.deleteExpiredBefore(now - sessionRetention);
+      // room for this one within the cap, in the same unit: a sign-in that rolls back ends nothing
+      const ended = await unit.sessions.revokeLeastRecentlyUsed(
+        user.id,
+        deps.maxSessionsPerUser - 1,
+        livenessAt(now),
+        'session_limit',
+      );
+      if (ended.length > 0) {
+        unit.afterCommit(async () => {
+          metrics.revoked('session_limit', ended.length);
+          await forgetUserEverywhere(user.id);
+        });
+      }
       const session = await unit.sessions.insert({
         id: deps.newId(),
         userId: user.id,
@@ -227,10 +261,33 @@ export function createSessionService(deps: SessionServiceDeps) {
       }
     },
 
-    /** The user's live sessions, most recently used first. */
-    list(userId: string): Promise<Session[]> {
-      const now = clock.now();
-      return store.sessions.listLive(userId, now, now - deps.sessionIdleTtl);
+    /**
+     * A page of the user's live sessions, newest first: `limit` of them (sessionPageSize.default when
+     * not given, never more than sessionPageSize.max), after the session `cursor` names. A session opened
+     * since the previous page never moves the next one, and none that existed is skipped or repeated.
+     */
+    async listPage(
+      userId: string,
+      { limit, cursor }: { limit?: number | undefined; cursor?: string | undefined },
+    ): Promise<SessionPage> {
+      const size = limit ?? sessionPageSize.default;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      throwIfInvalid({
+        ...(Number.isSafeInteger(size) && size >= 1 ? {} : { limit: { code: 'invalid' } }),
+        ...(cursor !== undefined && after === undefined ? { cursor: { code: 'invalid' } } : {}),
+      });
+      const pageSize = Math.min(size, sessionPageSize.max);
+      // one more than the page, to know whether another follows
+      const found = await store.sessions.listLive(userId, livenessAt(clock.now()), {
+        limit: pageSize + 1,
+        after,
+      });
+      const sessions = found.slice(0, pageSize);
+      const last = sessions.at(-1);
+      return {
+        sessions,
+        nextCursor: found.length > pageSize && last !== undefined ? encodeCursor(last) : null,
+      };
     },
 
     /** Ends one of the caller's own sessions; someone else's is as good as nonexistent. */
@@ -258,8 +315,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     forgetUser: (userId: string) => {
       cache.forgetUser(userId);
     },
-    forgetEverything: () => {
+    /**
+     * Whether other instances' changes are heard now. Either way what is cached goes: while they are not
+     * heard every check reads the database (so a revocation elsewhere counts at once), and what was read
+     * meanwhile may predate a change sent before listening began.
+     */
+    changesHeard: (heard: boolean) => {
       cache.clear();
+      cacheTrusted = heard || !deps.sharedDatabase;
     },
   };
 }

@@ -8,9 +8,9 @@ import {
   sql,
   type SqliteDatabase as SqliteDialectDatabase,
 } from 'kysely';
-import pg from 'pg';
 import { ConfigError } from '../config/config.ts';
 import { listenOn, type ListenHandlers, type Listener } from './pg-listener.ts';
+import { createPgPool, destroyingBrokenConnections } from './postgres-pool.ts';
 import type { Tables } from './tables.ts';
 
 export type { ListenHandlers, Listener };
@@ -29,8 +29,12 @@ export interface DatabaseOptions {
   /** SQLite: make the file's folder when it is missing; otherwise a missing folder is refused */
   createFolder?: boolean;
   poolSize: number;
+  /** PostgreSQL: opening a connection, or waiting for a free one of the pool */
   connectTimeout: number;
+  /** PostgreSQL: the server's bound on a statement */
   statementTimeout: number;
+  /** PostgreSQL: the client's bound on the answer to one query */
+  queryTimeout: number;
   /** called when an idle PostgreSQL connection fails; the pool replaces it */
   onIdleError?: (error: Error) => void;
 }
@@ -46,11 +50,11 @@ export interface Database {
   /** Sends a message to every instance listening on the channel (PostgreSQL NOTIFY). */
   notify(channel: string, payload: string): Promise<void>;
   /**
-   * Hears the channel until closed. On SQLite, a single-process database, there is nobody else to hear
-   * from and this does nothing.
+   * Hears the channel until closed, checking every `heartbeat` ms that the connection still answers. On
+   * SQLite, a single-process database, there is nobody else to hear from and this does nothing.
    */
-  listen(channel: string, handlers: ListenHandlers): Listener;
-  /** Reachable right now? For readiness probes; never throws. */
+  listen(channel: string, heartbeat: number, handlers: ListenHandlers): Listener;
+  /** Answers a trivial query right now (within 2 s at most)? For readiness probes; never throws. */
   ping(): Promise<boolean>;
   /** The PostgreSQL pool's state, for metrics; SQLite has one connection and no pool. */
   readonly poolStats?: () => PoolStats;
@@ -136,21 +140,21 @@ const unavailableNetworkCodes = new Set([
 // SQLSTATE: 08 connection exception, 57P01-3 shutdown / cannot connect now, 53300 too many connections,
 // 57014 statement timeout.
 const unavailableSqlStates = /^(08...|57P0[123]|53300|57014)$/;
+// pg's own errors for a connection that is gone, could not be had in time, or did not answer in time
+const unavailableMessages =
+  /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Query read timeout/i;
+// A readiness probe answers within this even when DATABASE_QUERY_TIMEOUT is longer.
+const maxPingTime = 2_000;
 
 function openPostgres(options: DatabaseOptions): Database {
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize,
-    connectionTimeoutMillis: options.connectTimeout,
-    statement_timeout: options.statementTimeout,
-    idle_in_transaction_session_timeout: options.statementTimeout,
-    types: epochMillisecondTypes(),
-  });
+  const pool = createPgPool(options);
   // Without a listener, an idle client's error (server restart, dropped socket) would crash the process.
   pool.on('error', (error) => {
     options.onIdleError?.(error);
   });
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({
+    dialect: new PostgresDialect({ pool: destroyingBrokenConnections(pool) }),
+  });
   return {
     db,
     dialect: 'postgres',
@@ -159,9 +163,7 @@ function openPostgres(options: DatabaseOptions): Database {
       if (code !== undefined && (unavailableNetworkCodes.has(code) || unavailableSqlStates.test(code)))
         return true;
       const message = error instanceof Error ? error.message : '';
-      return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(
-        message,
-      );
+      return unavailableMessages.test(message);
     },
     uniqueViolationColumn(error) {
       if (codeOf(error) !== '23505') return undefined;
@@ -172,18 +174,26 @@ function openPostgres(options: DatabaseOptions): Database {
     async notify(channel, payload) {
       await sql`select pg_notify(${channel}, ${payload})`.execute(db);
     },
-    listen: (channel, handlers) => listenOn(options.url, channel, options.connectTimeout, handlers),
-    ping: () => pingWith(db),
+    listen: (channel, heartbeat, handlers) =>
+      listenOn({ url: options.url, channel, connectTimeout: options.connectTimeout, heartbeat }, handlers),
+    ping: () => pingWithin(db, Math.min(options.queryTimeout, maxPingTime)),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }
 
-// bigint columns hold epoch milliseconds, well inside Number's exact range
-function epochMillisecondTypes(): pg.TypeOverrides {
-  const types = new pg.TypeOverrides();
-  types.setTypeParser(pg.types.builtins.INT8, Number);
-  return types;
+/** False when the trivial query fails or has not answered within `deadline`; never throws. */
+async function pingWithin(db: Kysely<Tables>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(resolve, deadline, false);
+  });
+  try {
+    // the query left behind is bounded by its own deadline
+    return await Promise.race([pingWith(db), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function pingWith(db: Kysely<Tables>): Promise<boolean> {

@@ -1,10 +1,11 @@
 import pg from 'pg';
+import { keepAliveIdle } from './postgres-pool.ts';
 
 export interface ListenHandlers {
   onMessage(payload: string): void;
-  /** listening (again) */
+  /** listening (again): messages are heard from now on */
   onConnected(): void;
-  /** the connection was lost and is back: whatever was sent meanwhile was missed */
+  /** listening no more (the connection was lost or missed a heartbeat): messages are missed until onConnected */
   onGap(): void;
   onError(error: Error): void;
 }
@@ -15,26 +16,32 @@ export interface Listener {
   readonly isListening?: () => boolean;
 }
 
-// A lost listener retries quickly at first, then every few seconds; the session cache TTL covers the gap.
+export interface ListenOptions {
+  url: string;
+  channel: string;
+  connectTimeout: number;
+  /** how often the connection is checked with a trivial query, and how long that query may take */
+  heartbeat: number;
+}
+
+// A lost listener retries quickly at first, then every few seconds; meanwhile sessions are read through.
 const firstRetryDelay = 200;
 const maxRetryDelay = 5_000;
 
 /**
  * LISTEN on its own connection (a pooled one would be handed to queries), reconnecting for as long as
- * the process lives. Notifications are only delivered to a connection that is listening, so each reconnect
- * reports a gap.
+ * the process lives. A connection can go silent without closing (a NAT or load balancer forgets it), and
+ * a silent connection delivers no notification and no error: so a trivial query checks it every heartbeat,
+ * and one not answered within the heartbeat counts as a loss. Notifications are only delivered to a
+ * connection that is listening, so each loss reports a gap.
  */
-export function listenOn(
-  url: string,
-  channel: string,
-  connectTimeout: number,
-  handlers: ListenHandlers,
-): Listener {
+export function listenOn(options: ListenOptions, handlers: ListenHandlers): Listener {
+  const { channel, heartbeat } = options;
   let client: pg.Client | undefined;
   let closed = false;
   let retryDelay = firstRetryDelay;
   let retryTimer: NodeJS.Timeout | undefined;
-  let connectedBefore = false;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
 
   function scheduleReconnect(): void {
     if (closed || retryTimer !== undefined) return;
@@ -46,16 +53,36 @@ export function listenOn(
     retryDelay = Math.min(retryDelay * 2, maxRetryDelay);
   }
 
+  function checkEveryHeartbeat(listening: pg.Client, lost: (error: Error) => void): void {
+    heartbeatTimer = setTimeout(() => {
+      // the client's query_timeout is the heartbeat: an unanswered check fails with 'Query read timeout'
+      listening.query('select 1').then(() => {
+        if (client === listening) checkEveryHeartbeat(listening, lost);
+      }, lost);
+    }, heartbeat);
+    heartbeatTimer.unref();
+  }
+
   async function connect(): Promise<void> {
     const next = new pg.Client({
-      connectionString: url,
-      connectionTimeoutMillis: connectTimeout,
+      connectionString: options.url,
+      connectionTimeoutMillis: options.connectTimeout,
+      query_timeout: heartbeat,
       keepAlive: true,
+      keepAliveInitialDelayMillis: keepAliveIdle,
     });
+    let gone = false;
     const lost = (error?: Error) => {
+      if (gone || closed) return;
+      gone = true;
       if (error !== undefined) handlers.onError(error);
-      if (client === next) client = undefined;
-      void next.end().catch(() => undefined);
+      if (client === next) {
+        client = undefined;
+        clearTimeout(heartbeatTimer);
+        handlers.onGap();
+      }
+      // a silent connection would never finish a goodbye
+      next.connection.stream.destroy();
       scheduleReconnect();
     };
     next.on('error', lost);
@@ -73,14 +100,13 @@ export function listenOn(
       return;
     }
     if (closed) {
-      await next.end();
+      await endWithin(next, options.connectTimeout);
       return;
     }
     client = next;
     retryDelay = firstRetryDelay;
     handlers.onConnected();
-    if (connectedBefore) handlers.onGap();
-    connectedBefore = true;
+    checkEveryHeartbeat(next, lost);
   }
 
   void connect();
@@ -89,7 +115,23 @@ export function listenOn(
     async close() {
       closed = true;
       clearTimeout(retryTimer);
-      await client?.end().catch(() => undefined);
+      clearTimeout(heartbeatTimer);
+      if (client !== undefined) await endWithin(client, options.connectTimeout);
+      client = undefined;
     },
   };
+}
+
+/** Says goodbye to the server, or hangs up if that has not finished in `timeout` ms (a silent connection). */
+async function endWithin(client: pg.Client, timeout: number): Promise<void> {
+  const timer = setTimeout(() => {
+    client.connection.stream.destroy();
+  }, timeout);
+  try {
+    await client.end();
+  } catch {
+    // ending is all that was asked
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,10 +1,15 @@
 import { Redis } from 'ioredis';
 import type { CounterStore, WindowCount } from './counter-store.ts';
 
-// A rate-limit check must never hold a request up for long: a Redis that does not answer in this time is
-// treated as down, and the caller skips the limit (fail open).
+// A rate-limit check must never hold a request up for long, and a Redis that is gone must be noticed
+// within a second whether it refuses connections or goes silent without closing them (a NAT or load
+// balancer forgetting the connection, a failover): a command unanswered after commandTimeout fails (and
+// the count goes to the fallback); a connection that has received nothing socketTimeout after a command
+// was written (the handshake's included) is destroyed, and a new one tried within reconnectAtMost.
 const commandTimeout = 500;
-const connectTimeout = 2000;
+const connectTimeout = 1000;
+const socketTimeout = 1000;
+const reconnectAtMost = 1000;
 
 // One round trip, atomic on the server. The window's end comes from the caller's clock, so Redis and SQL
 // keep the same windows; Redis's own expiry, set when a window opens, only removes the key afterwards.
@@ -33,9 +38,11 @@ export interface RedisCounterStoreOptions {
   url: string;
   /** put before every key, so several services can share one Redis */
   keyPrefix: string;
-  /** Redis became unreachable; told once per outage, not at every reconnection attempt */
+  /** where the counters are kept while Redis does not answer: the database's */
+  fallback: CounterStore;
+  /** Redis stopped answering, so counting moved to the fallback; told once per outage */
   onUnavailable: (error: Error) => void;
-  /** Redis is reachable again after an outage */
+  /** Redis answers again (a new connection completed its handshake), so counting moved back to it */
   onAvailable: () => void;
 }
 
@@ -44,7 +51,10 @@ export interface RedisCounterStore extends CounterStore {
   close(): Promise<void>;
 }
 
-/** The rate-limit counters in Redis, one hash per key. The connection opens at first use. */
+/**
+ * The rate-limit counters in Redis, one hash per key, while Redis answers; in `fallback` from the first
+ * failure until a new connection to Redis is ready. The connection opens at first use.
+ */
 export function createRedisCounterStore(options: RedisCounterStoreOptions): RedisCounterStore {
   const redis = new Redis(options.url, {
     keyPrefix: options.keyPrefix,
@@ -52,56 +62,77 @@ export function createRedisCounterStore(options: RedisCounterStoreOptions): Redi
     lazyConnect: true,
     connectTimeout,
     commandTimeout,
+    socketTimeout,
+    retryStrategy: (attempt) => Math.min(attempt * 100, reconnectAtMost),
     // while disconnected, commands fail at once instead of queueing: a queue would hold requests up and
     // replay a whole outage's hits at once on reconnection
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
   });
 
-  let reachable = true;
-  redis.on('error', (error: Error) => {
-    if (!reachable) return;
-    reachable = false;
+  let inRedis = true;
+  function moveToFallback(error: Error): void {
+    if (!inRedis) return;
+    inRedis = false;
     options.onUnavailable(error);
-  });
+  }
+  redis.on('error', moveToFallback);
   redis.on('ready', () => {
-    if (reachable) return;
-    reachable = true;
+    if (inRedis) return;
+    inRedis = true;
     options.onAvailable();
   });
 
-  // The first command waits for the first connection (a fresh instance must not skip its limits for a
-  // moment); after that, ioredis reconnects on its own and commands never wait for it.
+  // The first command waits for the first connection (a fresh instance must not count in the fallback
+  // for a moment); after that, ioredis reconnects on its own and commands never wait for it.
   let firstConnection: Promise<void> | undefined;
   const connected = () =>
     (firstConnection ??= redis.connect().catch(() => {
       // reported through the 'error' event; reconnection goes on in the background
     }));
 
-  return {
+  const inRedisCounters: CounterStore = {
     async increment(key, window, now) {
-      await connected();
       const reply = await redis.eval(incrementScript, 1, key, now, now + window, window);
       return toWindowCount(reply);
     },
 
     async find(key, now) {
-      await connected();
       const [hits, endsAt] = await redis.hmget(key, 'hits', 'endsAt');
       if (hits === null || endsAt === null || Number(endsAt) <= now) return undefined;
       return { hits: Number(hits), endsAt: Number(endsAt) };
     },
 
     async release(key, endsAt) {
-      await connected();
       await redis.eval(releaseScript, 1, key, endsAt);
     },
 
     async delete(key) {
-      await connected();
       await redis.del(key);
     },
+  };
 
+  // Counts in Redis while it answers; the first failure moves counting to the fallback, this call's
+  // included, until a connection is ready again. A connection that still looks ready when a command failed
+  // on it (a reply too late, an error reply) is replaced, so that only a fresh handshake brings Redis back.
+  async function counted<T>(work: (counters: CounterStore) => Promise<T>): Promise<T> {
+    if (inRedis) {
+      await connected();
+      try {
+        return await work(inRedisCounters);
+      } catch (error) {
+        moveToFallback(error instanceof Error ? error : new Error(String(error)));
+        if (redis.status === 'ready') redis.disconnect(true);
+      }
+    }
+    return work(options.fallback);
+  }
+
+  return {
+    increment: (key, window, now) => counted((counters) => counters.increment(key, window, now)),
+    find: (key, now) => counted((counters) => counters.find(key, now)),
+    release: (key, endsAt) => counted((counters) => counters.release(key, endsAt)),
+    delete: (key) => counted((counters) => counters.delete(key)),
     close() {
       redis.disconnect();
       return Promise.resolve();

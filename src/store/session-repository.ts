@@ -1,5 +1,6 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from './executor.ts';
-import type { SessionRow } from './tables.ts';
+import type { SessionRow, Tables } from './tables.ts';
 
 export interface Session {
   id: string;
@@ -22,15 +23,41 @@ export interface NewSession {
 }
 
 export type RevocationReason =
-  'logout' | 'password_changed' | 'password_reset' | 'deactivated' | 'reuse_detected' | 'staff';
+  'logout' | 'password_changed' | 'password_reset' | 'deactivated' | 'reuse_detected' | 'session_limit' | 'staff';
+
+/** A session's place in the list, newest first: where the next page starts (after it). */
+export interface SessionPosition {
+  createdAt: number;
+  id: string;
+}
+
+/** Which sessions count as live: neither revoked, expired at `now`, nor unused since `idleSince`. */
+export interface Liveness {
+  now: number;
+  idleSince: number;
+}
 
 export interface SessionRepository {
   insert(session: NewSession): Promise<Session>;
   findById(id: string): Promise<Session | undefined>;
   /** Records use; a no-op for a revoked session. */
   touch(id: string, at: number): Promise<void>;
-  /** The user's sessions that are neither revoked, expired nor idle past `idleSince`, most recently used first. */
-  listLive(userId: string, now: number, idleSince: number): Promise<Session[]>;
+  /** Up to `limit` of the user's live sessions, newest first (created, then id), after `after` if given. */
+  listLive(
+    userId: string,
+    liveness: Liveness,
+    page: { limit: number; after?: SessionPosition | undefined },
+  ): Promise<Session[]>;
+  /**
+   * Revokes the user's live sessions beyond the `keep` most recently used (among those used at the same
+   * moment, the newer are kept); returns the ids it revoked. `keep` 0 revokes them all.
+   */
+  revokeLeastRecentlyUsed(
+    userId: string,
+    keep: number,
+    liveness: Liveness,
+    reason: RevocationReason,
+  ): Promise<string[]>;
   /** Revokes one live session; false if it was already revoked or does not exist. */
   revoke(id: string, at: number, reason: RevocationReason): Promise<boolean>;
   /** Deletes every session (and, by cascade, its refresh tokens) that expired before `cutoff`; returns how many. */
@@ -76,18 +103,46 @@ export function createSessionRepository({ db }: Executor): SessionRepository {
         .execute();
     },
 
-    async listLive(userId, now, idleSince) {
-      const rows = await db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', now)
-        .where('last_used_at', '>', idleSince)
-        .orderBy('last_used_at', 'desc')
-        .orderBy('id')
-        .execute();
+    async listLive(userId, liveness, { limit, after }) {
+      let query = db.selectFrom('sessions').selectAll().where(liveOf(userId, liveness));
+      // keyset: sessions opened since the previous page sort before `after`, so they never shift it
+      if (after !== undefined) {
+        query = query.where((eb) =>
+          eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)),
+        );
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toSession);
+    },
+
+    async revokeLeastRecentlyUsed(userId, keep, liveness, reason) {
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: liveness.now, revoked_reason: reason })
+        .where(liveOf(userId, liveness));
+      if (keep > 0) {
+        // the last session kept; every live one that sorts after it goes
+        const boundary = await db
+          .selectFrom('sessions')
+          .select(['last_used_at', 'created_at', 'id'])
+          .where(liveOf(userId, liveness))
+          .orderBy('last_used_at', 'desc')
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .offset(keep - 1)
+          .executeTakeFirst();
+        if (boundary === undefined) return [];
+        query = query.where((eb) =>
+          eb(
+            eb.refTuple('last_used_at', 'created_at', 'id'),
+            '<',
+            eb.tuple(boundary.last_used_at, boundary.created_at, boundary.id),
+          ),
+        );
+      }
+      const rows = await query.returning('id').execute();
+      return rows.map((row) => row.id);
     },
 
     async revoke(id, at, reason) {
@@ -120,6 +175,16 @@ export function createSessionRepository({ db }: Executor): SessionRepository {
       return rows.map((row) => row.id);
     },
   };
+}
+
+function liveOf(userId: string, { now, idleSince }: Liveness) {
+  return (eb: ExpressionBuilder<Tables, 'sessions'>) =>
+    eb.and([
+      eb('user_id', '=', userId),
+      eb('revoked_at', 'is', null),
+      eb('expires_at', '>', now),
+      eb('last_used_at', '>', idleSince),
+    ]);
 }
 
 function toSession(row: SessionRow): Session {

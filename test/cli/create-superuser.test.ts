@@ -15,7 +15,13 @@ const password = 'grey-heron-lantern-7';
 
 /** The users table as the CLI left it, read straight from the database. */
 async function readUsers(url: string) {
-  const database = openDatabase({ url, poolSize: 1, connectTimeout: 5000, statementTimeout: 5000 });
+  const database = openDatabase({
+    url,
+    poolSize: 1,
+    connectTimeout: 5000,
+    statementTimeout: 5000,
+    queryTimeout: 6000,
+  });
   try {
     return await database.db
       .selectFrom('users')

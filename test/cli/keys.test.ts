@@ -105,6 +105,7 @@ for (const dialect of dialects) {
         poolSize: 1,
         connectTimeout: 5000,
         statementTimeout: 5000,
+        queryTimeout: 6000,
       });
       try {
         const longAgo = Date.now() - defaultRetention - 60_000;
@@ -360,6 +361,7 @@ for (const dialect of dialects) {
           poolSize: 1,
           connectTimeout: 5000,
           statementTimeout: 5000,
+          queryTimeout: 6000,
         });
         let named: string;
         try {

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { parseExposition } from '../support/exposition.ts';
 import { poll } from '../support/poll.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
-import { startProxy, type Proxy } from '../support/tcp-proxy.ts';
+import { startDatabaseProxy, type Proxy } from '../support/tcp-proxy.ts';
 import { newUser } from '../support/test-app.ts';
 
 interface PairBody {
@@ -147,14 +147,11 @@ describe('an instance whose change listener was cut off', () => {
   let c: ServerProcess;
   before(async () => {
     database = await createTestDatabase('postgres');
-    const direct = new URL(database.url);
-    proxy = await startProxy({ host: direct.hostname, port: Number(direct.port || '5432') });
-    const viaProxy = new URL(database.url);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    const viaProxy = await startDatabaseProxy(database.url);
+    proxy = viaProxy.proxy;
     const env = processEnvironment({ DATABASE_URL: database.url, SESSION_CACHE_TTL: cacheTtl });
     a = await startServer({ env });
-    c = await startServer({ env: { ...env, DATABASE_URL: viaProxy.toString(), MIGRATE_ON_START: 'false' } });
+    c = await startServer({ env: { ...env, DATABASE_URL: viaProxy.url, MIGRATE_ON_START: 'false' } });
     await c.waitForLine((line) => line.includes('listening for other instances'));
   });
   after(async () => {
@@ -181,10 +178,7 @@ describe('an instance whose change listener was cut off', () => {
     assert.equal(await poll(listenerUp, (up) => up === 0), 0);
     assert.equal((await a.request('POST', '/api/users/logout', auth)).status, 204);
     // the notification went out while C could not hear it
-    proxy = await startProxy(
-      { host: new URL(database.url).hostname, port: Number(new URL(database.url).port || '5432') },
-      proxy.port,
-    );
+    ({ proxy } = await startDatabaseProxy(database.url, proxy.port));
     // listening again: the second such line in C's log
     const listening = () => c.stdout.filter((line) => line.includes('listening for other instances')).length;
     const reconnectDeadline = Date.now() + 15_000;
@@ -199,4 +193,109 @@ describe('an instance whose change listener was cut off', () => {
     }
     assert.equal(status, 401);
   });
+});
+
+// The listener's heartbeat on instance B below; a silent listener is noticed within two of them.
+const heartbeat = 500;
+
+describe('an instance whose change listener went silent without closing', () => {
+  let database: TestDatabase;
+  let proxy: Proxy;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  before(async () => {
+    database = await createTestDatabase('postgres');
+    const viaProxy = await startDatabaseProxy(database.url);
+    proxy = viaProxy.proxy;
+    const env = processEnvironment({ DATABASE_URL: database.url, SESSION_CACHE_TTL: cacheTtl });
+    a = await startServer({ env });
+    b = await startServer({
+      env: {
+        ...env,
+        DATABASE_URL: viaProxy.url,
+        MIGRATE_ON_START: 'false',
+        CHANGE_LISTENER_HEARTBEAT: `${heartbeat}ms`,
+        DATABASE_QUERY_TIMEOUT: '1s',
+        DATABASE_CONNECT_TIMEOUT: '1s',
+      },
+    });
+    await b.waitForLine((line) => line.includes('listening for other instances'));
+  });
+  after(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    await proxy.cut();
+    await database.drop();
+  });
+
+  const listenerUp = async () =>
+    parseExposition((await b.request('GET', '/metrics')).text).value('gatehouse_change_listener_up');
+  const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+  const statusOnB = async (token: string) => (await b.request('GET', '/api/user', auth(token))).status;
+
+  it(
+    'notices within seconds, reads every session meanwhile, and hears revocations in under 1 s again',
+    { timeout: 30_000 },
+    async (t) => {
+      const user = newUser('silent-listener');
+      assert.equal((await a.request('POST', '/api/users', { body: { user } })).status, 201);
+      const tokens: string[] = [];
+      for (let index = 0; index < 3; index += 1) {
+        const pair = await a.request('POST', '/api/tokens', {
+          body: { email: user.email, password: user.password },
+        });
+        assert.equal(pair.status, 200, pair.text);
+        tokens.push((pair.body as PairBody).access_token);
+      }
+      const [duringGap, afterHeal, bystander] = tokens as [string, string, string];
+      for (const token of tokens) assert.equal(await statusOnB(token), 200);
+      assert.equal(await listenerUp(), 1);
+
+      // only B's LISTEN connection goes silent; its pool goes on serving
+      proxy.blackholeWhere('LISTEN');
+      const silencedAt = performance.now();
+      assert.equal(await poll(listenerUp, (up) => up === 0), 0, 'the silent listener was never noticed');
+      const detectedAfter = performance.now() - silencedAt;
+      assert.ok(detectedAfter < 4 * heartbeat + 1_000, `noticed only after ${detectedAfter} ms`);
+      // noticed by its heartbeat's deadline: nothing closed the connection
+      assert.ok(
+        b.stdout.some(
+          (line) =>
+            line.includes('change listener lost its connection') && line.includes('Query read timeout'),
+        ),
+        'the listener was not found silent by its heartbeat',
+      );
+
+      // B caches nothing it cannot hear about: a revocation on A counts on B at once
+      assert.equal(await statusOnB(duringGap), 200);
+      assert.equal((await a.request('POST', '/api/users/logout', auth(duringGap))).status, 204);
+      assert.equal(await statusOnB(duringGap), 401);
+      assert.equal(await statusOnB(bystander), 200);
+      assert.equal(await listenerUp(), 0, 'the gap ended before the revocation was checked');
+
+      proxy.heal();
+      const healedAt = performance.now();
+      assert.equal(await poll(listenerUp, (up) => up === 1), 1, 'the listener never came back');
+      const listeningAfter = performance.now() - healedAt;
+
+      // cached on B again, so that only the notification can explain a refusal in time
+      assert.equal(await statusOnB(afterHeal), 200);
+      assert.equal(await statusOnB(afterHeal), 200);
+      const logout = await a.request('POST', '/api/users/logout', auth(afterHeal));
+      assert.equal(logout.status, 204);
+      const revokedAt = performance.now();
+      let status = 200;
+      while (status !== 401 && performance.now() - revokedAt < patience) {
+        status = await statusOnB(afterHeal);
+        if (status !== 401) await sleep(10);
+      }
+      const heardAfter = performance.now() - revokedAt;
+      assert.equal(status, 401);
+      assert.ok(heardAfter < 1_000, `B refused the revoked token only after ${heardAfter} ms`);
+      assert.equal(await statusOnB(bystander), 200);
+      t.diagnostic(
+        `silent listener noticed after ${Math.round(detectedAfter)} ms; listening again ` +
+          `${Math.round(listeningAfter)} ms after healing; a revocation on A refused on B after ${Math.round(heardAfter)} ms`,
+      );
+    },
+  );
 });

@@ -1,41 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
-import type { Database } from '../../src/store/database.ts';
-import { dialects, type DialectName } from '../support/databases.ts';
+import { dialects } from '../support/databases.ts';
 import { newUser, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
+import { failSessionWrites, healSessionWrites } from './session-faults.ts';
 import { countUsers } from './user-rows.ts';
-
-// Faults injected by a trigger that refuses every write of one kind to `sessions`: the second write of a
-// change fails after the first has been made, as a crash or a lost connection between them would.
-type Write = 'INSERT' | 'UPDATE';
-
-async function failSessionWrites(database: Database, dialect: DialectName, write: Write): Promise<void> {
-  if (dialect === 'sqlite') {
-    await sql
-      .raw(
-        `CREATE TRIGGER injected_fault BEFORE ${write} ON sessions BEGIN SELECT RAISE(ABORT, 'injected'); END`,
-      )
-      .execute(database.db);
-    return;
-  }
-  await sql
-    .raw(
-      `CREATE OR REPLACE FUNCTION injected_fault() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected'; END $$ LANGUAGE plpgsql`,
-    )
-    .execute(database.db);
-  await sql
-    .raw(
-      `CREATE TRIGGER injected_fault BEFORE ${write} ON sessions FOR EACH ROW EXECUTE FUNCTION injected_fault()`,
-    )
-    .execute(database.db);
-}
-
-async function healSessionWrites(database: Database, dialect: DialectName): Promise<void> {
-  await sql
-    .raw(`DROP TRIGGER injected_fault${dialect === 'postgres' ? ' ON sessions' : ''}`)
-    .execute(database.db);
-}
 
 for (const dialect of dialects) {
   describe(`a change and its consequences commit together, on ${dialect}`, () => {

@@ -19,6 +19,7 @@ const gatehouseMetrics = [
   'gatehouse_token_refreshes_total',
   'gatehouse_session_revocations_total',
   'gatehouse_rate_limit_refusals_total',
+  'gatehouse_rate_limit_store_fallback',
   'gatehouse_session_cache_hits_total',
   'gatehouse_session_cache_misses_total',
   'gatehouse_token_cache_hits_total',

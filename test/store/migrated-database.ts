@@ -17,6 +17,7 @@ export async function openMigratedDatabase(dialect: DialectName): Promise<Migrat
     poolSize: 5,
     connectTimeout: 5000,
     statementTimeout: 10_000,
+    queryTimeout: 11_000,
   });
   await migrateToLatest(database);
   return {
@@ -38,6 +39,7 @@ export async function openMemoryDatabase(): Promise<MigratedDatabase> {
     poolSize: 1,
     connectTimeout: 5000,
     statementTimeout: 10_000,
+    queryTimeout: 11_000,
   });
   await migrateToLatest(database);
   return { database, close: () => database.close() };

@@ -90,6 +90,95 @@ for (const dialect of dialects) {
       assert.deepEqual(await sessions.revokeAllOfUser(userId, start + 9000, 'staff'), []);
     });
 
+    const liveness = { now: start + 10_000, idleSince: start - 1 };
+
+    it("lists the user's live sessions newest first, a page at a time, none revoked, expired, idle or another's", async () => {
+      const userId = await insertUser(store.database);
+      const opened: string[] = [];
+      // three sessions opened at one moment sort by id, newest-first order being (created_at, id) descending
+      for (const createdAt of [start, start + 1000, start + 1000, start + 1000, start + 2000]) {
+        opened.push(await openSession(userId, createdAt));
+      }
+      const revoked = await openSession(userId, start + 3000);
+      await sessions.revoke(revoked, start + 3000, 'logout');
+      await openSession(await insertUser(store.database), start + 3000);
+      const idle = await openSession(userId, start - 1);
+      const expired = await sessions.insert({
+        id: randomUUID(),
+        userId,
+        createdAt: start,
+        expiresAt: start + 10_000,
+        userAgent: null,
+        ip: null,
+      });
+
+      const rows = await store.database.db
+        .selectFrom('sessions')
+        .select(['id', 'created_at'])
+        .where('id', 'in', opened)
+        .execute();
+      const newestFirst = rows
+        .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1))
+        .map((row) => row.id);
+
+      const all = await sessions.listLive(userId, liveness, { limit: 100 });
+      assert.deepEqual(
+        all.map((session) => session.id),
+        newestFirst,
+      );
+      assert.ok(![revoked, idle, expired.id].some((id) => all.some((session) => session.id === id)));
+
+      const pages: string[][] = [];
+      let after: { createdAt: number; id: string } | undefined;
+      for (;;) {
+        const page = await sessions.listLive(userId, liveness, { limit: 2, after });
+        if (page.length === 0) break;
+        pages.push(page.map((session) => session.id));
+        const last = page.at(-1);
+        after = last && { createdAt: last.createdAt, id: last.id };
+      }
+      assert.deepEqual(pages, [newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+    });
+
+    it('revokes the live sessions beyond the most recently used few, and no other', async () => {
+      const userId = await insertUser(store.database);
+      const oldestButUsed = await openSession(userId, start);
+      const [second, third, fourth] = [
+        await openSession(userId, start + 1000),
+        await openSession(userId, start + 2000),
+        await openSession(userId, start + 3000),
+      ];
+      await sessions.touch(oldestButUsed, start + 5000);
+      const alreadyRevoked = await openSession(userId, start);
+      await sessions.revoke(alreadyRevoked, start + 1, 'logout');
+      const idle = await openSession(userId, start - 1);
+      const someoneElses = await openSession(await insertUser(store.database), start);
+
+      assert.deepEqual(await sessions.revokeLeastRecentlyUsed(userId, 10, liveness, 'session_limit'), []);
+      const ended = await sessions.revokeLeastRecentlyUsed(userId, 2, liveness, 'session_limit');
+      assert.deepEqual(ended.sort(), [second, third].sort());
+      for (const id of [second, third]) assert.equal(await revokedReasonOf(id), 'session_limit');
+      assert.equal((await sessions.findById(second))?.revokedAt, liveness.now);
+      for (const id of [oldestButUsed, fourth, idle, someoneElses])
+        assert.equal(await revokedReasonOf(id), null);
+      assert.equal(await revokedReasonOf(alreadyRevoked), 'logout');
+
+      assert.deepEqual(
+        (await sessions.revokeLeastRecentlyUsed(userId, 0, liveness, 'session_limit')).sort(),
+        [oldestButUsed, fourth].sort(),
+      );
+      assert.equal(await revokedReasonOf(idle), null);
+    });
+
+    it('keeps the newer of sessions used at the same moment', async () => {
+      const userId = await insertUser(store.database);
+      const ids = [await openSession(userId, start), await openSession(userId, start)].sort();
+      await openSession(userId, start + 1000);
+      assert.deepEqual(await sessions.revokeLeastRecentlyUsed(userId, 2, liveness, 'session_limit'), [
+        ids[0],
+      ]);
+    });
+
     it('records use on a live session and ignores it on a revoked one', async () => {
       const userId = await insertUser(store.database);
       const live = await openSession(userId);

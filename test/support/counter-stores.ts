@@ -21,6 +21,16 @@ export interface OpenCounterStore {
   close(): Promise<void>;
 }
 
+const refuse = () => Promise.reject(new Error('the test Redis did not answer'));
+
+/** A fallback for a Redis store under test that fails every call, so that only Redis can count. */
+export const refusingFallback: CounterStore = {
+  increment: refuse,
+  find: refuse,
+  release: refuse,
+  delete: refuse,
+};
+
 /** A fresh, empty counter store of the given kind: a new migrated database, or a new Redis key prefix. */
 export async function openCounterStore(kind: CounterStoreKind): Promise<OpenCounterStore> {
   if (kind === 'redis') {
@@ -28,7 +38,8 @@ export async function openCounterStore(kind: CounterStoreKind): Promise<OpenCoun
     const store = createRedisCounterStore({
       url: testRedisUrl,
       keyPrefix: prefix,
-      // an unreachable test Redis shows as the commands' own errors
+      // an unreachable test Redis shows as the commands' own errors, instead of a count kept elsewhere
+      fallback: refusingFallback,
       onUnavailable: () => {},
       onAvailable: () => {},
     });

@@ -55,9 +55,12 @@ export function sessionServiceOver(
     newId: randomUUID,
     sessionTtl: 60 * day,
     sessionIdleTtl: 14 * day,
+    maxSessionsPerUser: 100,
     accessTokenTtl: 900_000,
     longLivedTokenTtl: day,
     cacheTtl: 5_000,
+    // as an instance alone on its database: its cache needs no listener to be trusted
+    sharedDatabase: false,
     pruneEvery: 1000,
     metrics: ignoreMetrics,
   };

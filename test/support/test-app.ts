@@ -9,6 +9,7 @@ import type { HttpServer } from '../../src/http/server.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrator.ts';
 import { createTestDatabase, type DialectName } from './databases.ts';
+import { poll } from './poll.ts';
 
 /**
  * Settings every test app starts from: cheap argon2 (one test pins the real defaults), quiet logs, and
@@ -48,6 +49,7 @@ export async function startTestApp(
     poolSize: config.databasePoolSize,
     connectTimeout: config.databaseConnectTimeout,
     statementTimeout: config.databaseStatementTimeout,
+    queryTimeout: config.databaseQueryTimeout,
   });
   await migrateToLatest(database);
   const logs: string[] = [];
@@ -70,6 +72,12 @@ export async function startTestApp(
   // workers start, as `serve` starts them
   await app.ready();
   for (const worker of workers) worker.start();
+  // on PostgreSQL the session cache is trusted only once other instances' changes are heard
+  if (dialect === 'postgres') {
+    const listening = () => logs.some((line) => line.includes('listening for other instances'));
+    await poll(() => Promise.resolve(listening()), Boolean, 5_000);
+    if (!listening()) throw new Error('the change listener did not start listening');
+  }
   return {
     app,
     database,

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { sessionPageSize } from '../../sessions/session-service.ts';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -79,6 +80,18 @@ export const LogoutBody = Type.Object({
 
 export const SessionParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
+export const SessionsQuery = Type.Object({
+  limit: Type.Optional(
+    Type.String({
+      pattern: '^[1-9][0-9]{0,8}$',
+      description: `sessions per page, a whole number from 1 (default ${String(sessionPageSize.default)}; more than ${String(sessionPageSize.max)} gives ${String(sessionPageSize.max)})`,
+    }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 200, description: "the previous page's `nextCursor`, as it came" }),
+  ),
+});
+
 export const SessionsResponse = Type.Object({
   sessions: Type.Array(
     Type.Object({
@@ -90,7 +103,11 @@ export const SessionsResponse = Type.Object({
       ip: NullableString,
       current: Type.Boolean({ description: 'the session of the token that asked' }),
     }),
+    { description: 'newest first' },
   ),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'the `cursor` of the next page; null on the last page',
+  }),
 });
 
 export const PasswordChangeBody = Type.Object({

@@ -12,6 +12,7 @@ import {
   PasswordChangeBody,
   RefreshBody,
   SessionParams,
+  SessionsQuery,
   SessionsResponse,
   TokenPairResponse,
   TokenRequestBody,
@@ -88,16 +89,21 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
       {
         config: { caller: 'required' },
         schema: {
-          summary: "The caller's live sessions",
+          summary: "The caller's live sessions, newest first, a page at a time",
           tags: ['sessions'],
-          response: { 200: SessionsResponse, ...conduitErrors(401, 503) },
+          querystring: SessionsQuery,
+          response: { 200: SessionsResponse, ...conduitErrors(401, 422, 503) },
         },
       },
       async (request) => {
         const caller = callerOf(request);
-        const live = await sessions.list(caller.user.id);
+        const { limit, cursor } = request.query;
+        const page = await sessions.listPage(caller.user.id, {
+          limit: limit === undefined ? undefined : Number(limit),
+          cursor,
+        });
         return {
-          sessions: live.map((session) => ({
+          sessions: page.sessions.map((session) => ({
             id: session.id,
             createdAt: iso(session.createdAt),
             lastUsedAt: iso(session.lastUsedAt),
@@ -106,6 +112,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
             ip: session.ip,
             current: session.id === caller.session.id,
           })),
+          nextCursor: page.nextCursor,
         };
       },
     );
