@@ -93,11 +93,13 @@ export async function createServices(options: ServiceOptions) {
     cacheSize: verifiedTokenCacheSize,
     cacheMetrics: metrics.tokenCache,
   });
+  const audit = createAuditTrail({ events: store.auditEvents, clock, newId: randomUUID, logger });
   const sessions = createSessionService({
     store,
     tokens,
     refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: config.refreshReuseGrace }),
     changes: changes.feed,
+    audit,
     clock,
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
@@ -127,7 +129,6 @@ export async function createServices(options: ServiceOptions) {
     minLength: config.passwordMinLength,
     maxLength: config.passwordMaxLength,
   });
-  const audit = createAuditTrail({ events: store.auditEvents, clock, newId: randomUUID, logger });
   const auditPruner = createAuditPruner({
     events: store.auditEvents,
     clock,

@@ -23,7 +23,13 @@ export interface NewSession {
 }
 
 export type RevocationReason =
-  'logout' | 'password_changed' | 'password_reset' | 'deactivated' | 'reuse_detected' | 'session_limit' | 'staff';
+  | 'logout'
+  | 'password_changed'
+  | 'password_reset'
+  | 'deactivated'
+  | 'reuse_detected'
+  | 'session_limit'
+  | 'staff';
 
 /** A session's place in the list, newest first: where the next page starts (after it). */
 export interface SessionPosition {

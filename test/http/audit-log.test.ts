@@ -122,6 +122,66 @@ for (const dialect of dialects) {
       assert.equal((await request(app(), 'GET', '/api/user/events')).status, 401);
     });
 
+    it('records sign-outs, a revoked session and refresh-token reuse, each in the commit that ends the session', async () => {
+      const user = await registerUser(app());
+      const userId = await idOf(user.email);
+      const pair = async () => {
+        const response = await request(app(), 'POST', '/api/tokens', {
+          body: { email: user.email, password: user.password },
+        });
+        assert.equal(response.status, 200, response.text);
+        return response.body as { access_token: string; refresh_token: string };
+      };
+      const phone = await pair();
+      const laptop = await pair();
+      const sessionsOf = await request(app(), 'GET', '/api/user/sessions', {
+        headers: { authorization: `Bearer ${phone.access_token}` },
+      });
+      const laptopSession = (
+        sessionsOf.body as { sessions: Array<{ id: string; current: boolean }> }
+      ).sessions.find((session) => !session.current && session.id !== undefined);
+      assert.ok(laptopSession !== undefined);
+      const revoked = await request(app(), 'DELETE', `/api/user/sessions/${laptopSession.id}`, {
+        headers: { authorization: `Bearer ${phone.access_token}` },
+      });
+      assert.equal(revoked.status, 204, revoked.text);
+      assert.equal((await rows(userId, 'session_revoked')).length, 1);
+      // refusing a revoked session's refresh writes nothing
+      assert.equal(
+        (
+          await request(app(), 'POST', '/api/tokens/refresh', {
+            body: { refresh_token: laptop.refresh_token },
+          })
+        ).status,
+        401,
+      );
+
+      // a token two rotations old presented again (the grace covers only the parent): the session ends,
+      // and the history and the log say why
+      const refresh = (token: string) =>
+        request(app(), 'POST', '/api/tokens/refresh', { body: { refresh_token: token } });
+      const first = await refresh(phone.refresh_token);
+      assert.equal(first.status, 200, first.text);
+      const second = await refresh((first.body as { refresh_token: string }).refresh_token);
+      assert.equal(second.status, 200, second.text);
+      const reuse = await request(app(), 'POST', '/api/tokens/refresh', {
+        body: { refresh_token: phone.refresh_token },
+      });
+      assert.equal(reuse.status, 401, reuse.text);
+      const [detected] = await rows(userId, 'refresh_reuse_detected');
+      assert.ok(detected !== undefined, 'reuse recorded');
+      assert.ok(mailing.test.logs.some((line) => line.includes('security event: refresh reuse detected')));
+
+      const third = await pair();
+      const out = await request(app(), 'POST', '/api/users/logout', {
+        headers: { authorization: `Bearer ${third.access_token}` },
+        body: { scope: 'all' },
+      });
+      assert.equal(out.status, 204, out.text);
+      const [signedOut] = await rows(userId, 'signed_out');
+      assert.equal(signedOut?.detail, '{"scope":"all"}');
+    });
+
     it('records a password reset and an address verification, and keeps no secret in any event', async () => {
       const user = await registerUser(app());
       const userId = await idOf(user.email);

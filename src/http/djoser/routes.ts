@@ -173,7 +173,7 @@ export function djoserRoutes({
           response: { 200: TokenPairResponse, ...drfErrors(400, 401, 413, 415, 503) },
         },
       },
-      async (request) => toPairBody(await sessions.refresh(request.body.refresh)),
+      async (request) => toPairBody(await sessions.refresh(request.body.refresh, contextOf(request))),
     );
 
     app.post(
