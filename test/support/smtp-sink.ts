@@ -19,6 +19,8 @@ export interface SmtpSink {
   readonly received: ReceivedMail[];
   /** RCPT commands answered with a refusal so far */
   readonly refusals: number;
+  /** the user names that logged in */
+  readonly logins: readonly string[];
   /** Answers every recipient with `code message` (a 4xx or 5xx) until `accept`. */
   refuse(code: number, message: string): void;
   accept(): void;
@@ -34,6 +36,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refusal: { code: number; message: string } | undefined;
   let refusals = 0;
+  const logins: string[] = [];
   const watchers = new Set<() => void>();
 
   const newServer = () =>
@@ -43,6 +46,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       disabledCommands: ['STARTTLS'],
       logger: false,
       closeTimeout: 50,
+      // any login is taken, so that SMTP_URL may carry one (and the tests can check it is never shown)
+      onAuth(auth, _session, callback) {
+        logins.push(auth.username ?? '');
+        callback(null, { user: auth.username });
+      },
       onRcptTo(_address, _session, callback) {
         if (refusal === undefined) {
           callback();
@@ -86,6 +94,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     get refusals() {
       return refusals;
     },
+    logins,
     refuse(code, message) {
       refusal = { code, message };
     },
