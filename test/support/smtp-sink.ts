@@ -21,6 +21,8 @@ export interface SmtpSink {
   readonly refusals: number;
   /** the user names that logged in */
   readonly logins: readonly string[];
+  /** Takes `ms` over each mail from now on, as a busy server would. */
+  slowDown(ms: number): void;
   /** Answers every recipient with `code message` (a 4xx or 5xx) until `accept`. */
   refuse(code: number, message: string): void;
   accept(): void;
@@ -37,10 +39,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   let refusal: { code: number; message: string } | undefined;
   let refusals = 0;
   const logins: string[] = [];
+  let dataDelay = 0;
   const watchers = new Set<() => void>();
 
-  const newServer = () =>
-    new SMTPServer({
+  const newServer = () => {
+    const server = new SMTPServer({
       authOptional: true,
       // nodemailer would upgrade to TLS and refuse the sink's self-signed certificate
       disabledCommands: ['STARTTLS'],
@@ -71,10 +74,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
             raw,
           });
           for (const watcher of watchers) watcher();
-          callback();
+          setTimeout(callback, dataDelay);
         });
       },
     });
+    // a client's connection reset when the sink stops is the test's doing, not a failure
+    server.on('error', () => undefined);
+    return server;
+  };
 
   let server = newServer();
   const listen = (port: number) =>
@@ -95,6 +102,9 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       return refusals;
     },
     logins,
+    slowDown(ms) {
+      dataDelay = ms;
+    },
     refuse(code, message) {
       refusal = { code, message };
     },
