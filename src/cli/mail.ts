@@ -44,7 +44,8 @@ export async function mail(args: string[], env: Env): Promise<void> {
     const answer = await transport.send(templates.renderTest(address));
     console.log(`sent to ${address} through ${server}; the server answered: ${answer}`);
   } catch (error) {
-    if (error instanceof DeliveryFailure) throw new Error(`not sent through ${server}: ${error.reason}`);
+    if (error instanceof DeliveryFailure)
+      throw new Error(`not sent through ${server}: ${error.reason}`, { cause: error });
     throw error;
   } finally {
     transport.close();

@@ -184,5 +184,3 @@ export function createMailRelay(options: MailRelayOptions) {
     wake,
   } satisfies Worker & { wake(): void };
 }
-
-export type MailRelay = ReturnType<typeof createMailRelay>;

@@ -134,7 +134,10 @@ describe('two server processes on one PostgreSQL database and 200 queued mails',
       (server) => server.stdout.filter((line) => line.includes('"msg":"mail sent"')).length,
     );
     t.diagnostic(`mails sent by each instance: ${sentBy.join(', ')}`);
-    assert.equal(sentBy[0]! + sentBy[1]!, mails.length);
+    assert.equal(
+      sentBy.reduce((sum, count) => sum + count, 0),
+      mails.length,
+    );
     assert.ok(
       sentBy.every((count) => count > 0),
       'one relay sent every mail: the test proved nothing',

@@ -96,7 +96,7 @@ for (const dialect of dialects) {
       // a mail queued after it goes out; by then the relay has long looked for the other
       const committed = await queueReset();
       await poll(
-        async () => deliveredTo(committed.to).length,
+        () => Promise.resolve(deliveredTo(committed.to).length),
         (count) => count === 1,
       );
       assert.equal(deliveredTo(committed.to).length, 1);
