@@ -67,49 +67,74 @@ export function createMailRelay(options: MailRelayOptions) {
     }
     clearTimeout(timer);
     timer = undefined;
-    running = run().finally(() => {
-      running = undefined;
-    });
+    wokenWhileRunning = false;
+    running = run();
   }
 
   async function run(): Promise<void> {
     let unreachable = false;
     try {
       await pruneWhenDue();
-      // keep claiming while there is mail due, as long as the server takes it
-      while (!stopped && !unreachable) {
-        wokenWhileRunning = false;
-        const now = clock.now();
-        const claimed = await outbox.claimDue(now, now + lease, batchSize);
-        if (claimed.length === 0) break;
-        unreachable = await deliver(claimed, now + lease / 2);
-      }
+      unreachable = await deliverWhileDue();
     } catch (error) {
       logger.warn({ err: error }, 'the mail relay could not read or update the outbox; it tries again');
     }
+    // decided in the same turn that ends the run, so that a wake arriving now is either seen here or
+    // starts a run of its own
+    running = undefined;
     if (stopped) return;
     // a server that could not be reached is left alone until the next poll, whatever was queued meanwhile
     if (wokenWhileRunning && !unreachable) {
-      setImmediate(wake);
+      wake();
       return;
     }
     timer = setTimeout(wake, pollInterval);
   }
 
-  /** Sends the claimed mails; true when the server could not be reached (the rest are given back). */
-  async function deliver(claimed: ClaimedMail[], startBefore: number): Promise<boolean> {
-    const waiting = [...claimed];
+  /**
+   * Sends due mails on `concurrency` lanes, claiming the next batch when the claimed ones run out (one
+   * claim at a time), until none is due or the server cannot be reached; what is claimed but not begun
+   * then is given back. True when the server could not be reached.
+   */
+  async function deliverWhileDue(): Promise<boolean> {
+    const waiting: ClaimedMail[] = [];
+    let exhausted = false;
     let unreachable = false;
+    let failure: { error: unknown } | undefined;
+    let claiming: Promise<void> | undefined;
+    const claim = async () => {
+      wokenWhileRunning = false;
+      const now = clock.now();
+      const claimed = await outbox.claimDue(now, now + lease, batchSize);
+      if (claimed.length === 0) exhausted = true;
+      waiting.push(...claimed);
+    };
     const lane = async () => {
-      for (;;) {
-        if (stopped || unreachable || clock.now() > startBefore) return;
-        const mail = waiting.shift();
-        if (mail === undefined) return;
-        if (await attempt(mail)) unreachable = true;
+      try {
+        while (!stopped && !unreachable && failure === undefined) {
+          const mail = waiting.shift();
+          if (mail === undefined) {
+            if (exhausted) return;
+            claiming ??= claim().finally(() => {
+              claiming = undefined;
+            });
+            await claiming;
+          } else if (clock.now() > mail.claimedUntil - lease / 2) {
+            // too late to begin within its lease: back to the outbox, for the next claim
+            waiting.push(mail);
+            exhausted = true;
+            return;
+          } else if (await attempt(mail)) {
+            unreachable = true;
+          }
+        }
+      } catch (error) {
+        failure ??= { error };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, claimed.length) }, lane));
+    await Promise.all(Array.from({ length: options.concurrency }, lane));
     await outbox.release(waiting.map((mail) => mail.id));
+    if (failure !== undefined) throw failure.error;
     return unreachable;
   }
 

@@ -101,16 +101,14 @@ export function createOutboxRepository({ db, dialect }: Executor): OutboxReposit
         )
           and state = 'queued' and (claimed_until is null or claimed_until < ${now})
         returning *`.execute(db);
-      return rows
-        .map((row) => ({
-          id: row.id,
-          kind: row.kind,
-          recipient: row.recipient,
-          payloadSealed: row.payload_sealed,
-          attempts: row.attempts,
-          claimedUntil: Number(row.claimed_until),
-        }))
-        .sort((a, b) => a.id.localeCompare(b.id));
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        recipient: row.recipient,
+        payloadSealed: row.payload_sealed,
+        attempts: row.attempts,
+        claimedUntil: Number(row.claimed_until),
+      }));
     },
 
     async markSent(id, at) {
