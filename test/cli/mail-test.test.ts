@@ -62,6 +62,26 @@ describe('gatehouse mail test <address>', () => {
     assert.equal(result.stdout, '');
   });
 
+  it('upgrades to TLS with STARTTLS when SMTP_URL requires it', async () => {
+    const tlsSink = await startSmtpSink({ startTls: true });
+    try {
+      const url = `smtp://127.0.0.1:${tlsSink.port}?requireTLS=true&tls.rejectUnauthorized=false`;
+      const result = await run(['test', 'ops@example.com'], { SMTP_URL: url });
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(tlsSink.secured, [true]);
+    } finally {
+      await tlsSink.stop();
+    }
+  });
+
+  it('refuses, with exit 1, to send in clear when SMTP_URL requires TLS the server does not offer', async () => {
+    const before = smtp.received.length;
+    const result = await run(['test', 'ops@example.com'], { SMTP_URL: `${smtp.url}?requireTLS=true` });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^gatehouse mail: not sent through 127\.0\.0\.1:\d+: 500 .*not recognized/);
+    assert.equal(smtp.received.length, before);
+  });
+
   it('says, with exit 1, that no mail is sent when SMTP_URL is unset', async () => {
     const result = await run(['test', 'ops@example.com'], {});
     assert.equal(result.code, 1);

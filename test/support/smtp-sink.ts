@@ -19,6 +19,8 @@ export interface SmtpSink {
   readonly received: ReceivedMail[];
   /** RCPT commands answered with a refusal so far */
   readonly refusals: number;
+  /** for each mail received, whether its connection was encrypted */
+  readonly secured: readonly boolean[];
   /** the user names that logged in */
   readonly logins: readonly string[];
   /** Takes `ms` over each mail from now on, as a busy server would. */
@@ -34,19 +36,24 @@ export interface SmtpSink {
   start(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * `startTls`: offer STARTTLS with smtp-server's own self-signed certificate (a client must be told to
+ * accept it); otherwise plain text only, which nodemailer then keeps to.
+ */
+export async function startSmtpSink(options: { startTls?: boolean } = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refusal: { code: number; message: string } | undefined;
   let refusals = 0;
   const logins: string[] = [];
+  const secured: boolean[] = [];
   let dataDelay = 0;
   const watchers = new Set<() => void>();
 
   const newServer = () => {
     const server = new SMTPServer({
       authOptional: true,
-      // nodemailer would upgrade to TLS and refuse the sink's self-signed certificate
-      disabledCommands: ['STARTTLS'],
+      // nodemailer would upgrade to TLS and refuse the sink's self-signed certificate unless told
+      disabledCommands: options.startTls === true ? [] : ['STARTTLS'],
       logger: false,
       closeTimeout: 50,
       // any login is taken, so that SMTP_URL may carry one (and the tests can check it is never shown)
@@ -63,6 +70,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
       },
       onData(stream, session, callback) {
+        secured.push(session.secure);
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
@@ -102,6 +110,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       return refusals;
     },
     logins,
+    secured,
     slowDown(ms) {
       dataDelay = ms;
     },
