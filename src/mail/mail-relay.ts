@@ -38,6 +38,8 @@ const leaseTimeouts = 10;
 const batchSize = 32;
 // Finished mails are pruned at most this often per instance.
 const pruneInterval = 3_600_000;
+// Stopping waits this long for the sends in flight; a claim it abandons returns when its lease ends.
+const stopWait = 5_000;
 
 /** The wait after a mail's `attempts`-th failed attempt: retryDelay, then three times longer each time. */
 export function retryDelayAfter(attempts: number, retryDelay: number): number {
@@ -193,16 +195,31 @@ export function createMailRelay(options: MailRelayOptions) {
 
   return {
     name: 'mail-relay',
+    /** The first look at the outbox is one poll interval on, after the server has settled. */
     start() {
       stopped = false;
-      wake();
+      timer = setTimeout(wake, pollInterval);
     },
-    /** Waits for the mails being sent to finish; the rest stay queued for the next start or instance. */
+    /**
+     * Waits (at most a few seconds) for the mails being sent; the rest stay queued for the next start or
+     * another instance. Bounded because a query can wait for ever on a pool closed under it.
+     */
     async stop() {
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
-      await running;
+      let waiting: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        running?.then(() => true) ?? true,
+        new Promise<false>((resolve) => {
+          waiting = setTimeout(resolve, stopWait, false);
+        }),
+      ]);
+      clearTimeout(waiting);
+      if (!settled)
+        logger.warn(
+          'the mail relay stopped before its sends finished; their mails stay claimed until their lease ends',
+        );
       transport.close();
     },
     /** A mail was queued and committed here: send it now rather than at the next poll. */
