@@ -60,6 +60,8 @@ export function createMailRelay(options: MailRelayOptions) {
   let running: Promise<void> | undefined;
   let wokenWhileRunning = false;
   let lastPrune: number | undefined;
+  // marks of sent mails still being written
+  const recording = new Set<Promise<void>>();
 
   function wake(): void {
     if (stopped) return;
@@ -135,6 +137,7 @@ export function createMailRelay(options: MailRelayOptions) {
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, lane));
+    await Promise.all(recording);
     await outbox.release(waiting.map((mail) => mail.id));
     if (failure !== undefined) throw failure.error;
     return unreachable;
@@ -170,9 +173,18 @@ export function createMailRelay(options: MailRelayOptions) {
       }
       return failure.unreachable;
     }
-    await outbox.markSent(mail.id, clock.now());
     metrics.mail(mail.kind, 'sent');
     logger.info({ mail: mail.id, kind: mail.kind, attempts, response: answer }, 'mail sent');
+    // recorded while the lane sends its next mail: the lease keeps the row from every other relay until
+    // then, and the run waits for every record before it ends
+    const recorded = outbox.markSent(mail.id, clock.now()).catch((error: unknown) => {
+      logger.error(
+        { err: error, mail: mail.id, kind: mail.kind },
+        'a sent mail could not be recorded as sent; it will be sent again when its lease ends',
+      );
+    });
+    recording.add(recorded);
+    void recorded.finally(() => recording.delete(recorded));
     return false;
   }
 
