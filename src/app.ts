@@ -37,11 +37,12 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     services.auditPruner,
     services.accountEraser,
   ];
-  metrics.watchOutbox(services.mail.depth);
   metrics.watchDatabase({
     pool: database.poolStats,
     isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
   });
+  // after the pool's gauges, which a scrape reads first: they show the pool before the depth's own query
+  metrics.watchOutbox(services.mail.depth);
   const app = await buildHttpServer({
     config,
     logger,

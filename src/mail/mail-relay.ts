@@ -38,6 +38,8 @@ const leaseTimeouts = 10;
 const batchSize = 32;
 // Finished mails are pruned at most this often per instance.
 const pruneInterval = 3_600_000;
+// Stopping waits this long for the sends in flight; a claim it abandons returns when its lease ends.
+const stopWait = 5_000;
 
 /** The wait after a mail's `attempts`-th failed attempt: retryDelay, then three times longer each time. */
 export function retryDelayAfter(attempts: number, retryDelay: number): number {
@@ -58,6 +60,8 @@ export function createMailRelay(options: MailRelayOptions) {
   let running: Promise<void> | undefined;
   let wokenWhileRunning = false;
   let lastPrune: number | undefined;
+  // marks of sent mails still being written
+  const recording = new Set<Promise<void>>();
 
   function wake(): void {
     if (stopped) return;
@@ -67,49 +71,75 @@ export function createMailRelay(options: MailRelayOptions) {
     }
     clearTimeout(timer);
     timer = undefined;
-    running = run().finally(() => {
-      running = undefined;
-    });
+    wokenWhileRunning = false;
+    running = run();
   }
 
   async function run(): Promise<void> {
     let unreachable = false;
     try {
       await pruneWhenDue();
-      // keep claiming while there is mail due, as long as the server takes it
-      while (!stopped && !unreachable) {
-        wokenWhileRunning = false;
-        const now = clock.now();
-        const claimed = await outbox.claimDue(now, now + lease, batchSize);
-        if (claimed.length === 0) break;
-        unreachable = await deliver(claimed, now + lease / 2);
-      }
+      unreachable = await deliverWhileDue();
     } catch (error) {
       logger.warn({ err: error }, 'the mail relay could not read or update the outbox; it tries again');
     }
+    // decided in the same turn that ends the run, so that a wake arriving now is either seen here or
+    // starts a run of its own
+    running = undefined;
     if (stopped) return;
     // a server that could not be reached is left alone until the next poll, whatever was queued meanwhile
     if (wokenWhileRunning && !unreachable) {
-      setImmediate(wake);
+      wake();
       return;
     }
     timer = setTimeout(wake, pollInterval);
   }
 
-  /** Sends the claimed mails; true when the server could not be reached (the rest are given back). */
-  async function deliver(claimed: ClaimedMail[], startBefore: number): Promise<boolean> {
-    const waiting = [...claimed];
+  /**
+   * Sends due mails on `concurrency` lanes, claiming the next batch when the claimed ones run out (one
+   * claim at a time), until none is due or the server cannot be reached; what is claimed but not begun
+   * then is given back. True when the server could not be reached.
+   */
+  async function deliverWhileDue(): Promise<boolean> {
+    const waiting: ClaimedMail[] = [];
+    let exhausted = false;
     let unreachable = false;
+    let failure: { error: unknown } | undefined;
+    let claiming: Promise<void> | undefined;
+    const claim = async () => {
+      wokenWhileRunning = false;
+      const now = clock.now();
+      const claimed = await outbox.claimDue(now, now + lease, batchSize);
+      if (claimed.length === 0) exhausted = true;
+      waiting.push(...claimed);
+    };
     const lane = async () => {
-      for (;;) {
-        if (stopped || unreachable || clock.now() > startBefore) return;
-        const mail = waiting.shift();
-        if (mail === undefined) return;
-        if (await attempt(mail)) unreachable = true;
+      try {
+        while (!stopped && !unreachable && failure === undefined) {
+          const mail = waiting.shift();
+          if (mail === undefined) {
+            if (exhausted) return;
+            claiming ??= claim().finally(() => {
+              claiming = undefined;
+            });
+            await claiming;
+          } else if (clock.now() > mail.claimedUntil - lease / 2) {
+            // too late to begin within its lease: back to the outbox, for the next claim
+            waiting.push(mail);
+            exhausted = true;
+            return;
+          } else if (await attempt(mail)) {
+            unreachable = true;
+          }
+        }
+      } catch (error) {
+        failure ??= { error };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency, claimed.length) }, lane));
+    await Promise.all(Array.from({ length: options.concurrency }, lane));
+    await Promise.all(recording);
     await outbox.release(waiting.map((mail) => mail.id));
+    if (failure !== undefined) throw failure.error;
     return unreachable;
   }
 
@@ -143,9 +173,18 @@ export function createMailRelay(options: MailRelayOptions) {
       }
       return failure.unreachable;
     }
-    await outbox.markSent(mail.id, clock.now());
     metrics.mail(mail.kind, 'sent');
     logger.info({ mail: mail.id, kind: mail.kind, attempts, response: answer }, 'mail sent');
+    // recorded while the lane sends its next mail: the lease keeps the row from every other relay until
+    // then, and the run waits for every record before it ends
+    const recorded = outbox.markSent(mail.id, clock.now()).catch((error: unknown) => {
+      logger.error(
+        { err: error, mail: mail.id, kind: mail.kind },
+        'a sent mail could not be recorded as sent; it will be sent again when its lease ends',
+      );
+    });
+    recording.add(recorded);
+    void recorded.finally(() => recording.delete(recorded));
     return false;
   }
 
@@ -168,21 +207,34 @@ export function createMailRelay(options: MailRelayOptions) {
 
   return {
     name: 'mail-relay',
+    /** The first look at the outbox is one poll interval on, after the server has settled. */
     start() {
       stopped = false;
-      wake();
+      timer = setTimeout(wake, pollInterval);
     },
-    /** Waits for the mails being sent to finish; the rest stay queued for the next start or instance. */
+    /**
+     * Waits (at most a few seconds) for the mails being sent; the rest stay queued for the next start or
+     * another instance. Bounded because a query can wait for ever on a pool closed under it.
+     */
     async stop() {
       stopped = true;
       clearTimeout(timer);
       timer = undefined;
-      await running;
+      let waiting: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        running?.then(() => true) ?? true,
+        new Promise<false>((resolve) => {
+          waiting = setTimeout(resolve, stopWait, false);
+        }),
+      ]);
+      clearTimeout(waiting);
+      if (!settled)
+        logger.warn(
+          'the mail relay stopped before its sends finished; their mails stay claimed until their lease ends',
+        );
       transport.close();
     },
     /** A mail was queued and committed here: send it now rather than at the next poll. */
     wake,
   } satisfies Worker & { wake(): void };
 }
-
-export type MailRelay = ReturnType<typeof createMailRelay>;

@@ -37,7 +37,7 @@ export function createSmtpTransport(settings: SmtpSettings): MailTransport {
           text: mail.text,
           html: mail.html,
         });
-        return truncate(String(info.response));
+        return truncate(info.response);
       } catch (error) {
         throw asDeliveryFailure(error);
       }

@@ -11,7 +11,7 @@ export interface RenderedMail {
 }
 
 /** What a mail says, paragraph by paragraph; a link is its own paragraph. */
-type Paragraph = string | { link: string };
+type Paragraph = string | { url: string };
 
 interface Content {
   subject: string;
@@ -27,7 +27,7 @@ export function createTemplates(appName: string, links: Links) {
           subject: `Confirm your email address for ${appName}`,
           paragraphs: [
             `Please confirm that this is your email address for ${appName} by opening this link:`,
-            { link: links.verifyEmail(mail.uid, mail.token) },
+            { url: links.verifyEmail(mail.uid, mail.token) },
             'The link works once. If you did not create an account, ignore this mail.',
           ],
         };
@@ -36,7 +36,7 @@ export function createTemplates(appName: string, links: Links) {
           subject: `Confirm your new email address for ${appName}`,
           paragraphs: [
             `Someone asked to make this the email address of a ${appName} account. If it was you, confirm it by opening this link:`,
-            { link: links.verifyEmail(mail.uid, mail.token) },
+            { url: links.verifyEmail(mail.uid, mail.token) },
             'The link works once. If it was not you, ignore this mail: nothing changes.',
           ],
         };
@@ -45,7 +45,7 @@ export function createTemplates(appName: string, links: Links) {
           subject: `Reset your ${appName} password`,
           paragraphs: [
             `Someone asked to reset the password of your ${appName} account. If it was you, choose a new password here:`,
-            { link: links.resetPassword(mail.uid, mail.token) },
+            { url: links.resetPassword(mail.uid, mail.token) },
             'The link works once and soon expires. If it was not you, ignore this mail: your password stays as it is.',
           ],
         };
@@ -87,13 +87,11 @@ export function createTemplates(appName: string, links: Links) {
   };
 }
 
-export type Templates = ReturnType<typeof createTemplates>;
-
 function write({ subject, paragraphs }: Content, appName: string) {
   const signature = `— ${appName}`;
   const text = [
     'Hello,',
-    ...paragraphs.map((paragraph) => (typeof paragraph === 'string' ? paragraph : paragraph.link)),
+    ...paragraphs.map((paragraph) => (typeof paragraph === 'string' ? paragraph : paragraph.url)),
     signature,
   ].join('\n\n');
   const html = [
@@ -104,12 +102,12 @@ function write({ subject, paragraphs }: Content, appName: string) {
     ...paragraphs.map((paragraph) =>
       typeof paragraph === 'string'
         ? `<p>${escapeHtml(paragraph)}</p>`
-        : `<p><a href="${escapeHtml(paragraph.link)}">${escapeHtml(paragraph.link)}</a></p>`,
+        : `<p><a href="${escapeHtml(paragraph.url)}">${escapeHtml(paragraph.url)}</a></p>`,
     ),
     `<p>${escapeHtml(signature)}</p>`,
     '</body></html>',
   ].join('\n');
-  const links = paragraphs.flatMap((paragraph) => (typeof paragraph === 'string' ? [] : [paragraph.link]));
+  const links = paragraphs.flatMap((paragraph) => (typeof paragraph === 'string' ? [] : [paragraph.url]));
   return { subject, text, html, links };
 }
 

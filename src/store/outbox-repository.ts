@@ -65,22 +65,13 @@ export interface OutboxRepository {
 export function createOutboxRepository({ db, dialect }: Executor): OutboxRepository {
   return {
     async insert(mail) {
-      await db
-        .insertInto('mail_outbox')
-        .values({
-          id: mail.id,
-          kind: mail.kind,
-          recipient: mail.recipient,
-          payload_sealed: mail.payloadSealed,
-          state: 'queued',
-          attempts: 0,
-          next_attempt_at: mail.createdAt,
-          claimed_until: null,
-          last_error: null,
-          created_at: mail.createdAt,
-          sent_at: null,
-        })
-        .execute();
+      // SQL text rather than the builder: a queued mail is written inside the request's own unit of work,
+      // and building this statement took the builder longer than running it
+      await sql`
+        insert into mail_outbox (id, kind, recipient, payload_sealed, state, attempts, next_attempt_at,
+          claimed_until, last_error, created_at, sent_at)
+        values (${mail.id}, ${mail.kind}, ${mail.recipient}, ${mail.payloadSealed}, 'queued', 0,
+          ${mail.createdAt}, null, null, ${mail.createdAt}, null)`.execute(db);
     },
 
     async claimDue(now, until, limit) {
@@ -101,32 +92,22 @@ export function createOutboxRepository({ db, dialect }: Executor): OutboxReposit
         )
           and state = 'queued' and (claimed_until is null or claimed_until < ${now})
         returning *`.execute(db);
-      return rows
-        .map((row) => ({
-          id: row.id,
-          kind: row.kind,
-          recipient: row.recipient,
-          payloadSealed: row.payload_sealed,
-          attempts: row.attempts,
-          claimedUntil: Number(row.claimed_until),
-        }))
-        .sort((a, b) => a.id.localeCompare(b.id));
+      return rows.map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        recipient: row.recipient,
+        payloadSealed: row.payload_sealed,
+        attempts: row.attempts,
+        claimedUntil: Number(row.claimed_until),
+      }));
     },
 
     async markSent(id, at) {
-      await db
-        .updateTable('mail_outbox')
-        .set((eb) => ({
-          state: 'sent',
-          sent_at: at,
-          attempts: eb('attempts', '+', 1),
-          payload_sealed: null,
-          claimed_until: null,
-          last_error: null,
-        }))
-        .where('id', '=', id)
-        .where('state', '=', 'queued')
-        .execute();
+      // once per mail sent, on the relay's path between two sends: SQL text, as the insert
+      await sql`
+        update mail_outbox set state = 'sent', sent_at = ${at}, attempts = attempts + 1,
+          payload_sealed = null, claimed_until = null, last_error = null
+        where id = ${id} and state = 'queued'`.execute(db);
     },
 
     async recordFailure(id, reason, retryAt) {

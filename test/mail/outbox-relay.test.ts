@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createMetrics } from '../../src/metrics/prometheus.ts';
+import { createOutboxRepository } from '../../src/store/outbox-repository.ts';
 import { dialects } from '../support/databases.ts';
+import { parseExposition, type Exposition } from '../support/exposition.ts';
+import { createFakeClock } from '../support/fake-clock.ts';
 import { poll } from '../support/poll.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { openMigratedDatabase, type MigratedDatabase } from '../store/migrated-database.ts';
@@ -96,7 +100,7 @@ for (const dialect of dialects) {
       // a mail queued after it goes out; by then the relay has long looked for the other
       const committed = await queueReset();
       await poll(
-        async () => deliveredTo(committed.to).length,
+        () => Promise.resolve(deliveredTo(committed.to).length),
         (count) => count === 1,
       );
       assert.equal(deliveredTo(committed.to).length, 1);
@@ -175,6 +179,101 @@ for (const dialect of dialects) {
         for (const token of tokens) assert.ok(!line.includes(token), line);
         assert.ok(!line.includes('reset-password'), line);
         assert.ok(!line.includes('Hello'), line);
+      }
+    });
+  });
+
+  describe(`pruning and counting the outbox, on ${dialect}`, () => {
+    let database: MigratedDatabase;
+    let smtp: SmtpSink;
+    before(async () => {
+      database = await openMigratedDatabase(dialect);
+      smtp = await startSmtpSink();
+    });
+    after(async () => {
+      await smtp.stop();
+      await database.close();
+    });
+
+    it('deletes sent and failed mails older than OUTBOX_RETENTION, and keeps the rest', async () => {
+      const day = 86_400_000;
+      const clock = createFakeClock();
+      const repository = createOutboxRepository(database.database);
+      const insert = async (id: string, createdAt: number) => {
+        await repository.insert({
+          id,
+          kind: 'password-changed',
+          recipient: `${id}@example.com`,
+          payloadSealed: 'v1.x.y.z',
+          createdAt,
+        });
+      };
+      const old = clock.now() - 31 * day;
+      await insert('old-sent', old);
+      await repository.markSent('old-sent', old);
+      await insert('old-failed', old);
+      await repository.recordFailure('old-failed', '550 no', undefined);
+      await insert('recent-sent', clock.now() - 29 * day);
+      await repository.markSent('recent-sent', clock.now() - 29 * day);
+      // never sent: not the relay's to delete, however old (it cannot open it, so fails it, after pruning)
+      await insert('old-queued', old);
+      const outbox = startOutbox(
+        database.database,
+        { SMTP_URL: smtp.url, OUTBOX_RETENTION: '30d' },
+        { clock },
+      );
+      try {
+        const ids = await poll(
+          async () =>
+            await database.database.db
+              .selectFrom('mail_outbox')
+              .select(['id', 'state'])
+              .orderBy('id')
+              .execute(),
+          (rows) => rows.length === 2 && rows.every((row) => row.state !== 'queued'),
+        );
+        assert.deepEqual(ids, [
+          { id: 'old-queued', state: 'failed' },
+          { id: 'recent-sent', state: 'sent' },
+        ]);
+        assert.ok(outbox.logs.some((line) => line.includes('"deleted":2')));
+      } finally {
+        await outbox.stop();
+      }
+    });
+
+    it('counts mails queued, sent, retried and failed by kind, and the outbox depth', async () => {
+      const metrics = createMetrics();
+      const outbox = startOutbox(
+        database.database,
+        { SMTP_URL: smtp.url, MAIL_MAX_ATTEMPTS: '2' },
+        { metrics: metrics.events, start: false },
+      );
+      metrics.watchOutbox(outbox.mail.depth);
+      const read = async () => parseExposition(await metrics.exposition());
+      const count = (exposition: Exposition, event: string) =>
+        exposition.value('gatehouse_mails_total', { kind: 'password-reset', event });
+      const depth = (exposition: Exposition) => exposition.value('gatehouse_mail_outbox_depth');
+      try {
+        await outbox.queue(resetMail());
+        await outbox.queue(resetMail());
+        let samples = await read();
+        assert.equal(count(samples, 'queued'), 2);
+        assert.equal(depth(samples), 2);
+        smtp.refuse(451, 'Not now');
+        outbox.mail.relay.start();
+        samples = await poll(read, (now) => count(now, 'failed') === 2);
+        smtp.accept();
+        assert.equal(count(samples, 'retried'), 2);
+        assert.equal(count(samples, 'failed'), 2);
+        assert.equal(depth(samples), 0);
+        await outbox.queue(resetMail());
+        samples = await poll(read, (now) => count(now, 'sent') === 1);
+        assert.equal(count(samples, 'queued'), 3);
+        assert.equal(depth(samples), 0);
+      } finally {
+        smtp.accept();
+        await outbox.stop();
       }
     });
   });

@@ -4,7 +4,7 @@ import type { OutgoingMail } from '../../src/accounts/ports.ts';
 import { systemClock, type Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/http/logger.ts';
-import { ignoreMetrics } from '../../src/metrics/metrics.ts';
+import { ignoreMetrics, type Metrics } from '../../src/metrics/metrics.ts';
 import { createMailOutbox, type MailOutbox } from '../../src/mail/mail-outbox.ts';
 import type { Database } from '../../src/store/database.ts';
 import { createOutboxRepository, type OutboxEntry } from '../../src/store/outbox-repository.ts';
@@ -35,7 +35,7 @@ export interface OutboxUnderTest {
 export function startOutbox(
   database: Database,
   env: Record<string, string>,
-  options: { clock?: Clock; secretKey?: string; start?: boolean } = {},
+  options: { clock?: Clock; secretKey?: string; start?: boolean; metrics?: Metrics } = {},
 ): OutboxUnderTest {
   const logs: string[] = [];
   const sink = new Writable({
@@ -57,7 +57,7 @@ export function startOutbox(
     clock: options.clock ?? systemClock,
     newId: randomUUID,
     logger,
-    metrics: ignoreMetrics,
+    metrics: options.metrics ?? ignoreMetrics,
   });
   if (options.start !== false) mail.relay.start();
   return {

@@ -19,6 +19,12 @@ export interface SmtpSink {
   readonly received: ReceivedMail[];
   /** RCPT commands answered with a refusal so far */
   readonly refusals: number;
+  /** for each mail received, whether its connection was encrypted */
+  readonly secured: readonly boolean[];
+  /** the user names that logged in */
+  readonly logins: readonly string[];
+  /** Takes `ms` over each mail from now on, as a busy server would. */
+  slowDown(ms: number): void;
   /** Answers every recipient with `code message` (a 4xx or 5xx) until `accept`. */
   refuse(code: number, message: string): void;
   accept(): void;
@@ -30,19 +36,31 @@ export interface SmtpSink {
   start(): Promise<void>;
 }
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+/**
+ * `startTls`: offer STARTTLS with smtp-server's own self-signed certificate (a client must be told to
+ * accept it); otherwise plain text only, which nodemailer then keeps to.
+ */
+export async function startSmtpSink(options: { startTls?: boolean } = {}): Promise<SmtpSink> {
   const received: ReceivedMail[] = [];
   let refusal: { code: number; message: string } | undefined;
   let refusals = 0;
+  const logins: string[] = [];
+  const secured: boolean[] = [];
+  let dataDelay = 0;
   const watchers = new Set<() => void>();
 
-  const newServer = () =>
-    new SMTPServer({
+  const newServer = () => {
+    const server = new SMTPServer({
       authOptional: true,
-      // nodemailer would upgrade to TLS and refuse the sink's self-signed certificate
-      disabledCommands: ['STARTTLS'],
+      // nodemailer would upgrade to TLS and refuse the sink's self-signed certificate unless told
+      disabledCommands: options.startTls === true ? [] : ['STARTTLS'],
       logger: false,
       closeTimeout: 50,
+      // any login is taken, so that SMTP_URL may carry one (and the tests can check it is never shown)
+      onAuth(auth, _session, callback) {
+        logins.push(auth.username ?? '');
+        callback(null, { user: auth.username });
+      },
       onRcptTo(_address, _session, callback) {
         if (refusal === undefined) {
           callback();
@@ -52,6 +70,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
       },
       onData(stream, session, callback) {
+        secured.push(session.secure);
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
@@ -63,10 +82,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
             raw,
           });
           for (const watcher of watchers) watcher();
-          callback();
+          setTimeout(callback, dataDelay);
         });
       },
     });
+    // a client's connection reset when the sink stops is the test's doing, not a failure
+    server.on('error', () => undefined);
+    return server;
+  };
 
   let server = newServer();
   const listen = (port: number) =>
@@ -85,6 +108,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     received,
     get refusals() {
       return refusals;
+    },
+    logins,
+    secured,
+    slowDown(ms) {
+      dataDelay = ms;
     },
     refuse(code, message) {
       refusal = { code, message };
