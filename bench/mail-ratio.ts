@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
+import { createAuditTrail } from '../src/audit/audit-trail.ts';
 import type { OutgoingMail } from '../src/accounts/ports.ts';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config/config.ts';
@@ -111,16 +112,25 @@ export async function measureMailRatio(options: MailRatioOptions): Promise<MailR
   });
   await migrateToLatest(database);
   const config = loadConfig({ SMTP_URL: sink.url, PUBLIC_URL: 'http://gatehouse.bench' });
+  const store = createStore(database, () => undefined);
+  const logger = pino({ level: 'silent' });
+  const audit = createAuditTrail({
+    events: store.auditEvents,
+    clock: systemClock,
+    newId: randomUUID,
+    logger,
+  });
   const outbox = createMailOutbox({
     config,
     outbox: createOutboxRepository(database),
     secretKey: randomBytes(32).toString('base64url'),
     clock: systemClock,
     newId: randomUUID,
-    logger: pino({ level: 'silent' }),
+    logger,
     metrics: ignoreMetrics,
+    // as the server does: every delivery leaves its audit event
+    recordEvent: (event) => audit.record(store, event),
   });
-  const store = createStore(database, () => undefined);
   const templates = createTemplates(
     config.mail.appName,
     createLinks({ publicUrl: config.publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined }),

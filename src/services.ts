@@ -123,6 +123,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
     logger,
     metrics,
+    recordEvent: (event) => audit.record(store, event),
   });
   const hasher = await createPasswordHasher(config.argon2);
   const policy = createPasswordPolicy({

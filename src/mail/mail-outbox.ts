@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/audit-trail.ts';
 import type { Logger } from 'pino';
 import type { MailPort } from '../accounts/ports.ts';
 import type { Clock } from '../clock.ts';
@@ -31,6 +32,8 @@ export interface MailOutboxOptions {
   newId: () => string;
   logger: Logger;
   metrics: Metrics;
+  /** writes a mail's delivery or final failure into the audit log */
+  recordEvent: (event: AuditEvent) => Promise<void>;
 }
 
 /** The outbox end to end: the queue the domain writes to, and the relay that delivers it. */
@@ -74,6 +77,7 @@ export function createMailOutbox(options: MailOutboxOptions) {
           timeout: settings.timeout,
           retention: settings.retention,
           concurrency: smtpConnections,
+          recordEvent: options.recordEvent,
         });
 
   const queue: MailPort = createMailQueue({

@@ -1,3 +1,4 @@
+import type { AuditDetail, AuditEvent } from '../audit/audit-trail.ts';
 import type { Logger } from 'pino';
 import type { OutgoingMail } from '../accounts/ports.ts';
 import type { Clock } from '../clock.ts';
@@ -28,6 +29,8 @@ export interface MailRelayOptions {
   retention: number;
   /** mails sent at once (the SMTP connections) */
   concurrency: number;
+  /** writes a delivery or a final failure into the audit log; failing to is logged, never fatal */
+  recordEvent: (event: AuditEvent) => Promise<void>;
 }
 
 const retryGrowth = 3;
@@ -177,19 +180,39 @@ export function createMailRelay(options: MailRelayOptions) {
     logger.info({ mail: mail.id, kind: mail.kind, attempts, response: answer }, 'mail sent');
     // recorded while the lane sends its next mail: the lease keeps the row from every other relay until
     // then, and the run waits for every record before it ends
-    const recorded = outbox.markSent(mail.id, clock.now()).catch((error: unknown) => {
-      logger.error(
-        { err: error, mail: mail.id, kind: mail.kind },
-        'a sent mail could not be recorded as sent; it will be sent again when its lease ends',
-      );
-    });
+    const recorded = outbox.markSent(mail.id, clock.now()).then(
+      () => audited('mail_sent', mail, { attempts }),
+      (error: unknown) => {
+        logger.error(
+          { err: error, mail: mail.id, kind: mail.kind },
+          'a sent mail could not be recorded as sent; it will be sent again when its lease ends',
+        );
+      },
+    );
     recording.add(recorded);
     void recorded.finally(() => recording.delete(recorded));
     return false;
   }
 
+  /** The audit log's event of a mail's end; the outbox row is what counts, so a failure here is only logged. */
+  async function audited(
+    type: 'mail_sent' | 'mail_failed',
+    mail: ClaimedMail,
+    detail: AuditDetail,
+  ): Promise<void> {
+    try {
+      await options.recordEvent({
+        type,
+        detail: { mail: mail.id, kind: mail.kind, to: mail.recipient, ...detail },
+      });
+    } catch (error) {
+      logger.warn({ err: error, mail: mail.id }, 'the audit log could not record a mail');
+    }
+  }
+
   async function giveUp(mail: ClaimedMail, attempts: number, reason: string): Promise<void> {
     await outbox.recordFailure(mail.id, reason, undefined);
+    await audited('mail_failed', mail, { attempts, reason });
     metrics.mail(mail.kind, 'failed');
     logger.error(
       { mail: mail.id, kind: mail.kind, attempts, reason },

@@ -36,6 +36,15 @@ for (const dialect of dialects) {
     }
 
     const deliveredTo = (address: string) => smtp.received.filter((mail) => mail.to.includes(address));
+    /** The audit events of the mail with this outbox id. */
+    const auditedMails = async (mailId: string) =>
+      (
+        await database.database.db
+          .selectFrom('audit_events')
+          .select(['type', 'detail'])
+          .where('type', 'in', ['mail_sent', 'mail_failed'])
+          .execute()
+      ).filter((event) => (JSON.parse(event.detail) as { mail?: string }).mail === mailId);
 
     it('delivers a queued mail with a text and an HTML body, the product name and the reset link', async () => {
       const before = smtp.received.length;
@@ -61,6 +70,18 @@ for (const dialect of dialects) {
       assert.equal(row.attempts, 1);
       assert.equal(row.hasPayload, false, 'a sent mail keeps no payload');
       assert.equal(typeof row.sentAt, 'number');
+      // and the audit log has its event, with no token in it
+      const [event] = await poll(
+        () => auditedMails(row.id),
+        (events) => events.length > 0,
+      );
+      assert.equal(event?.type, 'mail_sent');
+      assert.deepEqual(JSON.parse(event.detail), {
+        mail: row.id,
+        kind: 'password-reset',
+        to: mail.to,
+        attempts: 1,
+      });
     });
 
     it('stores what a mail says sealed: neither its token nor its uid is readable in the row', async () => {
@@ -169,6 +190,12 @@ for (const dialect of dialects) {
       smtp.accept();
       assert.equal(failed?.attempts, 1);
       assert.match(failed.lastError ?? '', /^550 .*No such user here/);
+      const [event] = await poll(
+        () => auditedMails(failed.id),
+        (events) => events.length > 0,
+      );
+      assert.equal(event?.type, 'mail_failed');
+      assert.match(event.detail, /"reason":"550 .*No such user here/);
     });
 
     it('logs each send and failure without the body, the link or the token', () => {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { OutgoingMail } from '../../src/accounts/ports.ts';
+import { createAuditTrail } from '../../src/audit/audit-trail.ts';
 import { systemClock, type Clock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/http/logger.ts';
@@ -58,6 +59,13 @@ export function startOutbox(
     newId: randomUUID,
     logger,
     metrics: options.metrics ?? ignoreMetrics,
+    recordEvent: (event) =>
+      createAuditTrail({
+        events: store.auditEvents,
+        clock: options.clock ?? systemClock,
+        newId: randomUUID,
+        logger,
+      }).record(store, event),
   });
   if (options.start !== false) mail.relay.start();
   return {
