@@ -9,6 +9,7 @@ export class ConfigError extends Error {
 
 // Retry-After counts whole seconds: a shorter window could not be told to a client.
 const minimumRateLimitWindow = 1000;
+const minimumRequestTimeout = 100;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,6 +53,11 @@ export function loadConfig(env: Env) {
     }
     if (parseDuration(checked.RATE_LIMIT_WINDOW_LOGIN) < minimumRateLimitWindow) {
       problems.push('RATE_LIMIT_WINDOW_LOGIN: must be at least 1s');
+    }
+    // zero would switch the timeouts off (Node reads 0 as none), and a client could hold a request forever
+    for (const key of ['REQUEST_TIMEOUT', 'RESPONSE_TIMEOUT'] as const) {
+      if (parseDuration(checked[key]) < minimumRequestTimeout)
+        problems.push(`${key}: must be at least 100ms`);
     }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
@@ -103,6 +109,8 @@ function toConfig(env: Environment) {
     trustProxy: splitList(env.TRUST_PROXY),
     bodyLimit: env.BODY_LIMIT,
     requestTimeout: parseDuration(env.REQUEST_TIMEOUT),
+    responseTimeout: parseDuration(env.RESPONSE_TIMEOUT),
+    maxConnections: env.MAX_CONNECTIONS,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseConnectTimeout: parseDuration(env.DATABASE_CONNECT_TIMEOUT),
     databaseStatementTimeout: parseDuration(env.DATABASE_STATEMENT_TIMEOUT),

@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import { GatehouseError } from '../errors.ts';
+import type { Dialect } from './dialect.ts';
+
+// NUL, which PostgreSQL refuses in text and SQLite keeps, and a UTF-16 surrogate without its other half,
+// which neither can store as it came (each changes it differently): text no field means to hold.
+const unsafeText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string holds a character no stored text may: NUL or a lone surrogate. */
+function isUnsafeText(text: string): boolean {
+  return unsafeText.test(text);
+}
+
+/**
+ * The `preValidation` hook that keeps such text from every route, before any reaches a database, the same
+ * on both: in a path parameter the URL names nothing (404, as an unknown id), in the query or the body the
+ * field is invalid (the dialect's validation failure), and in a key of the body the body is malformed.
+ */
+export function refuseUnsafeText(dialectOf: (url: string) => Dialect) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (
+      Object.values(request.params ?? {}).some((value) => typeof value === 'string' && isUnsafeText(value))
+    ) {
+      throw new GatehouseError('route_not_found', 'unsafe text in the path');
+    }
+    for (const [where, value] of [
+      ['query', request.query],
+      ['body', request.body],
+    ] as const) {
+      const path = unsafePath(value);
+      if (path === undefined) continue;
+      if (path === 'key') throw new GatehouseError('malformed_body', `unsafe text in a key of the ${where}`);
+      const fields = dialectOf(request.url).describeSchemaProblems(
+        [{ instancePath: `/${path.join('/')}`, keyword: 'format', params: {} }],
+        value,
+      );
+      throw new GatehouseError('validation_failed', `unsafe text in the ${where}`, { fields });
+    }
+  };
+}
+
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | undefined;
+}
+
+/**
+ * Where the first unsafe string in a parsed JSON value is: its path of keys and indexes, or `key` when a
+ * key itself is unsafe. Walked without recursion: a body within BODY_LIMIT can nest deeper than the stack.
+ */
+function unsafePath(value: unknown): string[] | 'key' | undefined {
+  const stack: Visit[] = [{ value, key: '', parent: undefined }];
+  for (let visit = stack.pop(); visit !== undefined; visit = stack.pop()) {
+    if (typeof visit.value === 'string') {
+      if (isUnsafeText(visit.value)) return pathOf(visit);
+    } else if (typeof visit.value === 'object' && visit.value !== null) {
+      for (const [key, item] of Object.entries(visit.value)) {
+        if (isUnsafeText(key)) return 'key';
+        stack.push({ value: item, key, parent: visit });
+      }
+    }
+  }
+  return undefined;
+}
+
+function pathOf(visit: Visit): string[] {
+  const path: string[] = [];
+  for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) path.unshift(at.key);
+  return path;
+}
