@@ -63,7 +63,8 @@ export function answerWithinDeadline(
       return;
     }
     abandoned.add(request);
-    const receiving = !request.raw.complete;
+    // Node says so of a request whose body has not all come; an injected request never does
+    const receiving = request.raw.complete === false;
     request.log.warn(
       { timeoutMs: options.timeout, receiving },
       receiving ? 'request body not received in time' : 'no answer in time; work abandoned',
