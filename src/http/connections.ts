@@ -99,7 +99,7 @@ export function manageConnections(options: ConnectionOptions) {
 
   return {
     /** Fastify's `serverFactory`: Node's HTTP server, with the cap in front of it and tighter timeouts. */
-    createServer(handler: (request: IncomingMessage, response: ServerResponse) => void): Server {
+    createServer: (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
       const server = createServer(
         {
           requestTimeout: options.requestTimeout,
@@ -131,7 +131,7 @@ export function manageConnections(options: ConnectionOptions) {
      * too large, a request not received within REQUEST_TIMEOUT), answered in the dialect's envelope when the
      * connection can still carry an answer, then closed.
      */
-    answerClientError(error: Error & { code?: string }, socket: Socket): void {
+    answerClientError: (error: Error & { code?: string }, socket: Socket): void => {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
       options.logger.debug({ code: error.code }, 'client error');
       const response = answering.get(socket);
@@ -150,7 +150,7 @@ export function manageConnections(options: ConnectionOptions) {
      * SIGTERM: idle connections and requests whose headers are still arriving are closed at once; the
      * requests being answered keep their connections until their answers are out.
      */
-    drain(): void {
+    drain: (): void => {
       draining = true;
       for (const socket of open) {
         if (!answering.has(socket)) socket.destroy();

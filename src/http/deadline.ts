@@ -63,8 +63,8 @@ export function answerWithinDeadline(
       return;
     }
     abandoned.add(request);
-    // Node says so of a request whose body has not all come; an injected request never does
-    const receiving = request.raw.complete === false;
+    // Node's `complete`: the whole body has come; an injected request has no such flag, and has all of it
+    const receiving = Object.hasOwn(request.raw, 'complete') && !request.raw.complete;
     request.log.warn(
       { timeoutMs: options.timeout, receiving },
       receiving ? 'request body not received in time' : 'no answer in time; work abandoned',
@@ -94,8 +94,9 @@ export function answerWithinDeadline(
     });
   });
   // an answer on its way (through the onSend hooks) is not to be overtaken by the deadline's
-  app.addHook('onSend', async (request) => {
+  app.addHook('onSend', (request, _reply, payload, done) => {
     settle(request);
+    done(null, payload);
   });
 
   app.addHook('onRoute', (route) => {

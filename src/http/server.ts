@@ -123,13 +123,16 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   const deadlines = answerWithinDeadline(app, {
     timeout: config.responseTimeout,
-    answer: (failure, request, reply) => sendFailure(dialectOf(request.url), failure, request, reply),
+    answer: (failure, request, reply) => {
+      void sendFailure(dialectOf(request.url), failure, request, reply);
+    },
   });
   // SIGTERM: Fastify stops taking connections; idle and half-received ones close now, and whatever is in
   // flight is answered before the drain runs out
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     connections.drain();
     deadlines.bringForward(Date.now() + drainAnswerTime);
+    done();
   });
   app.addHook('preValidation', refuseUnsafeText(dialectOf));
 

@@ -2,13 +2,15 @@ import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
 import type { Dialect } from './dialect.ts';
 
-// NUL, which PostgreSQL refuses in text and SQLite keeps, and a UTF-16 surrogate without its other half,
-// which neither can store as it came (each changes it differently): text no field means to hold.
-const unsafeText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// A UTF-16 surrogate without its other half.
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Whether a string holds a character no stored text may: NUL or a lone surrogate. */
+/**
+ * Whether a string holds what no field means to hold and no database keeps as it came: NUL, which
+ * PostgreSQL refuses in text and SQLite keeps, or a lone surrogate, which each changes its own way.
+ */
 function isUnsafeText(text: string): boolean {
-  return unsafeText.test(text);
+  return text.includes('\u0000') || loneSurrogate.test(text);
 }
 
 /**
@@ -17,11 +19,12 @@ function isUnsafeText(text: string): boolean {
  * field is invalid (the dialect's validation failure), and in a key of the body the body is malformed.
  */
 export function refuseUnsafeText(dialectOf: (url: string) => Dialect) {
-  return async (request: FastifyRequest): Promise<void> => {
+  return (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void => {
     if (
       Object.values(request.params ?? {}).some((value) => typeof value === 'string' && isUnsafeText(value))
     ) {
-      throw new GatehouseError('route_not_found', 'unsafe text in the path');
+      done(new GatehouseError('route_not_found', 'unsafe text in the path'));
+      return;
     }
     for (const [where, value] of [
       ['query', request.query],
@@ -29,13 +32,18 @@ export function refuseUnsafeText(dialectOf: (url: string) => Dialect) {
     ] as const) {
       const path = unsafePath(value);
       if (path === undefined) continue;
-      if (path === 'key') throw new GatehouseError('malformed_body', `unsafe text in a key of the ${where}`);
+      if (path === 'key') {
+        done(new GatehouseError('malformed_body', `unsafe text in a key of the ${where}`));
+        return;
+      }
       const fields = dialectOf(request.url).describeSchemaProblems(
         [{ instancePath: `/${path.join('/')}`, keyword: 'format', params: {} }],
         value,
       );
-      throw new GatehouseError('validation_failed', `unsafe text in the ${where}`, { fields });
+      done(new GatehouseError('validation_failed', `unsafe text in the ${where}`, { fields }));
+      return;
     }
+    done();
   };
 }
 
@@ -66,6 +74,6 @@ function unsafePath(value: unknown): string[] | 'key' | undefined {
 
 function pathOf(visit: Visit): string[] {
   const path: string[] = [];
-  for (let at: Visit | undefined = visit; at?.parent !== undefined; at = at.parent) path.unshift(at.key);
+  for (let at = visit; at.parent !== undefined; at = at.parent) path.unshift(at.key);
   return path;
 }
