@@ -8,6 +8,7 @@ import {
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { GatehouseError } from '../errors.ts';
+import type { ConnectionRefusal, GatehouseMetrics } from '../metrics/prometheus.ts';
 import { failureAnswer, type Dialect } from './dialect.ts';
 
 /** SIGTERM gives the requests in flight this long, then the process exits anyway. */
@@ -37,6 +38,7 @@ export interface ConnectionOptions {
   /** the dialect a URL belongs to; `/` for a request whose URL is not known */
   dialectOf: (url: string) => Dialect;
   logger: Logger;
+  metrics: GatehouseMetrics['http'];
 }
 
 /**
@@ -54,10 +56,13 @@ export function manageConnections(options: ConnectionOptions) {
       ? Math.max(1, Math.floor(options.maxConnections / 2))
       : 0;
 
-  const admits = (address: string): boolean => {
-    if (options.maxConnections === 0) return true;
-    if (open.size >= options.maxConnections) return false;
-    return addressCap === 0 || (openByAddress.get(address) ?? 0) < addressCap;
+  /** Why a new connection from `address` is refused, if it is. */
+  const refusalOf = (address: string): ConnectionRefusal | undefined => {
+    if (draining) return 'draining';
+    if (options.maxConnections === 0) return undefined;
+    if (open.size >= options.maxConnections) return 'cap';
+    if (addressCap > 0 && (openByAddress.get(address) ?? 0) >= addressCap) return 'address_cap';
+    return undefined;
   };
 
   const track = (socket: Socket, address: string) => {
@@ -75,7 +80,8 @@ export function manageConnections(options: ConnectionOptions) {
     socket.setTimeout(options.requestTimeout);
   };
 
-  const refuse = (socket: Socket) => {
+  const refuse = (socket: Socket, reason: ConnectionRefusal) => {
+    options.metrics.connectionRefused(reason);
     socket.on('error', () => {});
     const failure = new GatehouseError('service_unavailable', 'too many connections');
     socket.end(rawAnswer(options.dialectOf('/'), failure));
@@ -114,8 +120,9 @@ export function manageConnections(options: ConnectionOptions) {
       server.removeAllListeners('connection');
       server.on('connection', (socket: Socket) => {
         const address = socket.remoteAddress ?? '';
-        if (draining || !admits(address)) {
-          refuse(socket);
+        const refusal = refusalOf(address);
+        if (refusal !== undefined) {
+          refuse(socket, refusal);
           return;
         }
         track(socket, address);
@@ -123,6 +130,7 @@ export function manageConnections(options: ConnectionOptions) {
       });
       // before Fastify's handler, so that the socket counts as busy while the route runs
       server.prependListener('request', onRequest);
+      options.metrics.watchConnections(() => open.size);
       return server;
     },
 
@@ -138,7 +146,10 @@ export function manageConnections(options: ConnectionOptions) {
       // an answer already begun on this socket cannot be followed by another
       if (socket.writable && response?.headersSent !== true) {
         const url = response?.req.url ?? requestLineUrl(error) ?? '/';
-        socket.write(rawAnswer(options.dialectOf(url), clientFailure(error.code)));
+        const dialect = options.dialectOf(url);
+        const failure = clientFailure(error.code);
+        options.metrics.clientError(dialect.statusByCode[failure.code]);
+        socket.write(rawAnswer(dialect, failure));
       }
       socket.destroy();
     },

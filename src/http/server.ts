@@ -73,6 +73,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     requestTimeout: config.requestTimeout,
     dialectOf,
     logger: deps.logger,
+    metrics: deps.metrics.http,
   });
   const app = Fastify({
     loggerInstance: deps.logger,

@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
+import { parseExposition } from '../support/exposition.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
 
 const requestTimeout = 1_000;
@@ -60,11 +61,24 @@ function parseAnswer(answer: string) {
   };
 }
 
+/** GET `path` over this connection, kept open: the answer's status and body text. */
+async function getOver(connection: Connection, path: string): Promise<{ status: number; text: string }> {
+  const from = connection.received.length;
+  connection.socket.write(`GET ${path} HTTP/1.1\r\nHost: gatehouse\r\n\r\n`);
+  for (;;) {
+    const answer = connection.received.slice(from);
+    const end = answer.indexOf('\r\n\r\n');
+    const length = Number(/content-length: (\d+)/i.exec(answer)?.[1] ?? NaN);
+    if (end >= 0 && answer.length >= end + 4 + length) {
+      return { status: Number(answer.split(' ')[1]), text: answer.slice(end + 4, end + 4 + length) };
+    }
+    await once(connection.socket, 'data');
+  }
+}
+
 /** GET /healthz over this connection: the proof that it is served. */
 async function healthOver(connection: Connection): Promise<number> {
-  connection.socket.write('GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
-  while (!/\r\n\r\n[^]*\}/.test(connection.received)) await once(connection.socket, 'data');
-  return parseAnswer(connection.received).status;
+  return (await getOver(connection, '/healthz')).status;
 }
 
 for (const dialect of dialects) {
@@ -158,10 +172,16 @@ for (const dialect of dialects) {
       assert.equal(connection.received, '');
     });
 
-    it('still serves a client that sends its request in time', async () => {
+    it('still serves a client that sends its request in time, and counts what it refused', async () => {
       const connection = await openConnection(server.port);
       assert.equal(await healthOver(connection), 200);
+      const metrics = parseExposition((await getOver(connection, '/metrics')).text);
       connection.socket.destroy();
+      const refused = (status: string) => metrics.value('gatehouse_http_client_errors_total', { status });
+      assert.deepEqual(
+        ['400', '408', '431'].map((status) => refused(status)),
+        [6, 2, 2],
+      );
     });
   });
 
@@ -212,6 +232,12 @@ for (const dialect of dialects) {
       const again = await openConnection(server.port, '127.0.0.3');
       held.push(again);
       assert.equal(await healthOver(again), 200);
+
+      const metrics = parseExposition((await getOver(again, '/metrics')).text);
+      assert.equal(metrics.value('gatehouse_http_open_connections'), 4);
+      for (const reason of ['cap', 'address_cap']) {
+        assert.equal(metrics.value('gatehouse_http_connections_refused_total', { reason }), 1, reason);
+      }
     });
   });
 }
