@@ -106,7 +106,7 @@ const requests = {
   REQUEST_TIMEOUT: Duration(
     '30s',
     'a request (headers and body) not received in this time, counted from its first byte, is answered 408 ' +
-      'and its connection closed; a connection that sends nothing is closed after this time too',
+      'and its connection closed; so is a connection that sends nothing',
   ),
   RESPONSE_TIMEOUT: Duration(
     '10s',

@@ -75,9 +75,6 @@ export function manageConnections(options: ConnectionOptions) {
       if (left === 0) openByAddress.delete(address);
       else openByAddress.set(address, left);
     });
-    // Node times a request out only once its first byte has come: a connection that never sends one
-    // would be held forever
-    socket.setTimeout(options.requestTimeout);
   };
 
   const refuse = (socket: Socket, reason: ConnectionRefusal) => {
@@ -112,6 +109,8 @@ export function manageConnections(options: ConnectionOptions) {
           headersTimeout: options.requestTimeout,
           keepAliveTimeout,
           connectionsCheckingInterval: timeoutCheckInterval,
+          // a request without Host is refused by the server's own hook, in the envelope
+          requireHostHeader: false,
         },
         handler,
       );

@@ -118,6 +118,10 @@ export async function buildHttpServer(deps: HttpDeps) {
     reply.header('x-request-id', request.id);
     // Fastify has already marked the answer `Connection: close`
     if (connections.isDraining()) throw new GatehouseError('service_unavailable', 'draining');
+    // HTTP/1.1 requires Host (RFC 9112); Node's own refusal (requireHostHeader) would carry no envelope
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new GatehouseError('malformed_request', 'no Host header');
+    }
     // user data and tokens are never for shared caches; routes that want caching say so themselves
     reply.header('cache-control', 'no-store');
   });

@@ -124,16 +124,19 @@ for (const dialect of dialects) {
         assert.deepEqual(body, { errors: { body: ['is not a valid HTTP request'] } }, text);
         assert.equal(headers.connection, 'close');
       }
-      const djoser = parseAnswer(
-        (
-          await exchange(
-            server.port,
-            'GET /auth/users/me/ HTTP/1.1\r\nHost: gatehouse\r\nNo colon here\r\n\r\n',
-          )
-        ).answer,
+      for (const text of [
+        'GET /auth/users/me/ HTTP/1.1\r\nHost: gatehouse\r\nNo colon here\r\n\r\n',
+        'GET /auth/users/me/ HTTP/1.1\r\nConnection: close\r\n\r\n',
+      ]) {
+        const djoser = parseAnswer((await exchange(server.port, text)).answer);
+        assert.equal(djoser.status, 400, text);
+        assert.deepEqual(djoser.body, { detail: 'Bad Request.' }, text);
+      }
+      const withoutHost = parseAnswer(
+        (await exchange(server.port, 'GET /api/user HTTP/1.1\r\nConnection: close\r\n\r\n')).answer,
       );
-      assert.equal(djoser.status, 400);
-      assert.deepEqual(djoser.body, { detail: 'Bad Request.' });
+      assert.equal(withoutHost.status, 400);
+      assert.deepEqual(withoutHost.body, { errors: { body: ['is not a valid HTTP request'] } });
     });
 
     it('answers headers sent byte by byte 408 and closes, within REQUEST_TIMEOUT and a second', async () => {
@@ -165,11 +168,13 @@ for (const dialect of dialects) {
       assert.deepEqual(body, { detail: 'Request timed out.' });
     });
 
-    it('closes a connection that never sends a byte within REQUEST_TIMEOUT and a second', async () => {
+    it('answers a connection that never sends a byte 408 and closes it, within REQUEST_TIMEOUT and a second', async () => {
       const connection = await openConnection(server.port);
       const closedAfter = await connection.closed;
       assert.ok(closedAfter >= requestTimeout && closedAfter < cutWithin, `closed after ${closedAfter} ms`);
-      assert.equal(connection.received, '');
+      const { status, body } = parseAnswer(connection.received);
+      assert.equal(status, 408);
+      assert.deepEqual(body, { errors: { body: ['was not received in time'] } });
     });
 
     it('still serves a client that sends its request in time, and counts what it refused', async () => {
@@ -180,7 +185,7 @@ for (const dialect of dialects) {
       const refused = (status: string) => metrics.value('gatehouse_http_client_errors_total', { status });
       assert.deepEqual(
         ['400', '408', '431'].map((status) => refused(status)),
-        [6, 2, 2],
+        [6, 3, 2],
       );
     });
   });
