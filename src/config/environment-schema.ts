@@ -117,9 +117,9 @@ const requests = {
     1000,
     0,
     1_000_000,
-    'open connections the server holds at once (keep it below the descriptor limit); one client IP may ' +
-      'hold at most half of them (unless TRUST_PROXY is set); beyond it, a new connection gets 503 and is ' +
-      'closed; 0 turns the cap off',
+    'open connections the server holds at once (keep it below the descriptor limit); one client IP (an ' +
+      'IPv6 client by its /64) may hold at most half of them, unless TRUST_PROXY is set; beyond it, a new ' +
+      'connection gets 503 and is closed; 0 turns the cap off',
   ),
 };
 

@@ -8,6 +8,7 @@ import {
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { GatehouseError } from '../errors.ts';
+import { clientSubject } from '../limits/subjects.ts';
 import type { ConnectionRefusal, GatehouseMetrics } from '../metrics/prometheus.ts';
 import { failureAnswer, type Dialect } from './dialect.ts';
 
@@ -89,7 +90,6 @@ export function manageConnections(options: ConnectionOptions) {
 
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     const socket = request.socket;
-    socket.setTimeout(0);
     answering.set(socket, response);
     response.once('close', () => {
       if (answering.get(socket) !== response) return;
@@ -118,7 +118,8 @@ export function manageConnections(options: ConnectionOptions) {
       const serveConnection = server.listeners('connection');
       server.removeAllListeners('connection');
       server.on('connection', (socket: Socket) => {
-        const address = socket.remoteAddress ?? '';
+        // as the per-IP rate limits count: an IPv6 client by its /64, which it could otherwise rotate through
+        const address = clientSubject(socket.remoteAddress ?? '');
         const refusal = refusalOf(address);
         if (refusal !== undefined) {
           refuse(socket, refusal);
