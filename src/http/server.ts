@@ -21,7 +21,7 @@ import {
 import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { countRequests, countUnmatched } from './request-metrics.ts';
-import { refuseUnsafeText } from './unsafe-text.ts';
+import { refuseUnsafeParams, refuseUnsafeText } from './unsafe-text.ts';
 
 export interface HttpDeps {
   config: Pick<
@@ -140,6 +140,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     done();
   });
   app.addHook('preValidation', refuseUnsafeText(dialectOf));
+  app.addHook('onRoute', refuseUnsafeParams);
 
   // the first dialect answers for everything outside the prefixes; each scope below sets its own handlers
   app.setErrorHandler(dialectErrorHandler(rootDialect, deps.isUnavailable));

@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
-import { GatehouseError } from '../errors.ts';
+import type { FastifyRequest, RouteOptions } from 'fastify';
+import { GatehouseError, type ErrorCode } from '../errors.ts';
 import type { Dialect } from './dialect.ts';
 
 // A UTF-16 surrogate without its other half.
@@ -13,19 +13,37 @@ function isUnsafeText(text: string): boolean {
   return text.includes('\u0000') || loneSurrogate.test(text);
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** what this route answers for a path parameter no stored row can hold: its "no such …" */
+    unknownParam?: ErrorCode;
+  }
+}
+
 /**
- * The `preValidation` hook that keeps such text from every route, before any reaches a database, the same
- * on both: in a path parameter the URL names nothing (404, as an unknown id), in the query or the body the
- * field is invalid (the dialect's validation failure), and in a key of the body the body is malformed.
+ * The `onRoute` hook that answers a path parameter holding unsafe text as its route answers an unknown id
+ * (404), before the handler could take it to a database, and after the caller has been authenticated, as
+ * for any unknown id.
+ */
+export function refuseUnsafeParams(route: RouteOptions): void {
+  const handler = route.handler;
+  const unknown = route.config?.unknownParam ?? 'route_not_found';
+  route.handler = function (this: ThisParameterType<typeof handler>, request, reply) {
+    const params = Object.values(request.params ?? {});
+    if (params.some((value) => typeof value === 'string' && isUnsafeText(value))) {
+      throw new GatehouseError(unknown, 'unsafe text in the path');
+    }
+    return handler.call(this, request, reply);
+  };
+}
+
+/**
+ * The `preValidation` hook that keeps such text in the query or the body from every route, before any
+ * reaches a database, the same on both: the field is invalid (the dialect's validation failure), and in a
+ * key the body is malformed.
  */
 export function refuseUnsafeText(dialectOf: (url: string) => Dialect) {
   return (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void => {
-    if (
-      Object.values(request.params ?? {}).some((value) => typeof value === 'string' && isUnsafeText(value))
-    ) {
-      done(new GatehouseError('route_not_found', 'unsafe text in the path'));
-      return;
-    }
     for (const [where, value] of [
       ['query', request.query],
       ['body', request.body],
