@@ -102,7 +102,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
     app.get(
       '/profiles/:username',
       {
-        config: { caller: 'optional' },
+        config: { caller: 'optional', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'A profile',
           tags: ['conduit'],
@@ -116,7 +116,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
     app.post(
       '/profiles/:username/follow',
       {
-        config: { caller: 'required' },
+        config: { caller: 'required', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'Follow a profile',
           tags: ['conduit'],
@@ -132,7 +132,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
     app.delete(
       '/profiles/:username/follow',
       {
-        config: { caller: 'required' },
+        config: { caller: 'required', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'Unfollow a profile',
           tags: ['conduit'],
