@@ -4,6 +4,9 @@
  */
 export type ErrorCode =
   // the request
+  | 'malformed_request'
+  | 'headers_too_large'
+  | 'request_timeout'
   | 'malformed_body'
   | 'unsupported_media_type'
   | 'payload_too_large'
@@ -24,6 +27,7 @@ export type ErrorCode =
   | 'already_verified'
   // the service
   | 'service_unavailable'
+  | 'response_timeout'
   | 'internal_error';
 
 /**

@@ -1,12 +1,10 @@
 import { buildApp } from './app.ts';
 import { loadConfig } from './config/config.ts';
 import { resolveSecretKey } from './config/secret-key.ts';
+import { drainTimeout } from './http/connections.ts';
 import { createLogger } from './http/logger.ts';
 import { openDatabase } from './store/database.ts';
 import { migrateToLatest } from './store/migrator.ts';
-
-// SIGTERM waits this long for in-flight requests, then exits anyway.
-const drainTimeout = 10_000;
 
 /** `gatehouse serve`: config → database → migrations → app → listen → workers; drains on SIGTERM. */
 export async function serve(env: Readonly<Record<string, string | undefined>>): Promise<void> {

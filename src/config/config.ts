@@ -9,7 +9,8 @@ export class ConfigError extends Error {
 
 // Retry-After counts whole seconds: a shorter window could not be told to a client.
 const minimumRateLimitWindow = 1000;
-// A deadline of 0 would mean none at all (pg's reading), and a shorter one fails healthy queries.
+// A deadline of 0 would mean none at all (pg's and Node's reading: a client could hold a request, or a
+// query wait, forever), and a shorter one fails healthy work.
 const minimumDeadline = 100;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -59,7 +60,13 @@ export function loadConfig(env: Env) {
       // nobody could sign in without asking for a mail first: surely not what was meant
       problems.push('REQUIRE_VERIFIED_EMAIL: needs SEND_VERIFICATION_EMAIL=true');
     }
-    for (const key of ['DATABASE_QUERY_TIMEOUT', 'CHANGE_LISTENER_HEARTBEAT'] as const) {
+    const deadlines = [
+      'DATABASE_QUERY_TIMEOUT',
+      'CHANGE_LISTENER_HEARTBEAT',
+      'REQUEST_TIMEOUT',
+      'RESPONSE_TIMEOUT',
+    ] as const;
+    for (const key of deadlines) {
       if (parseDuration(checked[key]) < minimumDeadline) problems.push(`${key}: must be at least 100ms`);
     }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
@@ -119,6 +126,8 @@ function toConfig(env: Environment) {
     trustProxy: splitList(env.TRUST_PROXY),
     bodyLimit: env.BODY_LIMIT,
     requestTimeout: parseDuration(env.REQUEST_TIMEOUT),
+    responseTimeout: parseDuration(env.RESPONSE_TIMEOUT),
+    maxConnections: env.MAX_CONNECTIONS,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     databaseConnectTimeout: parseDuration(env.DATABASE_CONNECT_TIMEOUT),
     databaseStatementTimeout: parseDuration(env.DATABASE_STATEMENT_TIMEOUT),

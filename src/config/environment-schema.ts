@@ -130,7 +130,24 @@ const requests = {
     description: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty: none',
   }),
   BODY_LIMIT: Count(65536, 1024, 10485760, 'largest request body in bytes; a larger one is answered 413'),
-  REQUEST_TIMEOUT: Duration('30s', 'a request not finished in this time is answered 408 and closed'),
+  REQUEST_TIMEOUT: Duration(
+    '30s',
+    'a request (headers and body) not received in this time, counted from its first byte, is answered 408 ' +
+      'and its connection closed; so is a connection that sends nothing',
+  ),
+  RESPONSE_TIMEOUT: Duration(
+    '10s',
+    'a request not answered in this time, counted from its headers, is answered 503 with Retry-After (408 ' +
+      'if its body is still arriving) and the work behind it abandoned; logged once as a warning',
+  ),
+  MAX_CONNECTIONS: Count(
+    1000,
+    0,
+    1_000_000,
+    'open connections the server holds at once (keep it below the descriptor limit); one client IP (an ' +
+      'IPv6 client by its /64) may hold at most half of them, unless TRUST_PROXY is set; beyond it, a new ' +
+      'connection gets 503 and is closed; 0 turns the cap off',
+  ),
 };
 
 // The database connection.

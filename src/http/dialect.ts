@@ -34,6 +34,20 @@ export interface MountedDialect {
 // Seconds a client should wait before retrying after a 503.
 const retryAfterSeconds = 5;
 
+/** A failure as its dialect answers it: status, the headers it carries, and the envelope. */
+export function failureAnswer(
+  dialect: Dialect,
+  failure: GatehouseError,
+): { status: number; headers: Record<string, string>; body: unknown } {
+  const status = dialect.statusByCode[failure.code];
+  const headers: Record<string, string> = {};
+  if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
+  else if (status === 503) headers['retry-after'] = String(retryAfterSeconds);
+  const challenge = dialect.challenge(failure);
+  if (challenge !== undefined) headers['www-authenticate'] = challenge;
+  return { status, headers, body: dialect.envelope(failure) };
+}
+
 /** Answers a failure in the dialect's envelope; real faults are logged (with the request id), never sent. */
 export function sendFailure(
   dialect: Dialect,
@@ -41,13 +55,11 @@ export function sendFailure(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  const status = dialect.statusByCode[failure.code];
-  if (status >= 500) request.log.error({ err: failure.cause ?? failure }, failure.message);
-  if (failure.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
-  else if (status === 503) reply.header('retry-after', String(retryAfterSeconds));
-  const challenge = dialect.challenge(failure);
-  if (challenge !== undefined) reply.header('www-authenticate', challenge);
-  return reply.code(status).send(dialect.envelope(failure));
+  const { status, headers, body } = failureAnswer(dialect, failure);
+  // a fault carries its cause; a refusal without one (a drain, a missed deadline) is no error to log
+  if (status >= 500 && failure.cause !== undefined)
+    request.log.error({ err: failure.cause }, failure.message);
+  return reply.code(status).headers(headers).send(body);
 }
 
 /**
@@ -59,7 +71,15 @@ export function dialectErrorHandler(dialect: Dialect, isUnavailable: (error: unk
     const failure = toGatehouseError(error, isUnavailable, (problems) =>
       dialect.describeSchemaProblems(problems, request.body),
     );
-    return sendFailure(dialect, failure, request, reply);
+    // a URL no route serves is not found, whatever its body (a QUERY without a content type, say)
+    const unrouted =
+      request.is404 && (failure.code === 'malformed_body' || failure.code === 'unsupported_media_type');
+    return sendFailure(
+      dialect,
+      unrouted ? new GatehouseError('route_not_found', 'no such route') : failure,
+      request,
+      reply,
+    );
   };
 }
 

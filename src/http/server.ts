@@ -9,6 +9,8 @@ import { GatehouseError } from '../errors.ts';
 import type { GatehouseMetrics } from '../metrics/prometheus.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { authenticateRoutes, type AuthenticateToken } from './authenticate.ts';
+import { drainAnswerTime, manageConnections } from './connections.ts';
+import { answerWithinDeadline } from './deadline.ts';
 import {
   dialectErrorHandler,
   routeNotFound,
@@ -19,11 +21,19 @@ import {
 import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
 import { opsRoutes, type OpsRoutesOptions } from './ops/routes.ts';
 import { countRequests, countUnmatched } from './request-metrics.ts';
+import { refuseUnsafeParams, refuseUnsafeText } from './unsafe-text.ts';
 
 export interface HttpDeps {
   config: Pick<
     Config,
-    'bodyLimit' | 'requestTimeout' | 'corsOrigins' | 'trustProxy' | 'publicUrl' | 'metricsToken'
+    | 'bodyLimit'
+    | 'requestTimeout'
+    | 'responseTimeout'
+    | 'maxConnections'
+    | 'corsOrigins'
+    | 'trustProxy'
+    | 'publicUrl'
+    | 'metricsToken'
   >;
   logger: Logger;
   /**
@@ -57,12 +67,23 @@ export async function buildHttpServer(deps: HttpDeps) {
   const { config } = deps;
   const dialectOf = dialectFinder(deps.dialects);
   const rootDialect = dialectOf('/');
+  const connections = manageConnections({
+    maxConnections: config.maxConnections,
+    capPerAddress: config.trustProxy.length === 0,
+    requestTimeout: config.requestTimeout,
+    dialectOf,
+    logger: deps.logger,
+    metrics: deps.metrics.http,
+  });
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimit,
-    requestTimeout: config.requestTimeout,
+    serverFactory: connections.createServer,
+    clientErrorHandler: connections.answerClientError,
+    // a request during the drain is answered below, in its dialect's envelope, with Retry-After
+    return503OnClosing: false,
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // a number where a string belongs is a client error, not something to quietly convert
@@ -95,9 +116,31 @@ export async function buildHttpServer(deps: HttpDeps) {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Fastify has already marked the answer `Connection: close`
+    if (connections.isDraining()) throw new GatehouseError('service_unavailable', 'draining');
+    // HTTP/1.1 requires Host (RFC 9112); Node's own refusal (requireHostHeader) would carry no envelope
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new GatehouseError('malformed_request', 'no Host header');
+    }
     // user data and tokens are never for shared caches; routes that want caching say so themselves
     reply.header('cache-control', 'no-store');
   });
+
+  const deadlines = answerWithinDeadline(app, {
+    timeout: config.responseTimeout,
+    answer: (failure, request, reply) => {
+      void sendFailure(dialectOf(request.url), failure, request, reply);
+    },
+  });
+  // SIGTERM: Fastify stops taking connections; idle and half-received ones close now, and whatever is in
+  // flight is answered before the drain runs out
+  app.addHook('preClose', (done) => {
+    connections.drain();
+    deadlines.bringForward(Date.now() + drainAnswerTime);
+    done();
+  });
+  app.addHook('preValidation', refuseUnsafeText(dialectOf));
+  app.addHook('onRoute', refuseUnsafeParams);
 
   // the first dialect answers for everything outside the prefixes; each scope below sets its own handlers
   app.setErrorHandler(dialectErrorHandler(rootDialect, deps.isUnavailable));

@@ -19,6 +19,9 @@ const prefix = 'gatehouse_';
 // database; the request timeout (30 s) ends anything beyond the last bucket.
 const durationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Why a connection was closed before its first request was read. */
+export type ConnectionRefusal = 'cap' | 'address_cap' | 'draining';
+
 /** Counts the answers of one route; bound once, when the route is registered. */
 export type RouteRecorder = (statusCode: number, seconds: number) => void;
 
@@ -163,6 +166,22 @@ export function createMetrics() {
   }
 
   const unmatched = new Map<string, RouteRecorder>();
+  const refusedConnections = new Counter({
+    name: `${prefix}http_connections_refused_total`,
+    help:
+      'Connections answered 503 and closed before a request was read: over MAX_CONNECTIONS (`cap`), over ' +
+      "one address's half of it (`address_cap`), or during the drain (`draining`)",
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const clientErrors = new Counter({
+    name: `${prefix}http_client_errors_total`,
+    help:
+      'Requests refused before any route saw them, by status: malformed (400), not received within ' +
+      'REQUEST_TIMEOUT (408), chunk extensions too large (413), headers too large (431)',
+    labelNames: ['status'] as const,
+    registers,
+  });
 
   return {
     /** What the domain services report to. */
@@ -181,6 +200,23 @@ export function createMetrics() {
       },
       credentialOutcome(route: CredentialRoute, dialect: ApiDialect, outcome: CredentialOutcome): void {
         credentialCounters[route].inc({ dialect, outcome });
+      },
+      connectionRefused(reason: ConnectionRefusal): void {
+        refusedConnections.inc({ reason });
+      },
+      clientError(status: number): void {
+        clientErrors.inc({ status: String(status) });
+      },
+      /** Adds the gauge of open connections, read at scrape time. */
+      watchConnections(open: () => number): void {
+        new Gauge({
+          name: `${prefix}http_open_connections`,
+          help: 'Client connections open now (MAX_CONNECTIONS caps them)',
+          registers,
+          collect() {
+            this.set(open());
+          },
+        });
       },
     },
 

@@ -1,17 +1,46 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
 import { processEnvironment, startServer, type ServerProcess } from '../support/server-process.ts';
 import { newUser } from '../support/test-app.ts';
 
+/** A connection to the server that keeps everything it receives, and when it was closed. */
+async function openConnection(port: number) {
+  const socket = connect({ port, host: '127.0.0.1' });
+  await once(socket, 'connect');
+  const connection = { socket, received: '', closedAt: undefined as number | undefined };
+  socket.setEncoding('utf8').on('data', (chunk: string) => (connection.received += chunk));
+  socket.on('error', () => {});
+  socket.once('close', () => (connection.closedAt = Date.now()));
+  return connection;
+}
+
+/** Waits until `received` holds a whole answer (headers and a Content-Length body) after `from`. */
+async function nextAnswer(connection: { socket: Socket; received: string }, from = 0): Promise<string> {
+  for (;;) {
+    const text = connection.received.slice(from);
+    const end = text.indexOf('\r\n\r\n');
+    const length = /content-length: (\d+)/i.exec(text)?.[1];
+    if (end >= 0 && length !== undefined && text.length >= end + 4 + Number(length)) {
+      return text.slice(0, end + 4 + Number(length));
+    }
+    if (connection.socket.destroyed) throw new Error(`closed before an answer: ${text}`);
+    await once(connection.socket, 'data');
+  }
+}
+
 for (const dialect of dialects) {
   describe(`SIGTERM on ${dialect}`, () => {
     let database: TestDatabase;
     let server: ServerProcess;
+    let env: Record<string, string>;
     before(async () => {
       database = await createTestDatabase(dialect);
-      server = await startServer({ env: processEnvironment({ DATABASE_URL: database.url }) });
+      env = processEnvironment({ DATABASE_URL: database.url });
+      server = await startServer({ env });
     });
     after(async () => {
       await server.stop();
@@ -55,6 +84,67 @@ for (const dialect of dialects) {
       for await (const chunk of answer) text += String(chunk);
       assert.equal(answer.statusCode, 200, text);
       assert.equal((JSON.parse(text) as { user: { email: string } }).user.email, user.email);
+
+      const exit = await server.exited(10_000);
+      assert.deepEqual(exit, { code: 0, signal: null });
+      assert.ok(Date.now() - signalled < 10_000);
+      assert.deepEqual(server.stderr, []);
+    });
+
+    it('closes idle and half-sent connections at once, answers the one in flight, 503s what comes next, and exits 0', async () => {
+      server = await startServer({ env });
+      const user = newUser('drain');
+      assert.equal((await server.request('POST', '/api/users', { body: { user } })).status, 201);
+
+      // idle: one answer received, the connection kept open
+      const idle = await openConnection(server.port);
+      idle.socket.write('GET /healthz HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+      assert.match(await nextAnswer(idle), /^HTTP\/1\.1 200/);
+      // half-sent: the headers never finish
+      const halfSent = await openConnection(server.port);
+      halfSent.socket.write('POST /api/users/login HTTP/1.1\r\nHost: gatehouse\r\nContent-Ty');
+      // in flight: headers read, the body still coming, on a connection that stays open afterwards
+      const inFlight = await openConnection(server.port);
+      const body = JSON.stringify({ user: { email: user.email, password: user.password } });
+      inFlight.socket.write(
+        'POST /api/users/login HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/json\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      // stalled: headers read, the body never finishes
+      const stalled = await openConnection(server.port);
+      stalled.socket.write(
+        'PUT /api/user HTTP/1.1\r\nHost: gatehouse\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 100\r\n\r\n{"user":',
+      );
+      await server.waitForLine(
+        (line) =>
+          server.stdout.filter((each) => each.includes('incoming request')).length >= 4 &&
+          line.includes('incoming request'),
+      );
+
+      const signalled = Date.now();
+      server.child.kill('SIGTERM');
+      await server.waitForLine((line) => line.includes('"draining"'));
+      await Promise.all([once(idle.socket, 'close'), once(halfSent.socket, 'close')]);
+      for (const closed of [idle, halfSent]) assert.ok((closed.closedAt ?? Infinity) - signalled < 1_000);
+      assert.equal(halfSent.received, '');
+
+      inFlight.socket.write(body.slice(10));
+      const answer = await nextAnswer(inFlight);
+      assert.match(answer, /^HTTP\/1\.1 200/);
+      assert.ok(answer.includes(user.email));
+      // the next request on that connection is turned away in the envelope, told when to retry and to close
+      inFlight.socket.write('GET /api/user HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+      const turnedAway = await nextAnswer(inFlight, answer.length);
+      assert.match(turnedAway, /^HTTP\/1\.1 503/);
+      assert.match(turnedAway, /\r\nretry-after: \d+\r\n/i);
+      assert.match(turnedAway, /\r\nconnection: close\r\n/i);
+      assert.ok(turnedAway.endsWith('{"errors":{"body":["is temporarily unavailable, retry later"]}}'));
+
+      // the stalled request is answered before the drain runs out, as a request not received in time
+      const timedOut = await nextAnswer(stalled);
+      assert.match(timedOut, /^HTTP\/1\.1 408/);
+      assert.ok(timedOut.endsWith('{"errors":{"body":["was not received in time"]}}'));
 
       const exit = await server.exited(10_000);
       assert.deepEqual(exit, { code: 0, signal: null });

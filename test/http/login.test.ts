@@ -127,10 +127,10 @@ for (const dialect of dialects) {
       assert.deepEqual(numeric.body, { errors: { password: ['is invalid'] } });
     });
 
-    it('answers 401, not a server error, for an email the database cannot hold', async () => {
+    it('answers 422 on the email, not a server error, for an email no database can hold', async () => {
       const response = await login({ email: 'nul\u0000byte@example.com', password: 'a-long-passphrase-42' });
-      assert.equal(response.status, 401, response.text);
-      assert.deepEqual(response.body, invalidCredentials);
+      assert.equal(response.status, 422, response.text);
+      assert.deepEqual(response.body, { errors: { email: ['is invalid'] } });
     });
 
     it('records the time of a successful login and leaves it alone on a failed one', async () => {

@@ -10,7 +10,8 @@ import {
   type TestApp,
 } from '../support/test-app.ts';
 import type { ErrorBody, UserBody } from './conduit-shapes.ts';
-import { countUsers } from './user-rows.ts';
+import { sessionRows } from './session-shapes.ts';
+import { countUsers, readUser } from './user-rows.ts';
 
 /** Text that must never reach a client or a log line: stack frames, SQL, password hashes. */
 const leakPatterns = [
@@ -153,6 +154,84 @@ for (const dialect of dialects) {
         assert.ok(response.status >= 400 && response.status < 500, `${url}: ${response.status}`);
         assertEnvelope(response, response.status);
         assert.ok(!response.text.includes('aaaaaaaaaa'), 'the path is echoed');
+      }
+    });
+
+    // JSON text for a NUL and for a lone surrogate, each decoding to a string no database keeps as it came
+    const unsafeStrings = ['a\\u0000b', '\\ud800', 'x\\udfffy', '\\udc00\\ud800'];
+
+    it('refuses NUL and lone surrogates in a body field as that field being invalid, and stores nothing', async () => {
+      const user = await registerUser(test.app);
+      const before = await countUsers(test.database);
+      for (const unsafe of unsafeStrings) {
+        const fresh = newUser();
+        const registration = await send(test.app, 'POST', '/api/users', {
+          body: `{"user":{"username":"${unsafe}","email":"${fresh.email}","password":"${fresh.password}"}}`,
+        });
+        assert.deepEqual(assertEnvelope(registration, 422), { errors: { username: ['is invalid'] } }, unsafe);
+        const update = await send(test.app, 'PUT', '/api/user', {
+          token: user.token,
+          body: `{"user":{"bio":"${unsafe}","image":null}}`,
+        });
+        assert.deepEqual(assertEnvelope(update, 422), { errors: { bio: ['is invalid'] } }, unsafe);
+        const login = await send(test.app, 'POST', '/api/users/login', {
+          body: `{"user":{"email":"${user.email}","password":"${unsafe}"}}`,
+        });
+        assert.deepEqual(assertEnvelope(login, 422), { errors: { password: ['is invalid'] } }, unsafe);
+      }
+      assert.equal(await countUsers(test.database), before);
+      assert.equal((await readUser(test.database, user.email)).bio, null);
+      // a surrogate pair is one character, and welcome
+      const emoji = await send(test.app, 'PUT', '/api/user', {
+        token: user.token,
+        body: '{"user":{"bio":"\\ud83d\\ude00"}}',
+      });
+      assert.equal(emoji.status, 200, emoji.text);
+      assert.equal((await readUser(test.database, user.email)).bio, '\u{1F600}');
+    });
+
+    it('refuses them in a djoser body with 400 on the field, and stores nothing', async () => {
+      const before = await countUsers(test.database);
+      for (const unsafe of unsafeStrings) {
+        const fresh = newUser();
+        const response = await send(test.app, 'POST', '/auth/users/', {
+          body: `{"username":"${unsafe}","email":"${fresh.email}","password":"${fresh.password}"}`,
+        });
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(Object.keys(response.body as object), ['username'], unsafe);
+      }
+      assert.equal(await countUsers(test.database), before);
+    });
+
+    it('answers a NUL in a path parameter as an unknown id, and ends no session', async () => {
+      const user = await registerUser(test.app);
+      const sessions = await sessionRows(test.database);
+      for (const [method, url, body] of [
+        ['DELETE', '/api/user/sessions/%00', { errors: { session: ['not found'] } }],
+        ['DELETE', '/api/user/sessions/a%00b', { errors: { session: ['not found'] } }],
+        ['GET', '/api/profiles/%00', { errors: { profile: ['not found'] } }],
+        ['POST', '/api/profiles/%00/follow', { errors: { profile: ['not found'] } }],
+        ['DELETE', '/api/profiles/x%00/follow', { errors: { profile: ['not found'] } }],
+        // no UTF-8 spells a lone surrogate: the router cannot read the URL
+        ['GET', '/api/profiles/%ED%A0%80', { errors: { body: ['not found'] } }],
+      ] as const) {
+        const response = await send(test.app, method, url, { token: user.token });
+        assert.deepEqual(assertEnvelope(response, 404), body, url);
+      }
+      // as for any unknown id, a caller is asked for first
+      const anonymous = await send(test.app, 'DELETE', '/api/user/sessions/%00');
+      assertEnvelope(anonymous, 401);
+      assert.deepEqual(await sessionRows(test.database), sessions);
+    });
+
+    it('answers a method no route knows 404 in the envelope of its URL', async () => {
+      for (const method of ['PROPFIND', 'SEARCH', 'TRACE', 'QUERY'] as const) {
+        const conduit = await test.app.inject({ method, url: '/api/user' });
+        assert.equal(conduit.statusCode, 404, `${method}: ${conduit.body}`);
+        assert.deepEqual(conduit.json(), { errors: { body: ['not found'] } });
+        const djoser = await test.app.inject({ method, url: '/auth/users/me/' });
+        assert.equal(djoser.statusCode, 404, `${method}: ${djoser.body}`);
+        assert.deepEqual(djoser.json(), { detail: 'Not found.' });
       }
     });
 

@@ -120,7 +120,9 @@ describe('PostgreSQL connection lost while lent out', () => {
   after(() => testDatabase.drop());
 
   it('fails the transaction as unavailable, never the process, and serves from a fresh connection after', async () => {
-    let { proxy, url } = await startDatabaseProxy(testDatabase.url);
+    const started = await startDatabaseProxy(testDatabase.url);
+    const { url } = started;
+    let { proxy } = started;
     const single = openDatabase({ url, poolSize: 1, connectTimeout, statementTimeout, queryTimeout });
     try {
       // between two statements the connection is the transaction's, and pg-pool no longer listens to it

@@ -10,6 +10,9 @@ type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the Conduit dialect; a new code without one fails to compile. */
 const statusByCode = {
+  malformed_request: 400,
+  headers_too_large: 431,
+  request_timeout: 408,
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
@@ -27,10 +30,14 @@ const statusByCode = {
   session_not_found: 404,
   already_verified: 409,
   service_unavailable: 503,
+  response_timeout: 503,
   internal_error: 500,
 } as const satisfies Record<ErrorCode, number>;
 
 const bodyByCode = {
+  malformed_request: { body: ['is not a valid HTTP request'] },
+  headers_too_large: { headers: ['are too large'] },
+  request_timeout: { body: ['was not received in time'] },
   malformed_body: { body: ['is not valid JSON'] },
   unsupported_media_type: { body: ['must be sent as application/json'] },
   payload_too_large: { body: ['is too large'] },
@@ -48,6 +55,7 @@ const bodyByCode = {
   session_not_found: { session: ['not found'] },
   already_verified: { email: ['is already verified'] },
   service_unavailable: { body: ['is temporarily unavailable, retry later'] },
+  response_timeout: { body: ['is temporarily unavailable, retry later'] },
   internal_error: { body: ['something went wrong'] },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed'>, FieldErrors>;
 

@@ -125,7 +125,7 @@ export function conduitRoutes({
     app.get(
       '/profiles/:username',
       {
-        config: { caller: 'optional' },
+        config: { caller: 'optional', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'A profile',
           tags: ['conduit'],
@@ -139,7 +139,7 @@ export function conduitRoutes({
     app.post(
       '/profiles/:username/follow',
       {
-        config: { caller: 'required' },
+        config: { caller: 'required', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'Follow a profile',
           tags: ['conduit'],
@@ -155,7 +155,7 @@ export function conduitRoutes({
     app.delete(
       '/profiles/:username/follow',
       {
-        config: { caller: 'required' },
+        config: { caller: 'required', unknownParam: 'profile_not_found' },
         schema: {
           summary: 'Unfollow a profile',
           tags: ['conduit'],

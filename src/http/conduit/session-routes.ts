@@ -120,7 +120,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
     app.delete(
       '/user/sessions/:id',
       {
-        config: { caller: 'required' },
+        config: { caller: 'required', unknownParam: 'session_not_found' },
         schema: {
           summary: 'End one of your sessions',
           tags: ['sessions'],

@@ -9,6 +9,9 @@ type FieldErrors = Record<string, string[]>;
 
 /** The status of every failure in the djoser dialect; DRF answers validation with 400, not 422. */
 const statusByCode = {
+  malformed_request: 400,
+  headers_too_large: 431,
+  request_timeout: 408,
   malformed_body: 400,
   unsupported_media_type: 415,
   payload_too_large: 413,
@@ -28,6 +31,7 @@ const statusByCode = {
   already_verified: 403,
   rate_limited: 429,
   service_unavailable: 503,
+  response_timeout: 503,
   internal_error: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -50,6 +54,9 @@ export const tokenNotValid = { detail: 'Token is invalid or expired', code: 'tok
 
 // The bodies DRF, simplejwt and djoser send for these, word for word where they have one.
 const bodyByCode = {
+  malformed_request: { detail: 'Bad Request.' },
+  headers_too_large: { detail: 'Request header fields too large.' },
+  request_timeout: { detail: 'Request timed out.' },
   malformed_body: { detail: 'Malformed request.' },
   unsupported_media_type: { detail: 'Unsupported media type in request.' },
   payload_too_large: { detail: 'Request body is too large.' },
@@ -71,6 +78,7 @@ const bodyByCode = {
   session_not_found: notFound,
   already_verified: { detail: 'Stale token for given user.' },
   service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
+  response_timeout: { detail: 'Service temporarily unavailable, try again later.' },
   internal_error: { detail: 'A server error occurred.' },
 } as const satisfies Record<Exclude<ErrorCode, 'validation_failed' | 'rate_limited'>, DetailBody>;
 
