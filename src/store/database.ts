@@ -150,6 +150,12 @@ function openPostgres(options: DatabaseOptions): Database {
   pool.on('error', (error) => {
     options.onIdleError?.(error);
   });
+  // A client checked out of the pool has no pool listener: if its connection dies then (mid-query, or between
+  // a query and its release), its 'error' event would crash the process. Its queries fail with that same
+  // error, and the pool drops it on release (no longer queryable), so nothing is left to do here.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
