@@ -41,7 +41,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     pool: database.poolStats,
     isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
   });
-  // after the pool's gauges, which a scrape reads first: they show the pool before the depth's own query
+  // after the pool's gauges, which a scrape reads first: they show the pool before the depth's own count
   metrics.watchOutbox(services.mail.depth);
   const app = await buildHttpServer({
     config,

@@ -256,19 +256,32 @@ export function createMetrics() {
       }
     },
 
-    /** Adds the outbox's depth, counted at scrape time. */
+    /**
+     * Adds the outbox's depth: each scrape shows the count the previous one started, so /metrics never
+     * waits for the database (it must answer while the database is gone).
+     */
     watchOutbox(depth: () => Promise<number>): void {
+      let counted = 0;
+      let counting = false;
       new Gauge({
         name: `${prefix}mail_outbox_depth`,
-        help: 'Mails in the outbox waiting to be sent (queued, or waiting for a retry)',
+        help: 'Mails in the outbox waiting to be sent (queued, or waiting for a retry), as of the previous scrape',
         registers,
-        async collect() {
-          // a database that cannot answer leaves the last reading; the scrape still succeeds
-          try {
-            this.set(await depth());
-          } catch {
-            return;
-          }
+        collect() {
+          this.set(counted);
+          if (counting) return;
+          counting = true;
+          depth()
+            .then(
+              (count) => {
+                counted = count;
+              },
+              // a database that cannot answer leaves the last count
+              () => undefined,
+            )
+            .finally(() => {
+              counting = false;
+            });
         },
       });
     },
