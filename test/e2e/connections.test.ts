@@ -10,6 +10,8 @@ import { processEnvironment, startServer, type ServerProcess } from '../support/
 const requestTimeout = 1_000;
 // Node looks for late requests once a second: a slow client is cut within the setting and that second
 const cutWithin = requestTimeout + 1_500;
+// How long any one wait of these tests may take before it fails rather than hangs.
+const waitLimit = 15_000;
 
 interface Connection {
   socket: Socket;
@@ -23,12 +25,16 @@ interface Connection {
 async function openConnection(port: number, localAddress = '127.0.0.1'): Promise<Connection> {
   const socket = connect({ port, host: '127.0.0.1', localAddress });
   const openedAt = Date.now();
-  const connection: Connection = {
-    socket,
-    received: '',
-    openedAt,
-    closed: once(socket, 'close').then(() => Date.now() - openedAt),
-  };
+  // bounded, as every wait here: a server that never closes fails the test instead of hanging it
+  const closed = Promise.race([
+    once(socket, 'close').then(() => Date.now() - openedAt),
+    sleep(waitLimit, undefined, { ref: false }).then(() => {
+      throw new Error(`the server did not close the connection within ${waitLimit} ms`);
+    }),
+  ]);
+  // a connection whose closing no test awaits must not fail the run later as an unhandled rejection
+  closed.catch(() => undefined);
+  const connection: Connection = { socket, received: '', openedAt, closed };
   socket.setEncoding('utf8').on('data', (chunk: string) => (connection.received += chunk));
   socket.on('error', () => {});
   await once(socket, 'connect');
@@ -72,7 +78,9 @@ async function getOver(connection: Connection, path: string): Promise<{ status: 
     if (end >= 0 && answer.length >= end + 4 + length) {
       return { status: Number(answer.split(' ')[1]), text: answer.slice(end + 4, end + 4 + length) };
     }
-    await once(connection.socket, 'data');
+    if (connection.socket.closed) throw new Error(`closed before an answer: ${answer}`);
+    if (Date.now() - connection.openedAt > waitLimit) throw new Error(`no answer within ${waitLimit} ms`);
+    await Promise.race([once(connection.socket, 'data'), once(connection.socket, 'close'), sleep(100)]);
   }
 }
 

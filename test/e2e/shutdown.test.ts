@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -18,8 +19,27 @@ async function openConnection(port: number) {
   return connection;
 }
 
+// Every wait of this file is bounded: a test that cannot go on fails, never hangs.
+const answerTimeout = 15_000;
+const closeTimeout = 5_000;
+
+/** Resolves when `socket` has closed; rejects after `timeout` ms. */
+async function closed(socket: Socket, timeout = closeTimeout): Promise<void> {
+  if (socket.closed) return;
+  const late = rejectAfter(timeout, 'the connection was not closed');
+  // the race's loser must not fail the run later as an unhandled rejection
+  late.catch(() => undefined);
+  await Promise.race([once(socket, 'close'), late]);
+}
+
+async function rejectAfter(ms: number, what: string): Promise<never> {
+  await sleep(ms, undefined, { ref: false });
+  throw new Error(`${what} within ${ms} ms`);
+}
+
 /** Waits until `received` holds a whole answer (headers and a Content-Length body) after `from`. */
 async function nextAnswer(connection: { socket: Socket; received: string }, from = 0): Promise<string> {
+  const deadline = Date.now() + answerTimeout;
   for (;;) {
     const text = connection.received.slice(from);
     const end = text.indexOf('\r\n\r\n');
@@ -27,8 +47,10 @@ async function nextAnswer(connection: { socket: Socket; received: string }, from
     if (end >= 0 && length !== undefined && text.length >= end + 4 + Number(length)) {
       return text.slice(0, end + 4 + Number(length));
     }
-    if (connection.socket.destroyed) throw new Error(`closed before an answer: ${text}`);
-    await once(connection.socket, 'data');
+    if (connection.socket.closed) throw new Error(`closed before an answer: ${text}`);
+    if (Date.now() > deadline) throw new Error(`no whole answer within ${answerTimeout} ms: ${text}`);
+    // whichever comes first: more data, the connection's end, or a moment to look again
+    await Promise.race([once(connection.socket, 'data'), once(connection.socket, 'close'), sleep(100)]);
   }
 }
 
@@ -125,16 +147,17 @@ for (const dialect of dialects) {
       const signalled = Date.now();
       server.child.kill('SIGTERM');
       await server.waitForLine((line) => line.includes('"draining"'));
-      await Promise.all([once(idle.socket, 'close'), once(halfSent.socket, 'close')]);
+      await Promise.all([closed(idle.socket), closed(halfSent.socket)]);
       for (const closed of [idle, halfSent]) assert.ok((closed.closedAt ?? Infinity) - signalled < 1_000);
       assert.equal(halfSent.received, '');
 
-      inFlight.socket.write(body.slice(10));
+      // the rest of the body, and the next request on that connection right behind it (pipelined, so that
+      // it is there however long this process takes to read the first answer)
+      inFlight.socket.write(`${body.slice(10)}GET /api/user HTTP/1.1\r\nHost: gatehouse\r\n\r\n`);
       const answer = await nextAnswer(inFlight);
       assert.match(answer, /^HTTP\/1\.1 200/);
       assert.ok(answer.includes(user.email));
-      // the next request on that connection is turned away in the envelope, told when to retry and to close
-      inFlight.socket.write('GET /api/user HTTP/1.1\r\nHost: gatehouse\r\n\r\n');
+      // that next request is turned away in the envelope, told when to retry and to close
       const turnedAway = await nextAnswer(inFlight, answer.length);
       assert.match(turnedAway, /^HTTP\/1\.1 503/);
       assert.match(turnedAway, /\r\nretry-after: \d+\r\n/i);
