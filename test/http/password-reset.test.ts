@@ -156,3 +156,39 @@ for (const dialect of dialects) {
     });
   });
 }
+
+for (const dialect of dialects) {
+  describe(`expired mail tokens on ${dialect}`, () => {
+    let mailing: MailingApp;
+    before(async () => {
+      mailing = await startMailingApp(dialect, {
+        PASSWORD_RESET_TOKEN_TTL: '1s',
+        VERIFY_EMAIL_TOKEN_TTL: '1s',
+      });
+    });
+    after(() => mailing.close());
+
+    it('refuses a reset or verification token once its lifetime has passed, and changes nothing', async () => {
+      const app = mailing.test.app;
+      const user = await registerUser(app);
+      const verify = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      await request(app, 'POST', '/api/users/password-reset', { body: { email: user.email } });
+      const reset = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const hash = (await readUser(mailing.test.database, user.email)).passwordHash;
+
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const lateReset = await request(app, 'POST', '/api/users/password-reset/confirm', {
+        body: { token: reset.token, new_password: newPassword },
+      });
+      assert.equal(lateReset.status, 422, lateReset.text);
+      assert.deepEqual(lateReset.body, { errors: { token: ['is invalid'] } });
+      const lateVerify = await request(app, 'POST', '/api/users/verification/confirm', {
+        body: { token: verify.token },
+      });
+      assert.equal(lateVerify.status, 422, lateVerify.text);
+      const stored = await readUser(mailing.test.database, user.email);
+      assert.equal(stored.passwordHash, hash);
+      assert.equal(stored.emailVerifiedAt, null);
+    });
+  });
+}
