@@ -95,7 +95,12 @@ for (const dialect of dialects) {
         .select('type')
         .where('user_id', '=', id)
         .execute();
-      assert.deepEqual(events.map((event) => event.type).sort(), ['deactivated', 'erased', 'registered']);
+      assert.deepEqual(events.map((event) => event.type).sort(), [
+        'deactivated',
+        'erased',
+        'registered',
+        'sign_in_succeeded',
+      ]);
 
       // logins answer as for an unknown email; the profile is gone; the address and name are free again
       const login = await request(test.app, 'POST', '/api/users/login', {
