@@ -1,7 +1,7 @@
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { Store } from '../store/store.ts';
-import type { Worker } from '../worker.ts';
+import { periodicWorker, type Worker } from '../worker.ts';
 import type { SessionPort } from './ports.ts';
 
 export interface AccountEraserDeps {
@@ -27,8 +27,6 @@ const batchSize = 100;
  */
 export function createAccountEraser(deps: AccountEraserDeps): Worker & { eraseDue(): Promise<number> } {
   const { store, sessions, audit, clock, eraseAfter, onFailure } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<unknown> | undefined;
 
   async function erase(userId: string): Promise<void> {
     const now = clock.now();
@@ -62,26 +60,12 @@ export function createAccountEraser(deps: AccountEraserDeps): Worker & { eraseDu
     }
   }
 
+  const worker = periodicWorker('account-eraser', interval, eraseDue, onFailure);
   return {
-    name: 'account-eraser',
+    ...worker,
     eraseDue,
     start() {
-      if (eraseAfter === 0) return;
-      const run = () => {
-        round ??= eraseDue()
-          .catch(onFailure)
-          .finally(() => {
-            round = undefined;
-          });
-      };
-      timer = setInterval(run, interval);
-      timer.unref();
-      run();
-    },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await round;
+      if (eraseAfter !== 0) worker.start();
     },
   };
 }

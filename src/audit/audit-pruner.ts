@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { AuditRepository } from '../store/audit-repository.ts';
-import type { Worker } from '../worker.ts';
+import { periodicWorker, type Worker } from '../worker.ts';
 
 export interface AuditPrunerDeps {
   events: Pick<AuditRepository, 'deleteOlderThan'>;
@@ -17,33 +17,13 @@ const batchSize = 1_000;
 
 /** The worker that deletes audit events past their retention, a batch at a time. */
 export function createAuditPruner({ events, clock, retention, onFailure }: AuditPrunerDeps): Worker {
-  let timer: NodeJS.Timeout | undefined;
-  let round: Promise<void> | undefined;
-
-  async function prune(): Promise<void> {
-    const cutoff = clock.now() - retention;
-    while ((await events.deleteOlderThan(cutoff, batchSize)) === batchSize && timer !== undefined);
-  }
-
-  function run(): void {
-    round ??= prune()
-      .catch(onFailure)
-      .finally(() => {
-        round = undefined;
-      });
-  }
-
-  return {
-    name: 'audit-pruner',
-    start() {
-      timer = setInterval(run, interval);
-      timer.unref();
-      run();
+  return periodicWorker(
+    'audit-pruner',
+    interval,
+    async (running) => {
+      const cutoff = clock.now() - retention;
+      while ((await events.deleteOlderThan(cutoff, batchSize)) === batchSize && running());
     },
-    async stop() {
-      clearInterval(timer);
-      timer = undefined;
-      await round;
-    },
-  };
+    onFailure,
+  );
 }
