@@ -94,6 +94,13 @@ const boundaries = [
     ],
     message: 'http/ reaches the store only through services',
   },
+  {
+    in: sourceFolders,
+    forbid: ['nodemailer'],
+    // the one file a boundary does not hold in, relative to src/
+    except: 'mail/smtp-transport.ts',
+    message: 'only mail/smtp-transport.ts knows nodemailer; the rest sends through MailTransport',
+  },
   // each folder under http/ (a dialect, or ops/) imports no other: what two of them share lives in http/*.ts
   ...httpFolders.map((folder) => ({
     in: [`http/${folder}`],
@@ -113,20 +120,35 @@ const holdsIn = (folder, boundary) =>
 
 // One config per folder, for the files directly in it, with every boundary that holds there: ESLint takes
 // a rule's options from the last config that matches a file, so boundaries must be merged, not stacked.
-const importBoundaries = sourceFolders.map((folder) => ({
-  files: [folder === '' ? 'src/*.ts' : `src/${folder}/*.ts`],
+const restrictImports = (files, holding) => ({
+  files,
   rules: {
     'no-restricted-imports': [
       'error',
-      {
-        paths: nodeProtocol,
-        patterns: boundaries
-          .filter((boundary) => holdsIn(folder, boundary))
-          .map(({ forbid, message }) => ({ group: forbid, message })),
-      },
+      { paths: nodeProtocol, patterns: holding.map(({ forbid, message }) => ({ group: forbid, message })) },
     ],
   },
-}));
+});
+const importBoundaries = [
+  ...sourceFolders.map((folder) =>
+    restrictImports(
+      [folder === '' ? 'src/*.ts' : `src/${folder}/*.ts`],
+      boundaries.filter((boundary) => holdsIn(folder, boundary)),
+    ),
+  ),
+  // a file a boundary excepts gets every other boundary of its folder, after (so instead of) the folder's
+  ...boundaries
+    .filter((boundary) => boundary.except !== undefined)
+    .map(({ except }) =>
+      restrictImports(
+        [`src/${except}`],
+        boundaries.filter(
+          (boundary) =>
+            boundary.except !== except && holdsIn(except.split('/').slice(0, -1).join('/'), boundary),
+        ),
+      ),
+    ),
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'bin/'] },

@@ -26,6 +26,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** instances on one database must share the key their signing keys are encrypted with */
   secretKey?: string;
+  /** settings of the measured variant (SEND_VERIFICATION_EMAIL=false, say) */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Starts the server and resolves once /healthz answers. */
@@ -46,6 +48,7 @@ export async function startServer(options: ServerOptions = {}): Promise<BenchSer
     ...(process.env.UV_THREADPOOL_SIZE === undefined
       ? {}
       : { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE }),
+    ...options.env,
   };
   const child = spawn(process.execPath, [cli, 'serve'], {
     // the temporary directory, so no .env of the working tree is read

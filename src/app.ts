@@ -31,11 +31,18 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
 
   let migrated = false;
   // What runs in the background of a server; no other command starts any of them.
-  const workers: readonly Worker[] = [services.changeListener];
+  const workers: readonly Worker[] = [
+    services.changeListener,
+    services.mail.relay,
+    services.auditPruner,
+    services.accountEraser,
+  ];
   metrics.watchDatabase({
     pool: database.poolStats,
     isListening: database.dialect === 'postgres' ? services.changeListener.isUp : undefined,
   });
+  // after the pool's gauges, which a scrape reads first: they show the pool before the depth's own count
+  metrics.watchOutbox(services.mail.depth);
   const app = await buildHttpServer({
     config,
     logger,
@@ -48,7 +55,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
       const reachable = await database.ping();
       // nothing un-applies a migration: once all are seen applied, a probe needs no second query
       migrated ||= reachable && (await isMigrated(database));
-      return { database: reachable, migrations: reachable && migrated };
+      return { database: reachable, migrations: reachable && migrated, mail: services.mail.delivery };
     },
   });
   // Before listening the keys are read, never written: a server that cannot read them, or whose SECRET_KEY

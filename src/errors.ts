@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'validation_failed'
   // who is asking
   | 'invalid_credentials'
+  | 'email_not_verified'
   | 'token_missing'
   | 'token_invalid'
   | 'refresh_token_invalid'
@@ -23,6 +24,7 @@ export type ErrorCode =
   | 'profile_not_found'
   | 'cannot_follow_self'
   | 'session_not_found'
+  | 'already_verified'
   // the service
   | 'service_unavailable'
   | 'response_timeout'

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
+import { createAccountEraser } from './accounts/account-eraser.ts';
 import { createAccountService } from './accounts/account-service.ts';
+import { createAuditPruner } from './audit/audit-pruner.ts';
+import { createAuditTrail } from './audit/audit-trail.ts';
+import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
+import { createPasswordReset } from './accounts/password-reset.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
+import { createMailOutbox } from './mail/mail-outbox.ts';
 import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
@@ -14,6 +20,7 @@ import { createKeyRing } from './keys/key-ring.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
+import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
@@ -86,11 +93,13 @@ export async function createServices(options: ServiceOptions) {
     cacheSize: verifiedTokenCacheSize,
     cacheMetrics: metrics.tokenCache,
   });
+  const audit = createAuditTrail({ events: store.auditEvents, clock, newId: randomUUID, logger });
   const sessions = createSessionService({
     store,
     tokens,
     refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: config.refreshReuseGrace }),
     changes: changes.feed,
+    audit,
     clock,
     newId: randomUUID,
     sessionTtl: config.sessionTtl,
@@ -105,19 +114,75 @@ export async function createServices(options: ServiceOptions) {
   });
   const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
   const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });
-  const accounts = createAccountService({
+  // the queue joins a unit of work; the relay (a worker) works on the database itself
+  const mail = createMailOutbox({
+    config,
+    outbox: createOutboxRepository(database),
+    secretKey,
+    clock,
+    newId: randomUUID,
+    logger,
+    metrics,
+    recordEvent: (event) => audit.record(store, event),
+  });
+  const hasher = await createPasswordHasher(config.argon2);
+  const policy = createPasswordPolicy({
+    minLength: config.passwordMinLength,
+    maxLength: config.passwordMaxLength,
+  });
+  const auditPruner = createAuditPruner({
+    events: store.auditEvents,
+    clock,
+    retention: config.auditRetention,
+    onFailure: (error) => {
+      logger.warn({ err: error }, 'pruning the audit log failed; the next round tries again');
+    },
+  });
+  const verification = createAddressVerification({
     store,
-    hasher: await createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({
-      minLength: config.passwordMinLength,
-      maxLength: config.passwordMaxLength,
-    }),
+    mail: mail.queue,
+    sessions,
+    admitMail: (address) => limits.admitMail(address),
+    audit,
+    clock,
+    tokenTtl: config.verifyEmailTokenTtl,
+  });
+  const passwordReset = createPasswordReset({
+    store,
+    hasher,
+    policy,
+    mail: mail.queue,
     sessions,
     limits,
+    audit,
+    clock,
+    tokenTtl: config.passwordResetTokenTtl,
+  });
+  const accounts = createAccountService({
+    store,
+    hasher,
+    policy,
+    sessions,
+    limits,
+    mail: mail.queue,
+    verification,
+    audit,
+    requireVerifiedEmail: config.requireVerifiedEmail,
+    sendVerificationEmail: config.sendVerificationEmail,
     clock,
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  const accountEraser = createAccountEraser({
+    store,
+    sessions,
+    audit,
+    clock,
+    eraseAfter: config.eraseDeactivatedAfter,
+    onFailure: (error) => {
+      logger.warn({ err: error }, 'erasing deactivated accounts failed; the next round tries again');
+    },
+  });
 
   /** Hears the other instances' changes while running; its `isUp` is the metric's reading. */
   const changeListener = createChangeListener(database, config.changeListenerHeartbeat, {
@@ -138,7 +203,20 @@ export async function createServices(options: ServiceOptions) {
     },
   });
   // close() releases what the services opened besides the database: the Redis connection
-  return { keys, sessions, accounts, profiles, changeListener, close };
+  return {
+    keys,
+    sessions,
+    accounts,
+    verification,
+    passwordReset,
+    audit,
+    auditPruner,
+    accountEraser,
+    profiles,
+    mail,
+    changeListener,
+    close,
+  };
 }
 
 /** The LISTEN side of the change feed, as a worker. */

@@ -3,15 +3,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import { openMemoryDatabase } from '../../test/store/migrated-database.ts';
 import { createFakeClock } from '../../test/support/fake-clock.ts';
+import { createAuditTrail } from '../audit/audit-trail.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import { createStore, type Store, type UnitOfWork } from '../store/store.ts';
 import { createAccountService, type Registration, type User } from './account-service.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
-import type { AttemptLimits, Grant, Grants, SessionPort } from './ports.ts';
+import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 
 interface Call {
   name: string;
@@ -36,7 +38,7 @@ const limitCalls = ['beginLogin', 'beginPasswordCheck', 'admitRegistration', 're
 const fakeHash = (password: string): string => `fake$${password}`;
 const oldHash = (password: string): string => `old$${password}`;
 
-async function createWorld() {
+async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
   const memory = await openMemoryDatabase();
   const store = createStore(memory.database, (error) => {
     throw error;
@@ -68,6 +70,7 @@ async function createWorld() {
   };
 
   const attempt = {
+    locksOnFailure: false,
     release() {
       record('release');
       return Promise.resolve();
@@ -87,6 +90,14 @@ async function createWorld() {
       return faults.admitRegistration === undefined
         ? Promise.resolve()
         : Promise.reject(faults.admitRegistration);
+    },
+    admitMail(address) {
+      record('admitMail', address);
+      return Promise.resolve(true);
+    },
+    clearLoginFailures(email) {
+      record('clearLoginFailures', email);
+      return Promise.resolve();
     },
   };
 
@@ -121,12 +132,41 @@ async function createWorld() {
     },
   };
 
+  const mailed: Array<{ kind: string; to: string; unit: UnitOfWork }> = [];
+  const mail: MailPort = {
+    queue(unit, outgoing) {
+      record('queue', outgoing.kind, outgoing.to);
+      mailed.push({ kind: outgoing.kind, to: outgoing.to, unit });
+      return Promise.resolve();
+    },
+  };
+  const verification = {
+    async mailVerification(unit: UnitOfWork, user: User) {
+      record('mailVerification', user.email);
+      await mail.queue(unit, { kind: 'verify-email', to: user.email, uid: user.id, token: 'token' });
+    },
+    async mailNewAddress(unit: UnitOfWork, user: User, email: string) {
+      record('mailNewAddress', email);
+      await mail.queue(unit, { kind: 'email-change', to: email, uid: user.id, token: 'token' });
+    },
+  };
+
   const service = createAccountService({
     store,
     hasher,
     policy: createPasswordPolicy({ minLength: 8, maxLength: 128 }),
     sessions,
     limits,
+    mail,
+    verification,
+    audit: createAuditTrail({
+      events: store.auditEvents,
+      clock,
+      newId: randomUUID,
+      logger: pino({ level: 'silent' }),
+    }),
+    requireVerifiedEmail: options.requireVerifiedEmail ?? false,
+    sendVerificationEmail: true,
     clock,
     newId: randomUUID,
   });
@@ -139,6 +179,7 @@ async function createWorld() {
     faults,
     opened,
     ended,
+    mailed,
     /** The names of the calls made so far, only of the kinds given when any are. */
     names: (...kinds: string[][]): string[] =>
       calls.map((call) => call.name).filter((name) => kinds.length === 0 || kinds.flat().includes(name)),
@@ -346,7 +387,7 @@ describe('account service', () => {
   describe('register', () => {
     it('counts the registration against the client IP before anything else, refused ones included', async () => {
       await world.service.register(alice, client);
-      assert.deepEqual(world.names(), ['admitRegistration', 'hash']);
+      assert.deepEqual(world.names(), ['admitRegistration', 'hash', 'mailVerification', 'queue']);
       assert.deepEqual(world.argsOf('admitRegistration'), [[client.ip]]);
 
       world.forget();
@@ -431,6 +472,36 @@ describe('account service', () => {
     });
   });
 
+  describe('with REQUIRE_VERIFIED_EMAIL', () => {
+    it('registers without a session, and refuses the right password until the address is verified', async () => {
+      await world.close();
+      world = await createWorld({ requireVerifiedEmail: true });
+      const registered = await world.service.registerAndSignIn(alice, client, 'access-token');
+      assert.equal(registered.tokens, undefined);
+      assert.deepEqual(world.names(['open', 'issue']), []);
+      assert.deepEqual(world.argsOf('mailVerification'), [[alice.email]]);
+
+      const refused = await refusal(world.service.signIn(alice, client, 'access-token'));
+      assert.equal(refused.code, 'email_not_verified');
+      // the right password costs the owner no attempt
+      assert.deepEqual(world.names(['beginLogin', 'release']), ['beginLogin', 'release']);
+      // a wrong one reads as any wrong password: nothing said of the address
+      const wrong = await refusal(
+        world.service.signIn({ ...alice, password: 'not-her-password' }, client, 'access-token'),
+      );
+      assert.equal(wrong.code, 'invalid_credentials');
+
+      const user = await world.store.users.findByEmail(alice.email);
+      assert.ok(user !== undefined);
+      await world.store.users.update(user.id, {
+        emailVerifiedAt: world.clock.now(),
+        updatedAt: world.clock.now(),
+      });
+      const signedIn = await world.service.signIn(alice, client, 'access-token');
+      assert.deepEqual(signedIn.tokens, { accessToken: 'access' });
+    });
+  });
+
   describe('registerAndSignIn', () => {
     it('opens the first session in the unit that inserts the user, and issues tokens only after commit', async () => {
       const signedIn = await world.service.registerAndSignIn(alice, client, 'access-token');
@@ -438,10 +509,15 @@ describe('account service', () => {
         'admitRegistration',
         'hash',
         'readyToIssue',
+        'mailVerification',
+        'queue',
         'open',
         'committed',
         'issue',
       ]);
+      const [verificationMail] = world.mailed;
+      assert.ok(verificationMail !== undefined);
+      assertIsUnit(verificationMail.unit, world.store);
       const [seen] = world.opened;
       assert.ok(seen !== undefined);
       assertIsUnit(seen.unit, world.store);
@@ -472,8 +548,13 @@ describe('account service', () => {
         currentPassword: alice.password,
         newPassword,
       });
-      assert.deepEqual(world.names(), ['beginPasswordCheck', 'verify', 'release', 'hash', 'endAll']);
+      assert.deepEqual(world.names(), ['beginPasswordCheck', 'verify', 'release', 'hash', 'endAll', 'queue']);
       assert.deepEqual(world.argsOf('beginPasswordCheck'), [[user.email]]);
+      // the address is told, in the same unit
+      assert.deepEqual(world.argsOf('queue'), [['password-changed', user.email]]);
+      const [notice] = world.mailed;
+      assert.ok(notice !== undefined);
+      assertIsUnit(notice.unit, world.store);
       assert.deepEqual(world.argsOf('endAll'), [[user.id, 'password_changed', 'caller-session']]);
       const [seen] = world.ended;
       assert.ok(seen !== undefined);
@@ -556,6 +637,29 @@ describe('account service', () => {
         'the unit held the new hash',
       );
       assert.deepEqual(await world.store.users.findById(user.id), user);
+    });
+
+    it('mails a new address a verification and tells the old one, in the unit that changes it', async () => {
+      const user = await world.createUser();
+      const updated = await world.service.update(callerOf(user, world.clock.now()), {
+        email: 'alice@elsewhere.example',
+      });
+      assert.equal(updated.email, 'alice@elsewhere.example');
+      assert.equal(updated.emailVerifiedAt, null);
+      assert.deepEqual(
+        world.mailed.map(({ kind, to }) => [kind, to]),
+        [
+          ['verify-email', 'alice@elsewhere.example'],
+          ['email-changed', alice.email],
+        ],
+      );
+      for (const { unit } of world.mailed) assertIsUnit(unit, world.store);
+    });
+
+    it('mails nobody when only the casing of the address changes', async () => {
+      const user = await world.createUser();
+      await world.service.update(callerOf(user, world.clock.now()), { email: 'Alice@Example.com' });
+      assert.deepEqual(world.mailed, []);
     });
 
     it('tells the sessions of a change without a password, and ends none', async () => {

@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
@@ -5,8 +6,9 @@ import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User, UserChanges } from '../store/user-repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { createPasswordChecks, invalidCredentials } from './password-checks.ts';
-import type { AttemptLimits, Grant, Grants, SessionPort } from './ports.ts';
+import { createPasswordChecks, CredentialsRefused, invalidCredentials } from './password-checks.ts';
+import type { AddressVerification } from './address-verification.ts';
+import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 import {
   checkBio,
   checkEmail,
@@ -15,6 +17,7 @@ import {
   normalizeEmail,
   normalizePassword,
   normalizeUsername,
+  sameAddress,
   taken,
 } from './user-fields.ts';
 
@@ -40,6 +43,11 @@ export interface ProfileChanges {
   image?: string | null | undefined;
 }
 
+export interface EmailChange {
+  currentPassword?: string | undefined;
+  newEmail?: string | undefined;
+}
+
 export interface PasswordChange {
   currentPassword?: string | undefined;
   newPassword?: string | undefined;
@@ -57,6 +65,13 @@ export interface AccountServiceDeps {
   policy: PasswordPolicy;
   sessions: SessionPort;
   limits: AttemptLimits;
+  mail: MailPort;
+  verification: Pick<AddressVerification, 'mailVerification' | 'mailNewAddress'>;
+  audit: AuditTrail;
+  /** REQUIRE_VERIFIED_EMAIL: nobody signs in before their address is verified */
+  requireVerifiedEmail: boolean;
+  /** SEND_VERIFICATION_EMAIL: a new account, or a new address, is mailed a verification link */
+  sendVerificationEmail: boolean;
   clock: Clock;
   newId: () => string;
 }
@@ -68,8 +83,20 @@ export type AccountService = ReturnType<typeof createAccountService>;
  * against, the hash, and the change with its consequences (sessions opened or ended) in one unit of work.
  */
 export function createAccountService(deps: AccountServiceDeps) {
-  const { store, hasher, policy, sessions, limits, clock, newId } = deps;
+  const { store, hasher, policy, sessions, limits, mail, verification, audit } = deps;
+  const { requireVerifiedEmail, sendVerificationEmail, clock, newId } = deps;
   const passwords = createPasswordChecks({ users: store.users, hasher, limits });
+
+  /** A failed password sign-in, in the history: why (kept from the client), and a lock it set off. */
+  async function recordFailedSignIn(error: unknown, context: RequestContext): Promise<void> {
+    if (error instanceof CredentialsRefused) {
+      const event = { userId: error.userId, context };
+      await audit.record(store, { ...event, type: 'sign_in_failed', detail: { reason: error.reason } });
+      if (error.lockedNow) await audit.record(store, { ...event, type: 'locked_out' });
+    } else if (error instanceof GatehouseError && error.code === 'rate_limited') {
+      await audit.record(store, { type: 'sign_in_failed', context, detail: { reason: 'rate_limited' } });
+    }
+  }
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
   async function prepareUser(input: Registration) {
@@ -106,6 +133,18 @@ export function createAccountService(deps: AccountServiceDeps) {
     return created.value;
   }
 
+  /** A person's new account: the user, the mail that verifies their address and the event, in `unit`. */
+  async function insertAccount(
+    unit: UnitOfWork,
+    user: Awaited<ReturnType<typeof prepareUser>>,
+    context: RequestContext,
+  ) {
+    const created = await insertUser(unit, user);
+    if (sendVerificationEmail) await verification.mailVerification(unit, created);
+    await audit.record(unit, { type: 'registered', userId: created.id, context });
+    return created;
+  }
+
   /** Stores a user's changes inside `unit`; the user must still exist. */
   async function save(unit: UnitOfWork, user: User, changes: UserChanges): Promise<User> {
     const updated = await unit.users.update(user.id, changes);
@@ -114,25 +153,46 @@ export function createAccountService(deps: AccountServiceDeps) {
     return updated.value;
   }
 
+  /**
+   * What follows a new password, in its unit: every other session ends, and the address is told, so that
+   * a change the owner did not make does not go unnoticed.
+   */
+  async function passwordChanged(
+    unit: UnitOfWork,
+    user: User,
+    by: { context?: RequestContext; sessionId?: string } = {},
+  ): Promise<void> {
+    await sessions.endAll(unit, user.id, 'password_changed', by.sessionId);
+    await mail.queue(unit, { kind: 'password-changed', to: user.email });
+    await audit.record(unit, { type: 'password_changed', userId: user.id, ...by });
+  }
+
   return {
     /** Creates an active user without signing them in (djoser's registration); counted per IP. */
     async register(input: Registration, context: RequestContext): Promise<User> {
       await limits.admitRegistration(context.ip);
       const prepared = await prepareUser(input);
-      return store.transaction((unit) => insertUser(unit, prepared));
+      return store.transaction((unit) => insertAccount(unit, prepared, context));
     },
 
-    /** Creates an active user and opens their first session, both or neither. */
+    /**
+     * Creates an active user and opens their first session, both or neither. Where addresses must be
+     * verified first, no session opens: `tokens` is then undefined.
+     */
     async registerAndSignIn<G extends Grant>(
       input: Registration,
       context: RequestContext,
       grant: G,
-    ): Promise<SignedIn<G>> {
+    ): Promise<{ user: User; tokens: Grants[G] | undefined }> {
       await limits.admitRegistration(context.ip);
       const prepared = await prepareUser(input);
+      if (requireVerifiedEmail) {
+        const user = await store.transaction((unit) => insertAccount(unit, prepared, context));
+        return { user, tokens: undefined };
+      }
       await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
-        const created = await insertUser(unit, prepared);
+        const created = await insertAccount(unit, prepared, context);
         return { user: created, issue: await sessions.open(unit, created, context, grant) };
       });
       return { user, tokens: await issue() };
@@ -144,7 +204,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       flags: { isStaff?: boolean; isSuperuser?: boolean },
     ): Promise<User> {
       const prepared = await prepareUser(input);
-      return store.transaction((unit) => insertUser(unit, prepared, flags));
+      return store.transaction(async (unit) => {
+        const created = await insertUser(unit, prepared, flags);
+        const type = flags.isSuperuser === true ? 'superuser_created' : 'registered';
+        await audit.record(unit, { type, userId: created.id });
+        return created;
+      });
     },
 
     /**
@@ -158,7 +223,17 @@ export function createAccountService(deps: AccountServiceDeps) {
     ): Promise<SignedIn<G>> {
       const email = normalizeEmail(input.email ?? '');
       const password = normalizePassword(input.password ?? '');
-      const user = await passwords.proveCredentials(email, password, context);
+      let user: User;
+      try {
+        user = await passwords.proveCredentials(email, password, context);
+      } catch (error) {
+        await recordFailedSignIn(error, context);
+        throw error;
+      }
+      // said only to whoever knows the password, so it tells nobody else whether the account exists
+      if (requireVerifiedEmail && user.emailVerifiedAt === null) {
+        throw new GatehouseError('email_not_verified', 'address not verified yet');
+      }
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
       if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
@@ -168,14 +243,16 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (!updated.ok) throw takenError(updated.taken);
         // removed since its password was checked: as good as an unknown email
         if (updated.value === undefined) throw invalidCredentials();
+        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context });
         return { user: updated.value, issue: await sessions.open(unit, updated.value, context, grant) };
       });
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
 
     /** Applies the caller's own changes; a new password ends their other sessions in the same commit. */
-    async update({ caller }: CallerContext, input: ProfileChanges): Promise<User> {
-      const { user } = caller;
+    async update(context: CallerContext, input: ProfileChanges): Promise<User> {
+      const { user } = context.caller;
+      const by = { context, sessionId: context.caller.session.id };
       const fields: FieldProblems = {};
       const changes: UserChanges = { updatedAt: clock.now() };
       let email = user.email;
@@ -184,7 +261,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (input.email !== undefined) {
         email = normalizeEmail(input.email ?? '');
         addProblem(fields, 'email', checkEmail(email));
-        if (email.toLowerCase() !== user.email.toLowerCase()) {
+        if (!sameAddress(email, user.email)) {
           if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
             fields.email = taken;
           // a new address counts as unverified until it is confirmed
@@ -221,14 +298,26 @@ export function createAccountService(deps: AccountServiceDeps) {
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
-        else await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        else await passwordChanged(unit, updated, by);
+        // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
+        // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
+        if (!sameAddress(updated.email, user.email)) {
+          if (sendVerificationEmail) await verification.mailVerification(unit, updated);
+          await audit.record(unit, {
+            type: 'email_change_confirmed',
+            userId: user.id,
+            ...by,
+            detail: { from: user.email, to: updated.email, immediate: true },
+          });
+          await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: updated.email });
+        }
         return updated;
       });
     },
 
     /** A password change that proves knowledge of the current one; the other sessions end with it. */
-    async changePassword({ caller }: CallerContext, input: PasswordChange): Promise<void> {
-      const { user } = caller;
+    async changePassword(context: CallerContext, input: PasswordChange): Promise<void> {
+      const { user } = context.caller;
       const password = normalizePassword(input.newPassword ?? '');
       const fields: FieldProblems = {};
       addProblem(fields, 'current_password', await passwords.proveCurrent(user, input.currentPassword));
@@ -236,20 +325,51 @@ export function createAccountService(deps: AccountServiceDeps) {
       throwIfInvalid(fields);
       const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
       await store.transaction(async (unit) => {
-        await save(unit, user, changes);
-        await sessions.endAll(unit, user.id, 'password_changed', caller.session.id);
+        const by = { context, sessionId: context.caller.session.id };
+        await passwordChanged(unit, await save(unit, user, changes), by);
+      });
+    },
+
+    /**
+     * Asks to move the account to a new address, proving the current password: a token goes to the new
+     * address, and the account moves only when it is confirmed (address-verification.ts).
+     */
+    async requestEmailChange(context: CallerContext, input: EmailChange): Promise<void> {
+      const { user } = context.caller;
+      const email = normalizeEmail(input.newEmail ?? '');
+      const fields: FieldProblems = {};
+      addProblem(fields, 'current_password', await passwords.proveCurrent(user, input.currentPassword));
+      addProblem(fields, 'new_email', checkEmail(email));
+      if (fields.new_email === undefined && (await store.users.findByEmail(email)) !== undefined)
+        fields.new_email = taken;
+      throwIfInvalid(fields);
+      await store.transaction(async (unit) => {
+        await verification.mailNewAddress(unit, user, email);
+        await audit.record(unit, {
+          type: 'email_change_requested',
+          userId: user.id,
+          context,
+          sessionId: context.caller.session.id,
+          detail: { to: email },
+        });
       });
     },
 
     /** Deactivates the caller's own account: every session ends with it, logins are refused from now on. */
-    async deactivate({ caller }: CallerContext, currentPassword: string | undefined): Promise<void> {
-      const { user } = caller;
+    async deactivate(context: CallerContext, currentPassword: string | undefined): Promise<void> {
+      const { user } = context.caller;
       const fields: FieldProblems = {};
       addProblem(fields, 'current_password', await passwords.proveCurrent(user, currentPassword));
       throwIfInvalid(fields);
       await store.transaction(async (unit) => {
-        await save(unit, user, { isActive: false, updatedAt: clock.now() });
+        await save(unit, user, { isActive: false, deactivatedAt: clock.now(), updatedAt: clock.now() });
         await sessions.endAll(unit, user.id, 'deactivated');
+        await audit.record(unit, {
+          type: 'deactivated',
+          userId: user.id,
+          context,
+          sessionId: context.caller.session.id,
+        });
       });
     },
 
@@ -269,7 +389,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const changes = { passwordHash: await hasher.hash(password), updatedAt: clock.now() };
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
-        await sessions.endAll(unit, user.id, 'password_changed');
+        await passwordChanged(unit, updated);
         return updated;
       });
     },

@@ -27,10 +27,11 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
     if (user === undefined) {
       // hash anyway: an unknown email must cost what a wrong password costs
       await hasher.verifyNothing(password);
-      throw invalidCredentials();
+      throw new CredentialsRefused('unknown_email');
     }
     const matches = await hasher.verify(user.passwordHash, password);
-    if (!matches || !user.isActive) throw invalidCredentials();
+    if (!matches) throw new CredentialsRefused('wrong_password', user.id);
+    if (!user.isActive) throw new CredentialsRefused('inactive', user.id);
     return user;
   }
 
@@ -48,14 +49,16 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
     /** A password login (normalised email and password) from the client in `context`. */
     async proveCredentials(email: string, password: string, context: RequestContext): Promise<User> {
       const attempt = await limits.beginLogin(context.ip, email);
-      return releasedUnless(
-        attempt,
-        () => checkCredentials(email, password),
-        (outcome) =>
-          'error' in outcome &&
-          outcome.error instanceof GatehouseError &&
-          outcome.error.code === 'invalid_credentials',
-      );
+      try {
+        return await releasedUnless(
+          attempt,
+          () => checkCredentials(email, password),
+          (outcome) => 'error' in outcome && outcome.error instanceof CredentialsRefused,
+        );
+      } catch (error) {
+        if (error instanceof CredentialsRefused) error.lockedNow = attempt.locksOnFailure;
+        throw error;
+      }
     },
 
     /**
@@ -75,6 +78,23 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
 
 export function invalidCredentials(): GatehouseError {
   return new GatehouseError('invalid_credentials', 'email or password is invalid');
+}
+
+/**
+ * invalid_credentials, with why and whose account (when there is one) for the security history only:
+ * every reason answers the client alike.
+ */
+export class CredentialsRefused extends GatehouseError {
+  readonly reason: 'wrong_password' | 'unknown_email' | 'inactive';
+  readonly userId: string | undefined;
+  /** this refusal was the last guess the email's lock allowed: it is locked from now on */
+  lockedNow = false;
+
+  constructor(reason: CredentialsRefused['reason'], userId?: string) {
+    super('invalid_credentials', 'email or password is invalid');
+    this.reason = reason;
+    this.userId = userId;
+  }
 }
 
 /**

@@ -49,6 +49,8 @@ export interface SessionPort {
 
 /** A password attempt that has been counted before the hash runs. */
 export interface PasswordAttempt {
+  /** the last attempt the email's lock allows: if this password is wrong, the email is locked */
+  readonly locksOnFailure: boolean;
   /** The password was right, or never checked: the attempt no longer counts against the email. */
   release(): Promise<void>;
 }
@@ -67,4 +69,24 @@ export interface AttemptLimits {
   beginPasswordCheck(email: string): Promise<PasswordAttempt>;
   /** Counts a registration from `ip`, refused ones included. */
   admitRegistration(ip: string): Promise<void>;
+  /** Counts a mail to `address`: false when it has had its share this hour and no mail may go out. */
+  admitMail(address: string): Promise<boolean>;
+  /** Unlocks an email locked by failed logins: what a completed password reset does. */
+  clearLoginFailures(email: string): Promise<void>;
+}
+
+/**
+ * The mails the account domain sends. `uid` is the user's id as djoser's links carry it (base64url), and
+ * `token` a one-time token in clear: both only ever travel inside the mail.
+ */
+export type OutgoingMail =
+  | { kind: 'verify-email'; to: string; uid: string; token: string }
+  | { kind: 'email-change'; to: string; uid: string; token: string }
+  | { kind: 'password-reset'; to: string; uid: string; token: string }
+  | { kind: 'password-changed'; to: string }
+  | { kind: 'email-changed'; to: string; newEmail: string };
+
+/** Mail, as the account domain sees it: queued in the caller's unit of work, sent only if it commits. */
+export interface MailPort {
+  queue(unit: UnitOfWork, mail: OutgoingMail): Promise<void>;
 }

@@ -15,7 +15,7 @@ const emailPattern =
 const usernamePattern = /^[\p{L}\p{N}_.-]+$/u;
 
 export const blank = { code: 'blank' } as const satisfies Problem;
-const invalid = { code: 'invalid' } as const satisfies Problem;
+export const invalid = { code: 'invalid' } as const satisfies Problem;
 export const taken = { code: 'taken' } as const satisfies Problem;
 export const tooShort = (min: number): Problem => ({ code: 'too_short', min });
 export const tooLong = (max: number): Problem => ({ code: 'too_long', max });
@@ -26,6 +26,8 @@ export function codePointLength(text: string): number {
 }
 
 export const normalizeEmail = (email: string): string => email.trim();
+/** One account per address, whatever its casing. */
+export const sameAddress = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 export const normalizeUsername = (username: string): string => username.normalize('NFKC');
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
 

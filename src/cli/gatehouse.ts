@@ -6,6 +6,7 @@ import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
 import { keys } from './keys.ts';
+import { mail } from './mail.ts';
 import { migrate } from './migrate.ts';
 import { showConfig } from './show-config.ts';
 
@@ -20,6 +21,7 @@ const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   createsuperuser: createSuperuser,
   changepassword: changePassword,
   keys,
+  mail,
   config: showConfig,
 };
 
@@ -34,6 +36,7 @@ const usage = `usage: gatehouse <command>
   keys retire                under JWT_ALGORITHM=HS256: stop every stored key signing; each verifies until
                              its tokens expire
   keys list                  list signing keys: kid, algorithm, state, created
+  mail test <address>        send one mail through SMTP_URL and print the server's answer
   config                     print the effective configuration, secrets masked`;
 
 /** One line a failure: what went wrong, never a stack. Field problems read as RealWorld words them. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { createAuditTrail, type AuditDetail } from '../audit/audit-trail.ts';
 import { systemClock } from '../clock.ts';
 import { loadConfig, longestTokenLifetime, type Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
@@ -12,6 +14,7 @@ import {
   type AsymmetricAlgorithm,
 } from '../keys/key-lifecycle.ts';
 import { symmetricKey } from '../keys/key-ring.ts';
+import { createAuditRepository } from '../store/audit-repository.ts';
 import { createSigningKeyRepository, type SigningKeyRepository } from '../store/signing-key-repository.ts';
 import { CommandError, openConfiguredDatabase, type Env } from './context.ts';
 
@@ -42,11 +45,12 @@ async function rotate(args: string[], env: Env): Promise<void> {
     );
   }
   const algorithm = requested ?? config.jwtAlgorithm;
-  await withKeyTable(config, async (repository) => {
+  await withKeyTable(config, async (repository, recordKeyChange) => {
     const key = await rotateSigningKey(
       { repository, secretKey: resolveSecretKey(config), clock: systemClock, newId: randomUUID },
       algorithm,
     );
+    await recordKeyChange({ action: 'rotate', kid: key.kid, algorithm });
     console.log(
       `${key.kid} (${algorithm}) signs from now on; running servers switch within ${keyReloadInterval / 1000} s`,
     );
@@ -71,8 +75,9 @@ async function retire(args: string[], env: Env): Promise<void> {
       `JWT_ALGORITHM is ${config.jwtAlgorithm}: a server would make itself a new key at its next signing; \`gatehouse keys rotate\` replaces the signer`,
     );
   }
-  await withKeyTable(config, async (repository) => {
+  await withKeyTable(config, async (repository, recordKeyChange) => {
     const retired = await repository.retireAll(systemClock.now());
+    if (retired > 0) await recordKeyChange({ action: 'retire', keys: retired });
     console.log(
       retired === 0
         ? 'no stored key was signing: nothing changed'
@@ -111,11 +116,27 @@ async function list(args: string[], env: Env): Promise<void> {
   });
 }
 
-// The key table alone: these commands need nothing else, and must change nothing else.
-async function withKeyTable(config: Config, work: (repository: SigningKeyRepository) => Promise<void>) {
+// The key table, and the audit log that records what was done to it: these commands change nothing else.
+async function withKeyTable(
+  config: Config,
+  work: (
+    repository: SigningKeyRepository,
+    recordKeyChange: (detail: AuditDetail) => Promise<void>,
+  ) => Promise<void>,
+) {
   const database = openConfiguredDatabase(config);
+  const auditEvents = createAuditRepository(database);
+  const audit = createAuditTrail({
+    events: auditEvents,
+    clock: systemClock,
+    newId: randomUUID,
+    logger: pino({ level: 'silent' }),
+  });
   try {
-    await work(createSigningKeyRepository(database));
+    // recorded once the key table's own transaction has committed
+    await work(createSigningKeyRepository(database), (detail) =>
+      audit.record({ auditEvents }, { type: 'key_rotated', detail }),
+    );
   } finally {
     await database.close();
   }

@@ -187,4 +187,45 @@ describe('loadConfig', () => {
       'https://auth.example.com',
     );
   });
+
+  it('pins the mail defaults: no SMTP_URL, a sender at the PUBLIC_URL host, 8 attempts from 1 min, 30 days kept', () => {
+    const { mail } = loadConfig({ PUBLIC_URL: 'https://auth.example.com' });
+    assert.deepEqual(mail, {
+      appName: 'Gatehouse',
+      smtpUrl: undefined,
+      from: '"Gatehouse" <noreply@auth.example.com>',
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      maxAttempts: 8,
+      retryDelay: 60_000,
+      pollInterval: 2_000,
+      timeout: 10_000,
+      retention: 30 * 86_400_000,
+    });
+    assert.equal(loadConfig({ APP_NAME: 'Acme "Login"' }).mail.from, '"Acme Login" <noreply@127.0.0.1>');
+    assert.equal(loadConfig({ MAIL_FROM: 'ops@example.com' }).mail.from, 'ops@example.com');
+  });
+
+  it('takes smtp:// and smtps:// URLs and link templates holding {token}, and refuses anything else, naming each', () => {
+    const config = loadConfig({
+      SMTP_URL: 'smtps://user:pass@smtp.example.com:465',
+      VERIFY_EMAIL_LINK: 'https://app.example.com/#/activate/{uid}/{token}',
+      PASSWORD_RESET_LINK: 'https://app.example.com/reset?token={token}',
+    });
+    assert.equal(config.mail.smtpUrl, 'smtps://user:pass@smtp.example.com:465');
+    assert.throws(
+      () =>
+        loadConfig({
+          SMTP_URL: 'http://smtp.example.com',
+          VERIFY_EMAIL_LINK: 'https://app.example.com/activate',
+          PASSWORD_RESET_LINK: '/reset?token={token}',
+          MAIL_MAX_ATTEMPTS: '0',
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        ['SMTP_URL', 'VERIFY_EMAIL_LINK', 'PASSWORD_RESET_LINK', 'MAIL_MAX_ATTEMPTS'].every((key) =>
+          error.message.includes(`${key}:`),
+        ),
+    );
+  });
 });

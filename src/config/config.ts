@@ -56,6 +56,10 @@ export function loadConfig(env: Env) {
     if (parseDuration(checked.RATE_LIMIT_WINDOW_LOGIN) < minimumRateLimitWindow) {
       problems.push('RATE_LIMIT_WINDOW_LOGIN: must be at least 1s');
     }
+    if (checked.REQUIRE_VERIFIED_EMAIL && !checked.SEND_VERIFICATION_EMAIL) {
+      // nobody could sign in without asking for a mail first: surely not what was meant
+      problems.push('REQUIRE_VERIFIED_EMAIL: needs SEND_VERIFICATION_EMAIL=true');
+    }
     const deadlines = [
       'DATABASE_QUERY_TIMEOUT',
       'CHANGE_LISTENER_HEARTBEAT',
@@ -93,7 +97,7 @@ function toConfig(env: Environment) {
     createDatabaseFolder: env.DATABASE_URL === defaultDatabaseUrl,
     dataDir: env.DATA_DIR,
     secretKey: env.SECRET_KEY,
-    publicUrl: (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, ''),
+    publicUrl: publicUrlOf(env),
     host: env.HOST,
     port: env.PORT,
     jwtAlgorithm: env.JWT_ALGORITHM,
@@ -105,6 +109,12 @@ function toConfig(env: Environment) {
     maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
     refreshReuseGrace: parseDuration(env.REFRESH_REUSE_GRACE),
+    verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
+    passwordResetTokenTtl: parseDuration(env.PASSWORD_RESET_TOKEN_TTL),
+    requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    sendVerificationEmail: env.SEND_VERIFICATION_EMAIL,
+    auditRetention: parseDuration(env.AUDIT_RETENTION),
+    eraseDeactivatedAfter: parseDuration(env.ERASE_DEACTIVATED_AFTER),
     passwordMinLength: env.PASSWORD_MIN_LENGTH,
     passwordMaxLength: env.PASSWORD_MAX_LENGTH,
     argon2: Object.freeze({
@@ -133,12 +143,30 @@ function toConfig(env: Environment) {
       registrationsPerIp: env.REGISTRATIONS_PER_IP,
       mailsPerAddress: env.MAILS_PER_ADDRESS,
     }),
+    mail: Object.freeze({
+      appName: env.APP_NAME,
+      smtpUrl: env.SMTP_URL,
+      from:
+        env.MAIL_FROM ??
+        `"${env.APP_NAME.replace(/["\\]/g, '')}" <noreply@${new URL(publicUrlOf(env)).hostname}>`,
+      verifyEmailLink: env.VERIFY_EMAIL_LINK,
+      passwordResetLink: env.PASSWORD_RESET_LINK,
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
+      retryDelay: parseDuration(env.MAIL_RETRY_DELAY),
+      pollInterval: parseDuration(env.MAIL_POLL_INTERVAL),
+      timeout: parseDuration(env.MAIL_TIMEOUT),
+      retention: parseDuration(env.OUTBOX_RETENTION),
+    }),
     metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
   });
 }
 
 export type Config = ReturnType<typeof toConfig>;
+
+function publicUrlOf(env: Environment): string {
+  return (env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+}
 
 /** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
 export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {

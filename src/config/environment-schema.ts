@@ -83,6 +83,27 @@ const tokens = {
     '10s',
     'a refresh token presented again this soon after its rotation gets the current one back (two tabs)',
   ),
+  VERIFY_EMAIL_TOKEN_TTL: Duration(
+    '3d',
+    'how long the link in a verification mail (a new account, a changed address) stays usable',
+  ),
+  PASSWORD_RESET_TOKEN_TTL: Duration('1h', 'how long the link in a password-reset mail stays usable'),
+  ERASE_DEACTIVATED_AFTER: Duration(
+    '30d',
+    "a deactivated account's email, username, bio, image, password hash and sessions are erased this " +
+      'long after deactivation (checked hourly); `0`: never',
+  ),
+  AUDIT_RETENTION: Duration('365d', 'audit events older than this are deleted (checked hourly)'),
+  SEND_VERIFICATION_EMAIL: Flag(
+    true,
+    'mail a verification link with every new account and every address changed through PUT /api/user ' +
+      '(asking for one through the verification routes works either way)',
+  ),
+  REQUIRE_VERIFIED_EMAIL: Flag(
+    false,
+    'nobody signs in before confirming their address from the verification mail (off by default: ' +
+      'RealWorld clients cannot verify); Conduit registration then answers with no token',
+  ),
   SESSION_CACHE_TTL: Duration(
     '5s',
     'how long an instance serves a session and its user from memory before reading them again',
@@ -209,6 +230,74 @@ const rateLimits = {
   ),
 };
 
+// Mail: how it is written, where its links lead, and how the outbox delivers it.
+const mail = {
+  APP_NAME: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    default: 'Gatehouse',
+    description: 'the product name mails speak in (subjects, greetings, the default sender name)',
+  }),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: '^smtps?://[^/]',
+      ...maskedAs('url-password'),
+      description:
+        '`smtp://user:pass@host:587` (STARTTLS when the server offers it; `?requireTLS=true` insists) or ' +
+        '`smtps://user:pass@host:465` (TLS from the start); unset: outside production each mail is written ' +
+        'to the log with its links, in production mails wait in the outbox and /readyz says `mail: ' +
+        '"not_configured"`',
+    }),
+  ),
+  MAIL_FROM: Type.Optional(
+    Type.String({
+      minLength: 3,
+      maxLength: 320,
+      description: 'the sender of every mail; unset: `"<APP_NAME>" <noreply@<PUBLIC_URL host>>`',
+    }),
+  ),
+  VERIFY_EMAIL_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        'the link of verification and email-change mails, with `{token}` and optionally `{uid}` (as ' +
+        "djoser's ACTIVATION_URL); unset: `<PUBLIC_URL>/verify-email?token={token}`",
+    }),
+  ),
+  PASSWORD_RESET_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        "the link of password-reset mails, with `{token}` and optionally `{uid}` (as djoser's " +
+        'PASSWORD_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-password?token={token}`',
+    }),
+  ),
+  MAIL_MAX_ATTEMPTS: Count(
+    8,
+    1,
+    100,
+    'delivery attempts before a mail is marked failed; retries wait MAIL_RETRY_DELAY, then three times ' +
+      'longer each time (by default 1m, 3m, 9m … about 18 hours in all); an SMTP 5xx answer fails it at once',
+  ),
+  MAIL_RETRY_DELAY: Duration(
+    '1m',
+    'the wait before the first retry of a mail; each later wait is three times the last',
+  ),
+  MAIL_POLL_INTERVAL: Duration(
+    '2s',
+    'how often the relay looks for due mails; a mail queued on the same instance goes out at once',
+  ),
+  MAIL_TIMEOUT: Duration(
+    '10s',
+    'the SMTP connection, greeting and socket-inactivity timeouts, each; a relay leases the mails it ' +
+      'claims for ten times this',
+  ),
+  OUTBOX_RETENTION: Duration(
+    '30d',
+    'sent and failed mails are deleted from the outbox this long after queuing',
+  ),
+};
+
 // Observing the service.
 const operations = {
   METRICS_TOKEN: Type.Optional(
@@ -238,6 +327,7 @@ export const EnvironmentSchema = Type.Object({
   ...requests,
   ...database,
   ...rateLimits,
+  ...mail,
   ...operations,
 });
 

@@ -19,7 +19,7 @@ import {
   type MountedDialect,
 } from './dialect.ts';
 import { apiDescription, apiDocsRoutes } from './ops/openapi.ts';
-import { opsRoutes } from './ops/routes.ts';
+import { opsRoutes, type OpsRoutesOptions } from './ops/routes.ts';
 import { countRequests, countUnmatched } from './request-metrics.ts';
 import { refuseUnsafeParams, refuseUnsafeText } from './unsafe-text.ts';
 
@@ -45,7 +45,7 @@ export interface HttpDeps {
   authenticate: AuthenticateToken;
   keys: KeyRing;
   metrics: GatehouseMetrics;
-  isReady: () => Promise<{ database: boolean; migrations: boolean }>;
+  isReady: OpsRoutesOptions['isReady'];
   /** the database's own judgement of a driver error: gone for now (503) or a real fault (500) */
   isUnavailable: (error: unknown) => boolean;
 }

@@ -24,13 +24,19 @@ interface LimiterDeps {
 /** A hit that has been counted, and can be taken back while its window is open. */
 export interface CountedHit {
   verdict: Verdict;
+  /** the last hit the window allows: one more and the limit refuses */
+  last: boolean;
   release(): Promise<void>;
 }
 
 const allowed: Verdict = Object.freeze({ allowed: true });
 
 /** A hit that counted nothing (a limit switched off, no subject). */
-export const uncountedHit: CountedHit = Object.freeze({ verdict: allowed, release: () => Promise.resolve() });
+export const uncountedHit: CountedHit = Object.freeze({
+  verdict: allowed,
+  last: false,
+  release: () => Promise.resolve(),
+});
 
 /** One limit over the shared counters: `hit` counts and judges; `take` also lets the hit be taken back. */
 export function createLimiter(limit: Limit, { counters, clock }: LimiterDeps) {
@@ -60,7 +66,11 @@ export function createLimiter(limit: Limit, { counters, clock }: LimiterDeps) {
       const now = clock.now();
       const key = keyOf(subject);
       const window = await counters.increment(key, limit.window, now);
-      return { verdict: judge(window, now), release: () => counters.release(key, window.endsAt) };
+      return {
+        verdict: judge(window, now),
+        last: window.hits === limit.max,
+        release: () => counters.release(key, window.endsAt),
+      };
     },
 
     /** Forgets `subject`'s hits. */

@@ -80,7 +80,7 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
       await releaseQuietly(failures);
       throw error;
     }
-    return { release: () => failures.release() };
+    return { locksOnFailure: failures.last, release: () => failures.release() };
   }
 
   // On a path that already ends in a refusal or an error, that answer stands: a counter that cannot take

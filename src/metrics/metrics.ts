@@ -19,6 +19,15 @@ export type CredentialRoute = 'login' | 'registration';
 export type CredentialOutcome =
   'success' | 'invalid_credentials' | 'rate_limited' | 'invalid_request' | 'error';
 
+/**
+ * A kind of mail: one of the account domain's closed list (`OutgoingMail['kind']` in accounts/ports.ts),
+ * written by the code, never by a client.
+ */
+export type MailKind = string;
+
+/** What happened to a mail: committed to the outbox, taken by the SMTP server, to be retried, given up on. */
+export type MailEvent = 'queued' | 'sent' | 'retried' | 'failed';
+
 /** One in-process cache's answers: served from memory, or had to do the work (a read, a signature check). */
 export interface CacheMetrics {
   hit(): void;
@@ -35,6 +44,7 @@ export interface Metrics {
   /** `sessions` sessions ended for `reason` (0 when they had ended already) */
   revoked(reason: RevocationReason, sessions: number): void;
   rateLimited(limit: RateLimitName): void;
+  mail(kind: MailKind, event: MailEvent): void;
   /**
    * Where the counters that belong in Redis are kept: true from the moment Redis stopped answering and
    * they moved to the database, false once they are back in Redis; told once per change
@@ -53,6 +63,7 @@ export const ignoreMetrics: Metrics = Object.freeze({
   refreshed: () => undefined,
   revoked: () => undefined,
   rateLimited: () => undefined,
+  mail: () => undefined,
   rateLimitFallback: () => undefined,
   sessionCache: ignoreCache,
   tokenCache: ignoreCache,

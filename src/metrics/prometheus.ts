@@ -5,6 +5,8 @@ import type {
   CacheMetrics,
   CredentialOutcome,
   CredentialRoute,
+  MailEvent,
+  MailKind,
   Metrics,
   RateLimitName,
   RefreshOutcome,
@@ -95,6 +97,13 @@ export function createMetrics() {
   });
   fallback.set(0);
 
+  const mails = new Counter({
+    name: `${prefix}mails_total`,
+    help: 'Mails by kind and event: queued (committed to the outbox), sent, retried (an attempt failed), failed (given up on)',
+    labelNames: ['kind', 'event'] as const,
+    registers,
+  });
+
   // The caches are asked on every authenticated request: each answer adds one to a plain number, and the
   // counters read the numbers when scraped (prom-client's own inc costs more than the cache look-up).
   function cacheCounters(name: string, what: string): CacheMetrics {
@@ -130,6 +139,9 @@ export function createMetrics() {
     },
     rateLimited: (limit: RateLimitName) => {
       refusals.inc({ limit });
+    },
+    mail: (kind: MailKind, event: MailEvent) => {
+      mails.inc({ kind, event });
     },
     rateLimitFallback: (inDatabase: boolean) => {
       fallback.set(inDatabase ? 1 : 0);
@@ -242,6 +254,36 @@ export function createMetrics() {
           },
         });
       }
+    },
+
+    /**
+     * Adds the outbox's depth: each scrape shows the count the previous one started, so /metrics never
+     * waits for the database (it must answer while the database is gone).
+     */
+    watchOutbox(depth: () => Promise<number>): void {
+      let counted = 0;
+      let counting = false;
+      new Gauge({
+        name: `${prefix}mail_outbox_depth`,
+        help: 'Mails in the outbox waiting to be sent (queued, or waiting for a retry), as of the previous scrape',
+        registers,
+        collect() {
+          this.set(counted);
+          if (counting) return;
+          counting = true;
+          depth()
+            .then(
+              (count) => {
+                counted = count;
+              },
+              // a database that cannot answer leaves the last count
+              () => undefined,
+            )
+            .finally(() => {
+              counting = false;
+            });
+        },
+      });
     },
 
     /** The exposition, in the Prometheus text format. */

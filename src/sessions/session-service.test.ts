@@ -191,13 +191,13 @@ describe('session service', () => {
 
     it('is false for a spent refresh token, the tokens of a revoked session, and garbage', async () => {
       const spent = await world.signIn('token-pair');
-      const renewed = await world.service.refresh(spent.refreshToken);
+      const renewed = await world.service.refresh(spent.refreshToken, client);
       assert.equal(await world.service.isTokenLive(spent.refreshToken), false);
       assert.equal(await world.service.isTokenLive(renewed.refreshToken), true);
 
       const revoked = await world.signIn('token-pair');
       const caller = await world.service.authenticate(revoked.accessToken);
-      await world.service.logout(caller, 'session');
+      await world.service.logout({ ...client, caller }, 'session');
       assert.equal(await world.service.isTokenLive(revoked.accessToken), false);
       assert.equal(await world.service.isTokenLive(revoked.refreshToken), false);
 
@@ -210,7 +210,7 @@ describe('session service', () => {
       const pair = await world.signIn('token-pair');
       assert.equal(await world.service.isTokenLive(pair.refreshToken), true);
       assert.equal(await world.service.isTokenLive(pair.refreshToken), true);
-      const renewed = await world.service.refresh(pair.refreshToken);
+      const renewed = await world.service.refresh(pair.refreshToken, client);
       assert.deepEqual(world.refreshed, ['rotated']);
       assert.notEqual(renewed.refreshToken, pair.refreshToken);
     });
@@ -220,8 +220,8 @@ describe('session service', () => {
     it('rotates once when two refreshes of one token arrive together', async () => {
       const pair = await world.signIn('token-pair');
       const [first, second] = await Promise.all([
-        world.service.refresh(pair.refreshToken),
-        world.service.refresh(pair.refreshToken),
+        world.service.refresh(pair.refreshToken, client),
+        world.service.refresh(pair.refreshToken, client),
       ]);
       assert.deepEqual([...world.refreshed].sort(), ['replayed', 'rotated']);
       // both callers hold the one live successor

@@ -1,6 +1,7 @@
 import type { Grant, Grants, SessionPort, TokenPair } from '../accounts/ports.ts';
+import type { AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
-import type { Caller, RequestContext } from '../context.ts';
+import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
 import type { Liveness, RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
@@ -17,6 +18,8 @@ export interface SessionServiceDeps {
   refreshTokens: RefreshTokens;
   /** tells the other instances which cached sessions and users are stale */
   changes: ChangeFeed;
+  /** the security history: sign-outs, revoked sessions, refresh-token reuse */
+  audit: AuditTrail;
   clock: Clock;
   newId: () => string;
   sessionTtl: number;
@@ -108,8 +111,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     await changes.userChanged(userId);
   }
 
-  async function revoke(sessionId: string, reason: RevocationReason): Promise<boolean> {
-    const revoked = await store.sessions.revoke(sessionId, clock.now(), reason);
+  /** Ends one session, and records `event` in the same commit if it was live. */
+  async function revoke(sessionId: string, reason: RevocationReason, event: AuditEvent): Promise<boolean> {
+    const revoked = await store.transaction(async (unit) => {
+      const ended = await unit.sessions.revoke(sessionId, clock.now(), reason);
+      if (ended) await deps.audit.record(unit, event);
+      return ended;
+    });
     await sessionEnded(sessionId, reason, revoked);
     return revoked;
   }
@@ -226,12 +234,18 @@ export function createSessionService(deps: SessionServiceDeps) {
      * Exchanges a refresh token for a new pair. Presenting a retired token (outside the grace rule) is
      * taken as theft: the whole session ends.
      */
-    async refresh(refreshToken: string): Promise<TokenPair> {
+    async refresh(refreshToken: string, context: RequestContext): Promise<TokenPair> {
       const now = clock.now();
       const exchange = await refreshTokens.exchange(refreshToken, now);
       if (exchange.outcome === 'unknown') throw refreshRefused('invalid', 'unknown refresh token');
       if (exchange.outcome === 'reused') {
-        await revoke(exchange.sessionId, 'reuse_detected');
+        const stolen = await store.sessions.findById(exchange.sessionId);
+        await revoke(exchange.sessionId, 'reuse_detected', {
+          type: 'refresh_reuse_detected',
+          userId: stolen?.userId,
+          sessionId: exchange.sessionId,
+          context,
+        });
         throw refreshRefused('reuse_detected', 'refresh token reused; session revoked');
       }
       const found = await read(exchange.sessionId);
@@ -291,21 +305,41 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     /** Ends one of the caller's own sessions; someone else's is as good as nonexistent. */
-    async revokeOwn(caller: Caller, sessionId: string): Promise<void> {
+    async revokeOwn(context: CallerContext, sessionId: string): Promise<void> {
+      const { caller } = context;
       const target = await store.sessions.findById(sessionId);
       if (target?.userId !== caller.user.id || target.revokedAt !== null) {
         throw new GatehouseError('session_not_found', 'no such session of the caller');
       }
-      await revoke(sessionId, 'logout');
+      await revoke(sessionId, 'logout', {
+        type: 'session_revoked',
+        userId: caller.user.id,
+        sessionId: caller.session.id,
+        context,
+        detail: { session: sessionId },
+      });
     },
 
-    async logout(caller: Caller, scope: LogoutScope): Promise<void> {
+    async logout(context: CallerContext, scope: LogoutScope): Promise<void> {
+      const { caller } = context;
+      const event: AuditEvent = {
+        type: 'signed_out',
+        userId: caller.user.id,
+        sessionId: caller.session.id,
+        context,
+        detail: { scope },
+      };
       if (scope === 'session') {
-        await revoke(caller.session.id, 'logout');
+        await revoke(caller.session.id, 'logout', event);
         return;
       }
       const keep = scope === 'others' ? caller.session.id : undefined;
-      await revokeAll(store.sessions, caller.user.id, 'logout', keep, (announce) => announce());
+      await store.transaction(async (unit) => {
+        await revokeAll(unit.sessions, caller.user.id, 'logout', keep, (announce) => {
+          unit.afterCommit(announce);
+        });
+        await deps.audit.record(unit, event);
+      });
     },
 
     /** Another instance changed these; drop our copies. */

@@ -4,6 +4,10 @@ import * as initial from './migrations/0001-initial.ts';
 import * as refreshTokens from './migrations/0003-refresh-tokens.ts';
 import * as sessionExpiryIndex from './migrations/0005-session-expiry-index.ts';
 import * as liveSessionsIndex from './migrations/0006-live-sessions-index.ts';
+import * as mailOutbox from './migrations/0007-mail-outbox.ts';
+import * as oneTimeTokens from './migrations/0008-one-time-tokens.ts';
+import * as auditEvents from './migrations/0009-audit-events.ts';
+import * as accountErasure from './migrations/0010-account-erasure.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
@@ -13,6 +17,10 @@ const migrations: Record<string, Migration> = {
   '0003-refresh-tokens': refreshTokens,
   '0005-session-expiry-index': sessionExpiryIndex,
   '0006-live-sessions-index': liveSessionsIndex,
+  '0007-mail-outbox': mailOutbox,
+  '0008-one-time-tokens': oneTimeTokens,
+  '0009-audit-events': auditEvents,
+  '0010-account-erasure': accountErasure,
 };
 
 /** Every migration this build knows, in the order they apply. */

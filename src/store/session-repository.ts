@@ -23,7 +23,13 @@ export interface NewSession {
 }
 
 export type RevocationReason =
-  'logout' | 'password_changed' | 'deactivated' | 'reuse_detected' | 'session_limit' | 'staff';
+  | 'logout'
+  | 'password_changed'
+  | 'password_reset'
+  | 'deactivated'
+  | 'reuse_detected'
+  | 'session_limit'
+  | 'staff';
 
 /** A session's place in the list, newest first: where the next page starts (after it). */
 export interface SessionPosition {
@@ -62,6 +68,8 @@ export interface SessionRepository {
   revoke(id: string, at: number, reason: RevocationReason): Promise<boolean>;
   /** Deletes every session (and, by cascade, its refresh tokens) that expired before `cutoff`; returns how many. */
   deleteExpiredBefore(cutoff: number): Promise<number>;
+  /** Deletes every session of the user (and, by cascade, its refresh tokens): what erasure does. */
+  deleteAllOfUser(userId: string): Promise<void>;
   /** Revokes the user's live sessions, all but `exceptId` if given; returns the ids it revoked. */
   revokeAllOfUser(userId: string, at: number, reason: RevocationReason, exceptId?: string): Promise<string[]>;
 }
@@ -151,6 +159,10 @@ export function createSessionRepository({ db }: Executor): SessionRepository {
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    async deleteAllOfUser(userId) {
+      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
     },
 
     async deleteExpiredBefore(cutoff) {

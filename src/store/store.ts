@@ -1,6 +1,9 @@
+import { createAuditRepository, type AuditRepository } from './audit-repository.ts';
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
+import { createOneTimeTokenRepository, type OneTimeTokenRepository } from './one-time-token-repository.ts';
+import { createOutboxRepository, type OutboxRepository } from './outbox-repository.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token-repository.ts';
 import { createSessionRepository, type SessionRepository } from './session-repository.ts';
 import { createUserRepository, type UserRepository } from './user-repository.ts';
@@ -11,6 +14,11 @@ export interface Repositories {
   sessions: SessionRepository;
   refreshTokens: RefreshTokenRepository;
   follows: FollowRepository;
+  oneTimeTokens: OneTimeTokenRepository;
+  /** the mail outbox: a mail queued in a unit of work is sent only if the unit commits */
+  outbox: OutboxRepository;
+  /** the security history: an event is written in the unit of the change it records */
+  auditEvents: AuditRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -42,6 +50,9 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     sessions: createSessionRepository(executor),
     refreshTokens: createRefreshTokenRepository(executor),
     follows: createFollowRepository(executor),
+    oneTimeTokens: createOneTimeTokenRepository(executor),
+    outbox: createOutboxRepository(executor),
+    auditEvents: createAuditRepository(executor),
   });
   return {
     ...repositoriesOn(database),
@@ -53,6 +64,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
           return await work({
             ...repositoriesOn({
               db: transaction,
+              dialect: database.dialect,
               uniqueViolationColumn: (error) => database.uniqueViolationColumn(error),
             }),
             afterCommit: (action) => {

@@ -19,6 +19,10 @@ export interface UsersTable {
   is_superuser: number;
   email_verified_at: number | null;
   last_login_at: number | null;
+  /** when the account was deactivated; its personal data goes ERASE_DEACTIVATED_AFTER later */
+  deactivated_at: number | null;
+  /** when its personal data was erased; the row stays for the audit log's sake */
+  erased_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -68,6 +72,62 @@ export interface RateLimitCountersTable {
   window_ends_at: number;
 }
 
+/** A token mailed to someone, by hash; one per user and purpose. */
+export interface OneTimeTokensTable {
+  /** SHA-256 of the token, base64url; the token itself is never stored */
+  token_hash: string;
+  user_id: string;
+  /** what it may be used for: `verify-email`, `email-change`, `password-reset` */
+  purpose: string;
+  /** the address it was mailed to, and the one it confirms */
+  email: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** The mail states: waiting to be sent (or retried), delivered to the SMTP server, or given up on. */
+export type MailState = 'queued' | 'sent' | 'failed';
+
+/** One mail in the outbox, from the transaction that queued it until it is pruned. */
+export interface MailOutboxTable {
+  id: string;
+  kind: string;
+  recipient: string;
+  /** what the mail says (its links carry one-time tokens), sealed under SECRET_KEY; null once finished */
+  payload_sealed: string | null;
+  state: MailState;
+  /** delivery attempts made so far */
+  attempts: number;
+  /** when it may next be tried */
+  next_attempt_at: number;
+  /** a relay is sending it until then (the lease); null when nobody is */
+  claimed_until: number | null;
+  /** the SMTP server's answer (or the connection's failure) to the last attempt; never the body */
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+/** One event in an account's security history. */
+export interface AuditEventsTable {
+  id: string;
+  /** what happened: `registered`, `sign_in_failed`, … (audit/events.ts) */
+  type: string;
+  /** whose account it concerns, if any */
+  user_id: string | null;
+  /** by whose hand: `self`, `staff` (actor_id names them) or `system` */
+  actor: string;
+  actor_id: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** a small JSON object; never a password, token or hash */
+  detail: string;
+  created_at: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -75,9 +135,13 @@ export interface Tables {
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
   rate_limit_counters: RateLimitCountersTable;
+  one_time_tokens: OneTimeTokensTable;
+  mail_outbox: MailOutboxTable;
+  audit_events: AuditEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type MailOutboxRow = Selectable<MailOutboxTable>;

@@ -14,6 +14,8 @@ export interface User {
   isSuperuser: boolean;
   emailVerifiedAt: number | null;
   lastLoginAt: number | null;
+  deactivatedAt: number | null;
+  erasedAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -39,6 +41,8 @@ export interface UserChanges {
   isSuperuser?: boolean;
   emailVerifiedAt?: number | null;
   lastLoginAt?: number;
+  deactivatedAt?: number | null;
+  erasedAt?: number;
   updatedAt: number;
 }
 
@@ -51,6 +55,8 @@ export interface UserRepository {
   findByUsername(username: string): Promise<User | undefined>;
   insert(user: NewUser): Promise<UniqueWrite<User>>;
   update(id: string, changes: UserChanges): Promise<UniqueWrite<User | undefined>>;
+  /** Ids of accounts deactivated before `cutoff` whose data is not erased yet, oldest first. */
+  findErasableBefore(cutoff: number, limit: number): Promise<string[]>;
 }
 
 /** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
@@ -97,6 +103,8 @@ export function createUserRepository(executor: Executor): UserRepository {
             is_superuser: user.isSuperuser === true ? 1 : 0,
             email_verified_at: null,
             last_login_at: null,
+            deactivated_at: null,
+            erased_at: null,
             created_at: user.createdAt,
             updated_at: user.createdAt,
           })
@@ -121,6 +129,19 @@ export function createUserRepository(executor: Executor): UserRepository {
         return refusal(error);
       }
     },
+
+    async findErasableBefore(cutoff, limit) {
+      const rows = await db
+        .selectFrom('users')
+        .select('id')
+        .where('is_active', '=', 0)
+        .where('erased_at', 'is', null)
+        .where('deactivated_at', '<', cutoff)
+        .orderBy('deactivated_at')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.id);
+    },
   };
 }
 
@@ -143,6 +164,8 @@ function toRowUpdate(changes: UserChanges): UserUpdate {
   if (changes.isSuperuser !== undefined) row.is_superuser = flag(changes.isSuperuser);
   if (changes.emailVerifiedAt !== undefined) row.email_verified_at = changes.emailVerifiedAt;
   if (changes.lastLoginAt !== undefined) row.last_login_at = changes.lastLoginAt;
+  if (changes.deactivatedAt !== undefined) row.deactivated_at = changes.deactivatedAt;
+  if (changes.erasedAt !== undefined) row.erased_at = changes.erasedAt;
   return row;
 }
 
@@ -159,6 +182,8 @@ function toUser(row: UserRow): User {
     isSuperuser: row.is_superuser === 1,
     emailVerifiedAt: row.email_verified_at,
     lastLoginAt: row.last_login_at,
+    deactivatedAt: row.deactivated_at,
+    erasedAt: row.erased_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

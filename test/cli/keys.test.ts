@@ -71,6 +71,31 @@ for (const dialect of dialects) {
       assert.deepEqual(row?.slice(0, 3), [firstKid, 'EdDSA', 'signing']);
       assert.match(row[3] ?? '', new RegExp(`^${iso}$`));
       assertRecent(row[3]);
+
+      // the audit log says so, as done by the system (an operator at the CLI, not a request)
+      const direct = openDatabase({
+        url: database.url,
+        poolSize: 1,
+        connectTimeout: 5000,
+        statementTimeout: 5000,
+        queryTimeout: 6000,
+      });
+      try {
+        const events = await direct.db
+          .selectFrom('audit_events')
+          .select(['type', 'actor', 'detail'])
+          .where('type', '=', 'key_rotated')
+          .execute();
+        assert.deepEqual(events, [
+          {
+            type: 'key_rotated',
+            actor: 'system',
+            detail: JSON.stringify({ action: 'rotate', kid: firstKid, algorithm: 'EdDSA' }),
+          },
+        ]);
+      } finally {
+        await direct.close();
+      }
     });
 
     it('rotate --algorithm ES256 makes an ES256 key the signer; the old key verifies until its tokens expire', async () => {

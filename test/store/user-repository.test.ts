@@ -47,6 +47,8 @@ for (const dialect of dialects) {
         isSuperuser: false,
         emailVerifiedAt: null,
         lastLoginAt: null,
+        deactivatedAt: null,
+        erasedAt: null,
         createdAt: row.createdAt,
         updatedAt: row.createdAt,
       });

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { createAuditTrail } from '../../src/audit/audit-trail.ts';
 import type { Clock } from '../../src/clock.ts';
 import { createKeyRing } from '../../src/keys/key-ring.ts';
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
@@ -51,6 +53,12 @@ export function sessionServiceOver(
     }),
     refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: 10_000 }),
     changes: { sessionRevoked: () => Promise.resolve(), userChanged: () => Promise.resolve() },
+    audit: createAuditTrail({
+      events: store.auditEvents,
+      clock,
+      newId: randomUUID,
+      logger: pino({ level: 'silent' }),
+    }),
     clock,
     newId: randomUUID,
     sessionTtl: 60 * day,

@@ -1,5 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
+import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { PasswordReset } from '../../accounts/password-reset.ts';
+import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { ProfileService } from '../../accounts/profile-service.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
@@ -8,24 +11,43 @@ import {
   LoginBody,
   ProfileParams,
   ProfileResponse,
+  RegisteredResponse,
   RegistrationBody,
   UserResponse,
   UserUpdateBody,
 } from './schemas.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { historyRoutes } from './history-routes.ts';
+import { mailRoutes } from './mail-routes.ts';
 
 export interface ConduitServices {
   accounts: AccountService;
   profiles: ProfileService;
   sessions: SessionService;
+  verification: AddressVerification;
+  passwordReset: PasswordReset;
+  audit: AuditTrail;
 }
 
-const toUserBody = (user: User, token: string) => ({
-  user: { email: user.email, username: user.username, bio: user.bio, image: user.image, token },
+const toUserBody = <T extends string | null>(user: User, token: T) => ({
+  user: {
+    email: user.email,
+    username: user.username,
+    bio: user.bio,
+    image: user.image,
+    token,
+  },
 });
 
 /** The RealWorld (Conduit) users and profiles API, and Gatehouse's session extensions beside it. */
-export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices): FastifyPluginAsyncTypebox {
+export function conduitRoutes({
+  accounts,
+  profiles,
+  sessions,
+  verification,
+  passwordReset,
+  audit,
+}: ConduitServices): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       '/users',
@@ -35,7 +57,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
           summary: 'Register',
           tags: ['conduit'],
           body: RegistrationBody,
-          response: { 201: UserResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
+          response: { 201: RegisteredResponse, ...conduitErrors(400, 413, 415, 422, 429, 503) },
         },
       },
       async (request, reply) => {
@@ -44,7 +66,8 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
           contextOf(request),
           'access-token',
         );
-        return reply.code(201).send(toUserBody(user, tokens.accessToken));
+        // no token where addresses must be verified before anyone signs in
+        return reply.code(201).send(toUserBody(user, tokens?.accessToken ?? null));
       },
     );
 
@@ -56,7 +79,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
           summary: 'Log in',
           tags: ['conduit'],
           body: LoginBody,
-          response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+          response: { 200: UserResponse, ...conduitErrors(400, 401, 403, 413, 415, 422, 429, 503) },
         },
       },
       async (request) => {
@@ -146,5 +169,7 @@ export function conduitRoutes({ accounts, profiles, sessions }: ConduitServices)
     );
 
     await app.register(sessionRoutes({ accounts, sessions }));
+    await app.register(mailRoutes({ accounts, verification, passwordReset }));
+    await app.register(historyRoutes(audit));
   };
 }

@@ -30,14 +30,20 @@ export const UserUpdateBody = Type.Object({
   }),
 });
 
+const userFields = {
+  email: Type.String(),
+  username: Type.String(),
+  bio: NullableString,
+  image: NullableString,
+};
+
 export const UserResponse = Type.Object({
-  user: Type.Object({
-    email: Type.String(),
-    username: Type.String(),
-    bio: NullableString,
-    image: NullableString,
-    token: Type.String(),
-  }),
+  user: Type.Object({ ...userFields, token: Type.String() }),
+});
+
+/** Registration's answer: no token where REQUIRE_VERIFIED_EMAIL holds sign-in back until verification. */
+export const RegisteredResponse = Type.Object({
+  user: Type.Object({ ...userFields, token: NullableString }),
 });
 
 // No maxLength: a name no user can have is simply not found (404); the router bounds its length.
@@ -112,3 +118,51 @@ export const PasswordChangeBody = Type.Object({
 export const CurrentPasswordBody = Type.Object({ current_password: Type.Optional(Type.String()) });
 
 export const NoContent = Type.Null({ description: 'no content' });
+
+// Mail flows: the answer to "mail me" is the same whether or not the address has an account.
+
+export const VerificationRequestBody = Type.Object({ email: Type.Optional(Type.String()) });
+
+export const TokenBody = Type.Object({ token: Type.Optional(Type.String()) });
+
+export const Accepted = Type.Object(
+  {},
+  { description: 'accepted: a mail goes out if the address has an account; the same body either way' },
+);
+
+export const VerifiedResponse = Type.Object({
+  email: Type.String({ description: 'the address now verified' }),
+  email_verified: Type.Literal(true),
+});
+
+export const EmailChangeBody = Type.Object({
+  current_password: Type.Optional(Type.String()),
+  new_email: Type.Optional(Type.String()),
+});
+
+export const EmailBody = Type.Object({ email: Type.Optional(Type.String()) });
+
+export const PasswordResetBody = Type.Object({
+  token: Type.Optional(Type.String()),
+  new_password: Type.Optional(Type.String()),
+});
+
+// Query strings are text and are not coerced (a number where a string belongs is refused elsewhere).
+export const EventsQuery = Type.Object({
+  limit: Type.Optional(
+    Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: 'how many, newest first: 1 to 100 (50)' }),
+  ),
+});
+
+export const EventsResponse = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      type: Type.String({ description: 'sign_in_succeeded, sign_in_failed, password_changed, …' }),
+      at: Type.String({ format: 'date-time' }),
+      ip: NullableString,
+      userAgent: NullableString,
+      current: Type.Boolean({ description: 'it happened in the session of the token that asked' }),
+      detail: Type.Record(Type.String(), Type.Unknown()),
+    }),
+  ),
+});

@@ -43,7 +43,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
           summary: 'Log in for an access and refresh token pair',
           tags: ['sessions'],
           body: TokenRequestBody,
-          response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 413, 415, 422, 429, 503) },
+          response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 403, 413, 415, 422, 429, 503) },
         },
       },
       async (request) => {
@@ -62,7 +62,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
           response: { 200: TokenPairResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
         },
       },
-      async (request) => toPairBody(await sessions.refresh(request.body.refresh_token)),
+      async (request) => toPairBody(await sessions.refresh(request.body.refresh_token, contextOf(request))),
     );
 
     app.post(
@@ -79,7 +79,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
         },
       },
       async (request, reply) => {
-        await sessions.logout(callerOf(request), request.body.scope ?? 'session');
+        await sessions.logout(callerContextOf(request), request.body.scope ?? 'session');
         return reply.code(204).send(null);
       },
     );
@@ -129,7 +129,7 @@ export function sessionRoutes({ accounts, sessions }: SessionServices): FastifyP
         },
       },
       async (request, reply) => {
-        await sessions.revokeOwn(callerOf(request), request.params.id);
+        await sessions.revokeOwn(callerContextOf(request), request.params.id);
         return reply.code(204).send(null);
       },
     );

@@ -18,6 +18,8 @@ const statusByCode = {
   route_not_found: 404,
   validation_failed: 400,
   invalid_credentials: 401,
+  // djoser keeps such an account inactive until activation, and simplejwt finds no active account
+  email_not_verified: 401,
   token_missing: 401,
   token_invalid: 401,
   refresh_token_invalid: 401,
@@ -25,6 +27,8 @@ const statusByCode = {
   profile_not_found: 404,
   cannot_follow_self: 400,
   session_not_found: 404,
+  // djoser's activation of an account that needs none: PermissionDenied
+  already_verified: 403,
   rate_limited: 429,
   service_unavailable: 503,
   response_timeout: 503,
@@ -40,6 +44,11 @@ export interface DetailBody {
 
 const notFound = { detail: 'Not found.' };
 
+const noActiveAccount = {
+  detail: 'No active account found with the given credentials',
+  code: 'no_active_account',
+};
+
 /** simplejwt's answer to a token it will not accept at a token endpoint (refresh, verify). */
 export const tokenNotValid = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
 
@@ -52,10 +61,8 @@ const bodyByCode = {
   unsupported_media_type: { detail: 'Unsupported media type in request.' },
   payload_too_large: { detail: 'Request body is too large.' },
   route_not_found: notFound,
-  invalid_credentials: {
-    detail: 'No active account found with the given credentials',
-    code: 'no_active_account',
-  },
+  invalid_credentials: noActiveAccount,
+  email_not_verified: noActiveAccount,
   // DRF's NotAuthenticated carries no code
   token_missing: { detail: 'Authentication credentials were not provided.' },
   // what simplejwt's JWTAuthentication answers for a bad token on an authenticated view
@@ -69,6 +76,7 @@ const bodyByCode = {
   profile_not_found: notFound,
   cannot_follow_self: { detail: 'You cannot follow yourself.' },
   session_not_found: notFound,
+  already_verified: { detail: 'Stale token for given user.' },
   service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
   response_timeout: { detail: 'Service temporarily unavailable, try again later.' },
   internal_error: { detail: 'A server error occurred.' },
@@ -80,16 +88,19 @@ const passwordTooShort = (min: number) =>
 // Django's model fields name these so in their messages ("user with this email address already exists.").
 const fieldLabels: Readonly<Record<string, string>> = { email: 'email address' };
 
+// What Django's validators and djoser's serializers say of an invalid value in these fields.
+const invalidByField: Readonly<Record<string, string>> = {
+  email: 'Enter a valid email address.',
+  username: 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.',
+  uid: "Invalid user id or user doesn't exist.",
+  token: 'Invalid token for given user.',
+};
+
 /** Every problem as DRF's serializers and Django's validators word it. */
 export const djoserWording: Wording = {
   blank: () => 'This field may not be blank.',
   required: () => 'This field is required.',
-  invalid: (_problem, field) =>
-    field === 'email'
-      ? 'Enter a valid email address.'
-      : field === 'username'
-        ? 'Enter a valid username. This value may contain only letters, numbers, and ./-/_ characters.'
-        : 'Invalid value.',
+  invalid: (_problem, field) => invalidByField[field] ?? 'Invalid value.',
   taken: (_problem, field) =>
     field === 'username'
       ? 'A user with that username already exists.'

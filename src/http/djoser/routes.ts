@@ -1,9 +1,12 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { AccountService, User } from '../../accounts/account-service.ts';
+import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { PasswordReset } from '../../accounts/password-reset.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { absentBodyIsEmpty } from '../absent-body.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
+import { mailRoutes } from './mail-routes.ts';
 import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envelope.ts';
 import {
   CurrentPasswordBody,
@@ -23,13 +26,20 @@ import {
 export interface DjoserServices {
   accounts: AccountService;
   sessions: SessionService;
+  verification: AddressVerification;
+  passwordReset: PasswordReset;
 }
 
 const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: user.username });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /** djoser 2 and simplejwt 5 under /auth: the users endpoints and the JWT create/refresh/verify views. */
-export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPluginCallbackTypebox {
+export function djoserRoutes({
+  accounts,
+  sessions,
+  verification,
+  passwordReset,
+}: DjoserServices): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
     app.addHook('preValidation', absentBodyIsEmpty);
@@ -163,7 +173,7 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
           response: { 200: TokenPairResponse, ...drfErrors(400, 401, 413, 415, 503) },
         },
       },
-      async (request) => toPairBody(await sessions.refresh(request.body.refresh)),
+      async (request) => toPairBody(await sessions.refresh(request.body.refresh, contextOf(request))),
     );
 
     app.post(
@@ -181,6 +191,8 @@ export function djoserRoutes({ accounts, sessions }: DjoserServices): FastifyPlu
         return reply.code(401).header('www-authenticate', djoserChallenge).send(tokenNotValid);
       },
     );
+
+    app.register(mailRoutes({ verification, passwordReset }));
     done();
   };
 }

@@ -42,3 +42,13 @@ export const TokenPairResponse = Type.Object({
 export const EmptyResponse = Type.Object({});
 
 export const NoContent = Type.Null({ description: 'no content' });
+
+export const ActivationBody = Type.Object({ uid: Type.String(), token: Type.String() });
+
+export const EmailBody = Type.Object({ email: Type.String() });
+
+export const ResetConfirmBody = Type.Object({
+  uid: Type.String(),
+  token: Type.String(),
+  new_password: Type.String(),
+});

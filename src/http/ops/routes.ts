@@ -4,12 +4,17 @@ import { Type } from 'typebox';
 import { GatehouseError } from '../../errors.ts';
 import type { GatehouseMetrics } from '../../metrics/prometheus.ts';
 import type { KeyRing } from '../../keys/key-ring.ts';
+import type { MailDelivery } from '../../mail/mail-outbox.ts';
 import { conduitErrors } from '../conduit/envelope.ts';
 
 export interface OpsRoutesOptions {
   keys: KeyRing;
-  /** database reachable and every migration applied */
-  isReady: () => Promise<{ database: boolean; migrations: boolean }>;
+  /**
+   * Database reachable and every migration applied, and how mail is delivered (`smtp`, `log` in
+   * development, `not_configured` in production without SMTP_URL), which never makes the instance unready:
+   * sign-ins work without mail, and queued mails wait for it.
+   */
+  isReady: () => Promise<{ database: boolean; migrations: boolean; mail: MailDelivery }>;
   metrics: Pick<GatehouseMetrics, 'exposition' | 'contentType'>;
   /** when set, /metrics answers only a request bearing it */
   metricsToken: string | undefined;
@@ -74,12 +79,16 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, o
     status: Type.String(),
     database: Type.Boolean(),
     migrations: Type.Boolean(),
+    mail: Type.Union([Type.Literal('smtp'), Type.Literal('log'), Type.Literal('not_configured')], {
+      description:
+        'how mail is delivered; `not_configured` (production without SMTP_URL) leaves the status ready',
+    }),
   });
   app.get(
     '/readyz',
     {
       schema: {
-        summary: 'The database is reachable and migrated',
+        summary: 'The database is reachable and migrated (and how mail is delivered)',
         tags: ['ops'],
         response: { 200: Readiness, 503: Readiness },
       },

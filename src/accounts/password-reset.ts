@@ -1,0 +1,102 @@
+import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { Clock } from '../clock.ts';
+import type { RequestContext } from '../context.ts';
+import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import { decodeUid, encodeUid, hashToken, mintToken } from './one-time-tokens.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import type { PasswordPolicy } from './password-policy.ts';
+import type { AttemptLimits, MailPort, SessionPort } from './ports.ts';
+import { checkEmail, invalid, normalizeEmail, normalizePassword } from './user-fields.ts';
+
+export interface PasswordResetDeps {
+  store: Store;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  mail: MailPort;
+  sessions: Pick<SessionPort, 'endAll'>;
+  limits: Pick<AttemptLimits, 'admitMail' | 'clearLoginFailures'>;
+  audit: AuditTrail;
+  clock: Clock;
+  /** how long the link in a reset mail stays usable, ms */
+  tokenTtl: number;
+}
+
+/** A reset as a door hands it over: the token from the mail, djoser's `uid` when it sends one, and the new password. */
+export interface ResetConfirmation {
+  token: string;
+  uid?: string | undefined;
+  newPassword: string;
+}
+
+export type PasswordReset = ReturnType<typeof createPasswordReset>;
+
+/**
+ * A way back for someone who forgot their password: a token mailed to their address, which sets a new
+ * password, ends every session and lifts the login lock. Asking for the mail answers the same whether or
+ * not the address has an account.
+ */
+export function createPasswordReset(deps: PasswordResetDeps) {
+  const { store, hasher, policy, mail, sessions, limits, audit, clock, tokenTtl } = deps;
+
+  const refused = (field: string) =>
+    new GatehouseError('validation_failed', 'unusable reset token', { fields: { [field]: invalid } });
+
+  return {
+    /** Mails a reset link to `email` when an active account has it and the address has mails left. */
+    async request(email: string): Promise<void> {
+      const address = normalizeEmail(email);
+      const problem = checkEmail(address);
+      if (problem !== undefined) throwIfInvalid({ email: problem });
+      if (!(await limits.admitMail(address))) return;
+      await store.transaction(async (unit) => {
+        const user = await unit.users.findByEmail(address);
+        if (user?.isActive !== true) return;
+        const { token, hash } = mintToken();
+        const now = clock.now();
+        await unit.oneTimeTokens.issue({
+          tokenHash: hash,
+          userId: user.id,
+          purpose: 'password-reset',
+          email: user.email,
+          createdAt: now,
+          expiresAt: now + tokenTtl,
+        });
+        await mail.queue(unit, { kind: 'password-reset', to: user.email, uid: encodeUid(user.id), token });
+      });
+    },
+
+    /**
+     * Sets the new password if the token is this account's live reset token. The password policy applies;
+     * a refused password spends nothing, so the same link can be tried again.
+     */
+    async confirm(input: ResetConfirmation, context: RequestContext): Promise<void> {
+      const tokenHash = hashToken(input.token);
+      const found = await store.oneTimeTokens.findUsable(tokenHash, clock.now(), 'password-reset');
+      const userId = input.uid === undefined ? found?.userId : decodeUid(input.uid);
+      const user = userId === undefined ? undefined : await store.users.findById(userId);
+      if (input.uid !== undefined && user === undefined) throw refused('uid');
+      if (found === undefined || user === undefined || found.userId !== user.id || !user.isActive)
+        throw refused('token');
+
+      const password = normalizePassword(input.newPassword);
+      const fields: FieldProblems = {};
+      const problem = policy.check(password, user);
+      if (problem !== undefined) fields.new_password = problem;
+      throwIfInvalid(fields);
+      const passwordHash = await hasher.hash(password);
+
+      await store.transaction(async (unit) => {
+        // the look above spent nothing: of two confirms racing here, one uses the token and the other is refused
+        const used = await unit.oneTimeTokens.consume(tokenHash, clock.now(), ['password-reset'], user.id);
+        if (used === undefined) throw refused('token');
+        const updated = await unit.users.update(user.id, { passwordHash, updatedAt: clock.now() });
+        if (!updated.ok || updated.value === undefined) throw refused('token');
+        await sessions.endAll(unit, user.id, 'password_reset');
+        await mail.queue(unit, { kind: 'password-changed', to: user.email });
+        await audit.record(unit, { type: 'password_reset', userId: user.id, context });
+        unit.afterCommit(() => limits.clearLoginFailures(user.email));
+      });
+    },
+  };
+}

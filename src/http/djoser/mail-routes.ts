@@ -1,0 +1,85 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { PasswordReset } from '../../accounts/password-reset.ts';
+import { contextOf } from '../authenticate.ts';
+import { drfErrors } from './envelope.ts';
+import { ActivationBody, EmailBody, NoContent, ResetConfirmBody } from './schemas.ts';
+
+export interface MailServices {
+  verification: AddressVerification;
+  passwordReset: PasswordReset;
+}
+
+/**
+ * djoser's mail endpoints: activation (Gatehouse accounts are active from the start, so activating
+ * verifies the address) and password reset. Asking for a mail is answered 204 for any address.
+ */
+export function mailRoutes({ verification, passwordReset }: MailServices): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
+    app.post(
+      '/users/activation/',
+      {
+        schema: {
+          summary: 'Verify your address with the uid and token from the activation mail (djoser)',
+          tags: ['djoser'],
+          body: ActivationBody,
+          response: { 204: NoContent, ...drfErrors(400, 403, 413, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        await verification.activate(request.body.uid, request.body.token, contextOf(request));
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/users/resend_activation/',
+      {
+        schema: {
+          summary: 'Mail a new activation link; the same answer for any address (djoser)',
+          tags: ['djoser'],
+          body: EmailBody,
+          response: { 204: NoContent, ...drfErrors(400, 413, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        await verification.resend(request.body.email);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/users/reset_password/',
+      {
+        schema: {
+          summary: 'Mail a password-reset link; the same answer for any address (djoser)',
+          tags: ['djoser'],
+          body: EmailBody,
+          response: { 204: NoContent, ...drfErrors(400, 413, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        await passwordReset.request(request.body.email);
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.post(
+      '/users/reset_password_confirm/',
+      {
+        schema: {
+          summary: 'Set a new password with the uid and token from the reset mail (djoser)',
+          tags: ['djoser'],
+          body: ResetConfirmBody,
+          response: { 204: NoContent, ...drfErrors(400, 413, 415, 503) },
+        },
+      },
+      async (request, reply) => {
+        const { uid, token, new_password: newPassword } = request.body;
+        await passwordReset.confirm({ uid, token, newPassword }, contextOf(request));
+        return reply.code(204).send(null);
+      },
+    );
+    done();
+  };
+}

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { dialects } from '../support/databases.ts';
+import { newUser, request } from '../support/test-app.ts';
+import { createTokens } from './djoser-shapes.ts';
+import { linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
+import { readUser } from './user-rows.ts';
+
+const newPassword = 'a-brand-new-passphrase-9';
+
+for (const dialect of dialects) {
+  describe(`djoser activation and password reset on ${dialect}`, () => {
+    let mailing: MailingApp;
+    before(async () => {
+      mailing = await startMailingApp(dialect);
+    });
+    after(() => mailing.close());
+
+    const app = () => mailing.test.app;
+    const post = (path: string, body: unknown) => request(app(), 'POST', `/auth/users/${path}`, { body });
+    async function register() {
+      const user = newUser('djoser');
+      const response = await post('', user);
+      assert.equal(response.status, 201, response.text);
+      return { ...user, id: (response.body as { id: string }).id };
+    }
+
+    it('activates from the uid and token of the mail, once; then says the token is stale', async () => {
+      const user = await register();
+      const link = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal(Buffer.from(link.uid, 'base64url').toString(), user.id, 'djoser encodes the pk');
+
+      const activated = await post('activation/', { uid: link.uid, token: link.token });
+      assert.equal(activated.status, 204, activated.text);
+      assert.notEqual((await readUser(mailing.test.database, user.email)).emailVerifiedAt, null);
+      const again = await post('activation/', { uid: link.uid, token: link.token });
+      assert.equal(again.status, 403, again.text);
+      assert.deepEqual(again.body, { detail: 'Stale token for given user.' });
+    });
+
+    it("refuses an unknown uid, a wrong token, and another account's token in djoser's words", async () => {
+      const user = await register();
+      const other = await register();
+      const link = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      const otherLink = linkIn(await mailing.nextMail(other.email, subjects.verify));
+      const cases: Array<[unknown, Record<string, string[]>]> = [
+        [{ uid: 'bm90LWEtdXNlcg', token: link.token }, { uid: ["Invalid user id or user doesn't exist."] }],
+        [{ uid: '%%%', token: link.token }, { uid: ["Invalid user id or user doesn't exist."] }],
+        [{ uid: link.uid, token: `${link.token}x` }, { token: ['Invalid token for given user.'] }],
+        [{ uid: link.uid, token: otherLink.token }, { token: ['Invalid token for given user.'] }],
+        [{ uid: link.uid }, { token: ['This field is required.'] }],
+      ];
+      for (const [body, errors] of cases) {
+        const response = await post('activation/', body);
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, errors);
+      }
+      assert.equal((await readUser(mailing.test.database, user.email)).emailVerifiedAt, null);
+      assert.equal((await readUser(mailing.test.database, other.email)).emailVerifiedAt, null);
+    });
+
+    it('answers resend_activation and reset_password with 204 for any address', async () => {
+      const user = await register();
+      await mailing.nextMail(user.email, subjects.verify);
+      for (const path of ['resend_activation/', 'reset_password/']) {
+        for (const email of [user.email, `absent-${user.email}`]) {
+          const response = await post(path, { email });
+          assert.equal(response.status, 204, `${path} ${email}: ${response.text}`);
+          assert.equal(response.text, '');
+        }
+      }
+      await mailing.nextMail(user.email, subjects.verify);
+      await mailing.nextMail(user.email, subjects.reset);
+      assert.equal(mailing.mailsTo(`absent-${user.email}`).length, 0);
+      const missing = await post('reset_password/', {});
+      assert.equal(missing.status, 400, missing.text);
+      assert.deepEqual(missing.body, { email: ['This field is required.'] });
+    });
+
+    it('resets the password from uid, token and new_password, and refuses what does not fit', async () => {
+      const user = await register();
+      const other = await register();
+      assert.equal((await post('reset_password/', { email: user.email })).status, 204);
+      const link = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const otherUid = Buffer.from(other.id).toString('base64url');
+      const cases: Array<[unknown, Record<string, string[]>]> = [
+        [
+          { uid: 'bm9ib2R5', token: link.token, new_password: newPassword },
+          { uid: ["Invalid user id or user doesn't exist."] },
+        ],
+        [
+          { uid: otherUid, token: link.token, new_password: newPassword },
+          { token: ['Invalid token for given user.'] },
+        ],
+        [
+          { uid: link.uid, token: link.token, new_password: 'short' },
+          { new_password: ['This password is too short. It must contain at least 8 characters.'] },
+        ],
+      ];
+      for (const [body, errors] of cases) {
+        const response = await post('reset_password_confirm/', body);
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, errors);
+      }
+      const done = await post('reset_password_confirm/', { ...link, new_password: newPassword });
+      assert.equal(done.status, 204, done.text);
+      await createTokens(app(), { email: user.email, password: newPassword });
+      const again = await post('reset_password_confirm/', { ...link, new_password: 'another-passphrase-8' });
+      assert.deepEqual(again.body, { token: ['Invalid token for given user.'] });
+    });
+  });
+
+  describe(`REQUIRE_VERIFIED_EMAIL on ${dialect}`, () => {
+    let mailing: MailingApp;
+    before(async () => {
+      mailing = await startMailingApp(dialect, { REQUIRE_VERIFIED_EMAIL: 'true' });
+    });
+    after(() => mailing.close());
+
+    it('signs nobody in before their address is verified, in each dialect as it says so', async () => {
+      const user = newUser('unverified');
+      const registered = await request(mailing.test.app, 'POST', '/api/users', { body: { user } });
+      assert.equal(registered.status, 201, registered.text);
+      assert.equal((registered.body as { user: { token: unknown } }).user.token, null);
+
+      const conduit = await request(mailing.test.app, 'POST', '/api/users/login', {
+        body: { user: { email: user.email, password: user.password } },
+      });
+      assert.equal(conduit.status, 403, conduit.text);
+      assert.deepEqual(Object.keys((conduit.body as { errors: object }).errors), ['email']);
+      const djoser = await request(mailing.test.app, 'POST', '/auth/jwt/create/', {
+        body: { email: user.email, password: user.password },
+      });
+      assert.equal(djoser.status, 401, djoser.text);
+      assert.equal((djoser.body as { code: string }).code, 'no_active_account');
+      // a wrong password reads as any wrong password
+      const wrong = await request(mailing.test.app, 'POST', '/api/users/login', {
+        body: { user: { email: user.email, password: 'not-the-password' } },
+      });
+      assert.equal(wrong.status, 401, wrong.text);
+
+      const { token } = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      const confirmed = await request(mailing.test.app, 'POST', '/api/users/verification/confirm', {
+        body: { token },
+      });
+      assert.equal(confirmed.status, 200, confirmed.text);
+      await createTokens(mailing.test.app, user);
+    });
+  });
+}
