@@ -1,22 +1,6 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-} from 'fastify';
-import type { Logger } from 'pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.ts';
-
-type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  Logger,
-  TypeBoxTypeProvider
->;
+import type { GatehouseApp } from './app-type.ts';
 
 interface Pending {
   reply: FastifyReply;
@@ -37,7 +21,7 @@ export interface Deadlines {
  * a second send as a warning with a stack, and a late rejection as an error).
  */
 export function answerWithinDeadline(
-  app: App,
+  app: GatehouseApp,
   options: {
     timeout: number;
     /** answers the failure in the request's dialect */

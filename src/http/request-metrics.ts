@@ -1,16 +1,7 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  RawReplyDefaultExpression,
-  RawRequestDefaultExpression,
-  RawServerDefault,
-  onResponseHookHandler,
-} from 'fastify';
-import type { Logger } from 'pino';
+import type { FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import type { ApiDialect, CredentialOutcome, CredentialRoute } from '../metrics/metrics.ts';
 import type { GatehouseMetrics } from '../metrics/prometheus.ts';
+import type { GatehouseApp } from './app-type.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,13 +16,7 @@ declare module 'fastify' {
  * `unmatched`, so no client can add a series by inventing paths.
  */
 export function countRequests(
-  app: FastifyInstance<
-    RawServerDefault,
-    RawRequestDefaultExpression,
-    RawReplyDefaultExpression,
-    Logger,
-    TypeBoxTypeProvider
-  >,
+  app: GatehouseApp,
   metrics: GatehouseMetrics['http'],
   dialectOf: (url: string) => ApiDialect,
 ): void {
