@@ -64,16 +64,27 @@ export class GatehouseError extends Error {
   readonly fields: FieldProblems;
   /** Whole seconds until the same request can succeed, when that is known (rate_limited). */
   readonly retryAfter: number | undefined;
+  /**
+   * The limits that refused (rate_limited), by name: for the audit log and the logs, never sent, since
+   * the answer is one for every limit.
+   */
+  readonly limits: readonly string[];
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { fields?: FieldProblems; retryAfter?: number; cause?: unknown } = {},
+    options: {
+      fields?: FieldProblems;
+      retryAfter?: number;
+      limits?: readonly string[];
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.fields = options.fields ?? {};
     this.retryAfter = options.retryAfter;
+    this.limits = options.limits ?? [];
   }
 }
 

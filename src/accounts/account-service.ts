@@ -23,6 +23,9 @@ import {
 
 export type { User };
 
+// The name of the limit that locks an email after failed logins (limits/rate-limits.ts), as refusals carry it.
+const emailLock = 'login-failures';
+
 export interface Registration {
   email?: string | undefined;
   username?: string | undefined;
@@ -94,7 +97,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       await audit.record(store, { ...event, type: 'sign_in_failed', detail: { reason: error.reason } });
       if (error.lockedNow) await audit.record(store, { ...event, type: 'locked_out' });
     } else if (error instanceof GatehouseError && error.code === 'rate_limited') {
-      await audit.record(store, { type: 'sign_in_failed', context, detail: { reason: 'rate_limited' } });
+      // the email's lock says so; any other limit (this IP's attempts) is the client's rate
+      const reason = error.limits.includes(emailLock) ? 'locked' : 'rate_limited';
+      await audit.record(store, { type: 'sign_in_failed', context, detail: { reason } });
     }
   }
 

@@ -66,10 +66,15 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
   // The longest wait wins: the request may go only when every limit lets it.
   function refuseUnlessAllowed(...verdicts: Verdict[]): void {
     let retryAfter = 0;
+    const limits: string[] = [];
     for (const verdict of verdicts.map(counted)) {
-      if (!verdict.allowed) retryAfter = Math.max(retryAfter, verdict.retryAfter);
+      if (verdict.allowed) continue;
+      retryAfter = Math.max(retryAfter, verdict.retryAfter);
+      limits.push(verdict.limit);
     }
-    if (retryAfter > 0) throw new GatehouseError('rate_limited', 'too many requests', { retryAfter });
+    if (retryAfter > 0) {
+      throw new GatehouseError('rate_limited', 'too many requests', { retryAfter, limits });
+    }
   }
 
   /** Refuses (after taking back the email's hit, which then checked nothing) unless every verdict allows. */
