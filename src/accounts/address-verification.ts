@@ -1,13 +1,13 @@
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { RequestContext } from '../context.ts';
-import { GatehouseError, throwIfInvalid } from '../errors.ts';
+import { GatehouseError } from '../errors.ts';
 import type { TokenPurpose } from '../store/one-time-token-repository.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
-import { decodeUid, encodeUid, hashToken, mintToken } from './one-time-tokens.ts';
+import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
 import type { MailPort, SessionPort } from './ports.ts';
-import { checkEmail, invalid, normalizeEmail, sameAddress, taken } from './user-fields.ts';
+import { sameAddress, taken } from './user-fields.ts';
 
 export interface AddressVerificationDeps {
   store: Store;
@@ -33,25 +33,12 @@ const addressPurposes: readonly TokenPurpose[] = ['verify-email', 'email-change'
 export function createAddressVerification(deps: AddressVerificationDeps) {
   const { store, mail, sessions, admitMail, audit, clock, tokenTtl } = deps;
 
-  /** Mints a token for `email` and queues the mail carrying it, both in `unit`. */
-  async function mailToken(
+  const mailToken = (
     unit: UnitOfWork,
     user: User,
-    kind: 'verify-email' | 'email-change',
+    purpose: 'verify-email' | 'email-change',
     email: string,
-  ): Promise<void> {
-    const { token, hash } = mintToken();
-    const now = clock.now();
-    await unit.oneTimeTokens.issue({
-      tokenHash: hash,
-      userId: user.id,
-      purpose: kind,
-      email,
-      createdAt: now,
-      expiresAt: now + tokenTtl,
-    });
-    await mail.queue(unit, { kind, to: email, uid: encodeUid(user.id), token });
-  }
+  ): Promise<void> => mailNewToken(unit, mail, { user, purpose, email, now: clock.now(), ttl: tokenTtl });
 
   /** Marks the address a consumed token was mailed to as verified, in `unit`. */
   async function confirmIn(
@@ -86,9 +73,6 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     return updated.value;
   }
 
-  const invalidToken = (field = 'token') =>
-    new GatehouseError('validation_failed', 'unusable one-time token', { fields: { [field]: invalid } });
-
   return {
     /** Queues, in `unit`, a verification mail to the user's address (a new account's, or a changed one). */
     mailVerification: (unit: UnitOfWork, user: User): Promise<void> =>
@@ -103,9 +87,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
      * the address has mails left this hour. Answers the same in every case.
      */
     async resend(email: string): Promise<void> {
-      const address = normalizeEmail(email);
-      const problem = checkEmail(address);
-      if (problem !== undefined) throwIfInvalid({ email: problem });
+      const address = addressAskedFor(email);
       if (!(await admitMail(address))) return;
       await store.transaction(async (unit) => {
         const user = await unit.users.findByEmail(address);
@@ -125,10 +107,10 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
         if (consumed === undefined) return undefined;
         const confirmed = await confirmIn(unit, consumed, context);
         // roll back the use: a token that confirmed nothing is refused, and stays as it was
-        if (confirmed === undefined) throw invalidToken();
+        if (confirmed === undefined) throw tokenRefused();
         return confirmed;
       });
-      if (user === undefined) throw invalidToken();
+      if (user === undefined) throw tokenRefused();
       return user;
     },
 
@@ -139,7 +121,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     async activate(uid: string, token: string, context: RequestContext): Promise<void> {
       const userId = decodeUid(uid);
       const user = userId === undefined ? undefined : await store.users.findById(userId);
-      if (user === undefined) throw invalidToken('uid');
+      if (user === undefined) throw tokenRefused('uid');
       if (user.emailVerifiedAt !== null) throw new GatehouseError('already_verified', 'already verified');
       await store.transaction(async (unit) => {
         const consumed = await unit.oneTimeTokens.consume(
@@ -148,8 +130,8 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
           ['verify-email'],
           user.id,
         );
-        if (consumed === undefined) throw invalidToken();
-        if ((await confirmIn(unit, consumed, context)) === undefined) throw invalidToken();
+        if (consumed === undefined) throw tokenRefused();
+        if ((await confirmIn(unit, consumed, context)) === undefined) throw tokenRefused();
       });
     },
   };

@@ -1,4 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { GatehouseError, throwIfInvalid } from '../errors.ts';
+import type { TokenPurpose } from '../store/one-time-token-repository.ts';
+import type { UnitOfWork } from '../store/store.ts';
+import type { User } from '../store/user-repository.ts';
+import type { MailPort } from './ports.ts';
+import { checkEmail, invalid, normalizeEmail } from './user-fields.ts';
 
 /** A token to mail, and the hash that is all the database keeps of it. */
 export interface MintedToken {
@@ -9,7 +15,7 @@ export interface MintedToken {
 // 256 random bits: guessing one is out of reach however many tries the limits allow.
 const tokenBytes = 32;
 
-export function mintToken(): MintedToken {
+function mintToken(): MintedToken {
   const token = randomBytes(tokenBytes).toString('base64url');
   return { token, hash: hashToken(token) };
 }
@@ -20,7 +26,7 @@ export function hashToken(token: string): string {
 }
 
 /** The user id as djoser's links carry it (`urlsafe_base64_encode` of the primary key). */
-export function encodeUid(userId: string): string {
+function encodeUid(userId: string): string {
   return Buffer.from(userId, 'utf8').toString('base64url');
 }
 
@@ -30,4 +36,43 @@ export function decodeUid(uid: string): string | undefined {
   const userId = Buffer.from(uid, 'base64url').toString('utf8');
   // round-trips only if the text was canonical base64url of valid UTF-8
   return encodeUid(userId) === uid ? userId : undefined;
+}
+
+/**
+ * Issues a token of `purpose` for `email` (earlier ones of that purpose stop working) and queues the mail
+ * that carries it, of the same kind, both in `unit`.
+ */
+export async function mailNewToken(
+  unit: UnitOfWork,
+  mail: MailPort,
+  token: { user: User; purpose: TokenPurpose; email: string; now: number; ttl: number },
+): Promise<void> {
+  const { token: clear, hash } = mintToken();
+  await unit.oneTimeTokens.issue({
+    tokenHash: hash,
+    userId: token.user.id,
+    purpose: token.purpose,
+    email: token.email,
+    createdAt: token.now,
+    expiresAt: token.now + token.ttl,
+  });
+  await mail.queue(unit, {
+    kind: token.purpose,
+    to: token.email,
+    uid: encodeUid(token.user.id),
+    token: clear,
+  });
+}
+
+/** Every refusal of a token reads the same: forged, used, expired, superseded or for another purpose. */
+export function tokenRefused(field = 'token'): GatehouseError {
+  return new GatehouseError('validation_failed', 'unusable one-time token', { fields: { [field]: invalid } });
+}
+
+/** The address a "mail me" request names, trimmed; an invalid one is the request's 422, for any address. */
+export function addressAskedFor(email: string): string {
+  const address = normalizeEmail(email);
+  const problem = checkEmail(address);
+  if (problem !== undefined) throwIfInvalid({ email: problem });
+  return address;
 }

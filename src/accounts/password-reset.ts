@@ -1,13 +1,13 @@
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { RequestContext } from '../context.ts';
-import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
+import { throwIfInvalid, type FieldProblems } from '../errors.ts';
 import type { Store } from '../store/store.ts';
-import { decodeUid, encodeUid, hashToken, mintToken } from './one-time-tokens.ts';
+import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { AttemptLimits, MailPort, SessionPort } from './ports.ts';
-import { checkEmail, invalid, normalizeEmail, normalizePassword } from './user-fields.ts';
+import { normalizePassword } from './user-fields.ts';
 
 export interface PasswordResetDeps {
   store: Store;
@@ -39,30 +39,21 @@ export type PasswordReset = ReturnType<typeof createPasswordReset>;
 export function createPasswordReset(deps: PasswordResetDeps) {
   const { store, hasher, policy, mail, sessions, limits, audit, clock, tokenTtl } = deps;
 
-  const refused = (field: string) =>
-    new GatehouseError('validation_failed', 'unusable reset token', { fields: { [field]: invalid } });
-
   return {
     /** Mails a reset link to `email` when an active account has it and the address has mails left. */
     async request(email: string): Promise<void> {
-      const address = normalizeEmail(email);
-      const problem = checkEmail(address);
-      if (problem !== undefined) throwIfInvalid({ email: problem });
+      const address = addressAskedFor(email);
       if (!(await limits.admitMail(address))) return;
       await store.transaction(async (unit) => {
         const user = await unit.users.findByEmail(address);
         if (user?.isActive !== true) return;
-        const { token, hash } = mintToken();
-        const now = clock.now();
-        await unit.oneTimeTokens.issue({
-          tokenHash: hash,
-          userId: user.id,
+        await mailNewToken(unit, mail, {
+          user,
           purpose: 'password-reset',
           email: user.email,
-          createdAt: now,
-          expiresAt: now + tokenTtl,
+          now: clock.now(),
+          ttl: tokenTtl,
         });
-        await mail.queue(unit, { kind: 'password-reset', to: user.email, uid: encodeUid(user.id), token });
       });
     },
 
@@ -75,9 +66,9 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       const found = await store.oneTimeTokens.findUsable(tokenHash, clock.now(), 'password-reset');
       const userId = input.uid === undefined ? found?.userId : decodeUid(input.uid);
       const user = userId === undefined ? undefined : await store.users.findById(userId);
-      if (input.uid !== undefined && user === undefined) throw refused('uid');
+      if (input.uid !== undefined && user === undefined) throw tokenRefused('uid');
       if (found === undefined || user === undefined || found.userId !== user.id || !user.isActive)
-        throw refused('token');
+        throw tokenRefused();
 
       const password = normalizePassword(input.newPassword);
       const fields: FieldProblems = {};
@@ -89,9 +80,9 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       await store.transaction(async (unit) => {
         // the look above spent nothing: of two confirms racing here, one uses the token and the other is refused
         const used = await unit.oneTimeTokens.consume(tokenHash, clock.now(), ['password-reset'], user.id);
-        if (used === undefined) throw refused('token');
+        if (used === undefined) throw tokenRefused();
         const updated = await unit.users.update(user.id, { passwordHash, updatedAt: clock.now() });
-        if (!updated.ok || updated.value === undefined) throw refused('token');
+        if (!updated.ok || updated.value === undefined) throw tokenRefused();
         await sessions.endAll(unit, user.id, 'password_reset');
         await mail.queue(unit, { kind: 'password-changed', to: user.email });
         await audit.record(unit, { type: 'password_reset', userId: user.id, context });
