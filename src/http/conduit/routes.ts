@@ -19,6 +19,7 @@ import {
 import { sessionRoutes } from './session-routes.ts';
 import { historyRoutes } from './history-routes.ts';
 import { mailRoutes } from './mail-routes.ts';
+import { wrapUnwrappedUser } from './unwrapped-user.ts';
 
 export interface ConduitServices {
   accounts: AccountService;
@@ -108,8 +109,9 @@ export function conduitRoutes({
       '/user',
       {
         config: { caller: 'required' },
+        preValidation: wrapUnwrappedUser,
         schema: {
-          summary: 'Update the current user',
+          summary: 'Update the current user (the `user` wrapper may be left out)',
           tags: ['conduit'],
           body: UserUpdateBody,
           response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },
