@@ -6,6 +6,7 @@ import type { TokenPair } from '../../accounts/ports.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
 import { absentBodyIsEmpty } from '../absent-body.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
+import { acceptFormBodies } from './form-bodies.ts';
 import { mailRoutes } from './mail-routes.ts';
 import { DetailSchema, djoserChallenge, drfErrors, tokenNotValid } from './envelope.ts';
 import {
@@ -41,6 +42,7 @@ export function djoserRoutes({
   passwordReset,
 }: DjoserServices): FastifyPluginCallbackTypebox {
   return (app, _options, done) => {
+    acceptFormBodies(app);
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
     app.addHook('preValidation', absentBodyIsEmpty);
 
