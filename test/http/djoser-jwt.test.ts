@@ -53,6 +53,9 @@ for (const dialect of dialects) {
       assert.match(pair.refresh, /^[\w-]{43}$/);
       const claims = claimsOf(pair.access);
       assert.equal(claims.sub, user.id);
+      // simplejwt's claims, which djoser frontends decode
+      assert.equal(claims.token_type, 'access');
+      assert.equal(claims.user_id, user.id);
       assert.equal(Number(claims.exp) - Number(claims.iat), accessTokenTtl / 1000);
       assert.equal((await getMe(test.app, pair.access)).status, 200);
     });
