@@ -8,6 +8,7 @@ import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
+import { createUserDirectory } from './accounts/user-directory.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
@@ -173,6 +174,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  const directory = createUserDirectory({ users: store.users });
   const accountEraser = createAccountEraser({
     store,
     sessions,
@@ -213,6 +215,7 @@ export async function createServices(options: ServiceOptions) {
     auditPruner,
     accountEraser,
     profiles,
+    directory,
     mail,
     changeListener,
     close,

@@ -112,6 +112,7 @@ function toConfig(env: Environment) {
     verifyEmailTokenTtl: parseDuration(env.VERIFY_EMAIL_TOKEN_TTL),
     passwordResetTokenTtl: parseDuration(env.PASSWORD_RESET_TOKEN_TTL),
     requireVerifiedEmail: env.REQUIRE_VERIFIED_EMAIL,
+    djoserLoginField: env.DJOSER_LOGIN_FIELD,
     sendVerificationEmail: env.SEND_VERIFICATION_EMAIL,
     auditRetention: parseDuration(env.AUDIT_RETENTION),
     eraseDeactivatedAfter: parseDuration(env.ERASE_DEACTIVATED_AFTER),

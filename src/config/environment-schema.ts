@@ -93,6 +93,13 @@ const tokens = {
     "a deactivated account's email, username, bio, image, password hash and sessions are erased this " +
       'long after deactivation (checked hourly); `0`: never',
   ),
+  DJOSER_LOGIN_FIELD: Type.Enum(['email', 'username'], {
+    default: 'email',
+    description:
+      "djoser's LOGIN_FIELD under /auth: what names an account there (both are accepted at login when " +
+      'unambiguous), which field is read-only in its user object and which the other routes are named ' +
+      'after (set_email/ or set_username/); with `username`, /auth/users/ registers without an email',
+  }),
   AUDIT_RETENTION: Duration('365d', 'audit events older than this are deleted (checked hourly)'),
   SEND_VERIFICATION_EMAIL: Flag(
     true,

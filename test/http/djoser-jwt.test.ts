@@ -105,7 +105,7 @@ for (const dialect of dialects) {
           { email: ['This field may not be blank.'], password: ['This field may not be blank.'] },
         ],
         [{ email: user.email, password: 12345678 }, { password: ['Not a valid string.'] }],
-        [{ username: user.username, password: user.password }, { email: ['This field is required.'] }],
+        [{ username: 'a'.repeat(65) }, { password: ['This field is required.'] }],
       ];
       for (const [body, errors] of cases) {
         const response = await create(body);

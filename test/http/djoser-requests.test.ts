@@ -25,9 +25,8 @@ for (const dialect of dialects) {
         ['GET', '/auth/nothing/'],
         ['GET', '/auth'],
         ['GET', '/auth/'],
-        ['GET', '/auth/users/activation/'],
         ['GET', '/auth/jwt/create/'],
-        ['PUT', '/auth/users/set_password/'],
+        ['PUT', '/auth/token/login/'],
         ['GET', '/auth/%zz/'],
         ['GET', `/auth/users/${'x'.repeat(3000)}`],
       ] as const) {

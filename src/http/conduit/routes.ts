@@ -32,7 +32,9 @@ export interface ConduitServices {
 
 const toUserBody = <T extends string | null>(user: User, token: T) => ({
   user: {
-    email: user.email,
+    // RealWorld's user object requires a string: an account registered without an address (djoser's
+    // username login) shows an empty one, as Django's own User does
+    email: user.email ?? '',
     username: user.username,
     bio: user.bio,
     image: user.image,
