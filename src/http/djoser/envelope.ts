@@ -124,15 +124,18 @@ const invalidByField: Readonly<Record<string, string>> = {
   token: 'Invalid token for given user.',
 };
 
+/** djoser's set_<field>/ serializers copy the model's field as new_<field>, with its validators' words. */
+const modelField = (field: string): string => field.replace(/^new_(?=email$|username$)/, '');
+
 /** Every problem as DRF's serializers and Django's validators word it. */
 export const djoserWording: Wording = {
   blank: () => 'This field may not be blank.',
   required: () => 'This field is required.',
-  invalid: (_problem, field) => invalidByField[field] ?? 'Invalid value.',
+  invalid: (_problem, field) => invalidByField[modelField(field)] ?? 'Invalid value.',
   taken: (_problem, field) =>
-    field === 'username'
+    modelField(field) === 'username'
       ? 'A user with that username already exists.'
-      : `user with this ${fieldLabels[field] ?? field.replaceAll('_', ' ')} already exists.`,
+      : `user with this ${fieldLabels[modelField(field)] ?? field.replaceAll('_', ' ')} already exists.`,
   // only passwords have a minimum length (never below 2: an empty one is blank)
   too_short: ({ min }) => passwordTooShort(min),
   too_long: ({ max }) => `Ensure this field has no more than ${max} characters.`,
