@@ -302,7 +302,7 @@ describe('account service', () => {
     });
 
     it('keeps the attempt counted when the credentials are refused: unknown email, wrong password, inactive user', async () => {
-      const user = await world.createUser();
+      await world.createUser();
       const other = await world.createUser({
         email: 'bob@example.com',
         username: 'bob',

@@ -51,7 +51,10 @@ export function acceptFormBodies(app: FastifyInstance): void {
     request.body = await readMultipartFields(request, bodyLimit);
     // the server's own check ran before this body existed: it runs again on what was read
     await new Promise<void>((resolve, reject) => {
-      refuseUnsafe(request, reply, (error) => (error === undefined ? resolve() : reject(error)));
+      refuseUnsafe(request, reply, (error) => {
+        if (error === undefined) resolve();
+        else reject(error);
+      });
     });
   });
 }
