@@ -7,6 +7,7 @@ import { createAuditTrail } from './audit/audit-trail.ts';
 import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
+import { createLoginNameReset } from './accounts/login-name-reset.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
 import { createUserDirectory } from './accounts/user-directory.ts';
 import { createProfileService } from './accounts/profile-service.ts';
@@ -159,6 +160,16 @@ export async function createServices(options: ServiceOptions) {
     clock,
     tokenTtl: config.passwordResetTokenTtl,
   });
+  const loginNameReset = createLoginNameReset({
+    store,
+    mail: mail.queue,
+    sessions,
+    limits,
+    verification,
+    audit,
+    clock,
+    tokenTtl: config.passwordResetTokenTtl,
+  });
   const accounts = createAccountService({
     store,
     hasher,
@@ -211,6 +222,7 @@ export async function createServices(options: ServiceOptions) {
     accounts,
     verification,
     passwordReset,
+    loginNameReset,
     audit,
     auditPruner,
     accountEraser,

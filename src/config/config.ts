@@ -152,6 +152,7 @@ function toConfig(env: Environment) {
         `"${env.APP_NAME.replace(/["\\]/g, '')}" <noreply@${new URL(publicUrlOf(env)).hostname}>`,
       verifyEmailLink: env.VERIFY_EMAIL_LINK,
       passwordResetLink: env.PASSWORD_RESET_LINK,
+      loginNameResetLink: env.LOGIN_NAME_RESET_LINK,
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
       retryDelay: parseDuration(env.MAIL_RETRY_DELAY),
       pollInterval: parseDuration(env.MAIL_POLL_INTERVAL),

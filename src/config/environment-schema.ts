@@ -279,6 +279,14 @@ const mail = {
         'PASSWORD_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-password?token={token}`',
     }),
   ),
+  LOGIN_NAME_RESET_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        "the link of djoser's reset_username/ (or reset_email/) mails, with `{token}` and optionally `{uid}` " +
+        "(as djoser's USERNAME_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-login-name?token={token}`",
+    }),
+  ),
   MAIL_MAX_ATTEMPTS: Count(
     8,
     1,

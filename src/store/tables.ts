@@ -78,7 +78,7 @@ export interface OneTimeTokensTable {
   /** SHA-256 of the token, base64url; the token itself is never stored */
   token_hash: string;
   user_id: string;
-  /** what it may be used for: `verify-email`, `email-change`, `password-reset` */
+  /** what it may be used for: `verify-email`, `email-change`, `password-reset`, `login-name-reset` */
   purpose: string;
   /** the address it was mailed to, and the one it confirms */
   email: string;

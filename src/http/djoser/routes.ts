@@ -2,6 +2,7 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { FastifyRequest } from 'fastify';
 import type { AccountService, User } from '../../accounts/account-service.ts';
 import type { AddressVerification } from '../../accounts/address-verification.ts';
+import type { LoginNameReset } from '../../accounts/login-name-reset.ts';
 import type { PasswordReset } from '../../accounts/password-reset.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
 import { userListCap, type UserDirectory } from '../../accounts/user-directory.ts';
@@ -50,6 +51,7 @@ export interface DjoserServices {
   sessions: SessionService;
   verification: AddressVerification;
   passwordReset: PasswordReset;
+  loginNameReset: LoginNameReset;
   directory: UserDirectory;
   config: Pick<Config, 'djoserLoginField'>;
 }
@@ -77,6 +79,7 @@ export function djoserRoutes({
   sessions,
   verification,
   passwordReset,
+  loginNameReset,
   directory,
   config,
 }: DjoserServices): FastifyPluginCallbackTypebox {
@@ -359,7 +362,7 @@ export function djoserRoutes({
       },
     );
 
-    app.register(mailRoutes({ verification, passwordReset }));
+    app.register(mailRoutes({ verification, passwordReset, loginNameReset, loginField }));
     done();
   };
 }

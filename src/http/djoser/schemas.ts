@@ -92,6 +92,10 @@ export const ActivationBody = Type.Object({ uid: Type.String(), token: Type.Stri
 
 export const EmailBody = Type.Object({ email: Type.String() });
 
+/** djoser's UsernameResetConfirmSerializer: the uid and token from the mail, and the new login name. */
+export const loginNameConfirmBody = (loginField: LoginField) =>
+  Type.Object({ uid: Type.String(), token: Type.String(), [`new_${loginField}`]: Type.String() });
+
 export const ResetConfirmBody = Type.Object({
   uid: Type.String(),
   token: Type.String(),
