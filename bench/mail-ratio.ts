@@ -133,7 +133,12 @@ export async function measureMailRatio(options: MailRatioOptions): Promise<MailR
   });
   const templates = createTemplates(
     config.mail.appName,
-    createLinks({ publicUrl: config.publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined }),
+    createLinks({
+      publicUrl: config.publicUrl,
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      loginNameResetLink: undefined,
+    }),
   );
   const direct = createTransport({ url: sink.url, pool: true, maxConnections: connections });
   outbox.relay.start();

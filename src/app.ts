@@ -50,7 +50,11 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
   const app = await buildHttpServer({
     config,
     logger,
-    dialects: dialects.map(({ dialect, prefix, routes }) => ({ dialect, prefix, routes: routes(services) })),
+    dialects: dialects.map(({ dialect, prefix, routes }) => ({
+      dialect,
+      prefix,
+      routes: routes({ ...services, config }),
+    })),
     authenticate: services.sessions.authenticate,
     keys: services.keys,
     metrics,

@@ -7,7 +7,9 @@ import { createAuditTrail } from './audit/audit-trail.ts';
 import { createAddressVerification } from './accounts/address-verification.ts';
 import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
+import { createLoginNameReset } from './accounts/login-name-reset.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
+import { createUserDirectory } from './accounts/user-directory.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
@@ -159,6 +161,16 @@ export async function createServices(options: ServiceOptions) {
     clock,
     tokenTtl: config.passwordResetTokenTtl,
   });
+  const loginNameReset = createLoginNameReset({
+    store,
+    mail: mail.queue,
+    sessions,
+    limits,
+    verification,
+    audit,
+    clock,
+    tokenTtl: config.passwordResetTokenTtl,
+  });
   const accounts = createAccountService({
     store,
     hasher,
@@ -174,6 +186,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  const directory = createUserDirectory({ users: store.users });
   const accountEraser = createAccountEraser({
     store,
     sessions,
@@ -210,10 +223,12 @@ export async function createServices(options: ServiceOptions) {
     accounts,
     verification,
     passwordReset,
+    loginNameReset,
     audit,
     auditPruner,
     accountEraser,
     profiles,
+    directory,
     mail,
     changeListener,
     staff: { directory: createUserDirectory({ users: store.users }) },

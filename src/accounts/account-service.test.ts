@@ -142,6 +142,7 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
   };
   const verification = {
     async mailVerification(unit: UnitOfWork, user: User) {
+      if (user.email === null) return;
       record('mailVerification', user.email);
       await mail.queue(unit, { kind: 'verify-email', to: user.email, uid: user.id, token: 'token' });
     },
@@ -301,7 +302,7 @@ describe('account service', () => {
     });
 
     it('keeps the attempt counted when the credentials are refused: unknown email, wrong password, inactive user', async () => {
-      const user = await world.createUser();
+      await world.createUser();
       const other = await world.createUser({
         email: 'bob@example.com',
         username: 'bob',
@@ -312,8 +313,8 @@ describe('account service', () => {
 
       const attempts = [
         { email: 'nobody@example.com', password: alice.password },
-        { email: user.email, password: 'not-the-password' },
-        { email: other.email, password: alice.password },
+        { email: alice.email, password: 'not-the-password' },
+        { email: 'bob@example.com', password: alice.password },
       ];
       for (const credentials of attempts) {
         world.forget();
@@ -445,7 +446,7 @@ describe('account service', () => {
       assert.deepEqual(await problemsOf({ ...alice, password: 'password' }), {
         password: { code: 'too_common' },
       });
-      assert.deepEqual(await problemsOf({ ...alice, password: 'alice-in-wonderland' }), {
+      assert.deepEqual(await problemsOf({ ...alice, password: 'alice_zq' }), {
         password: { code: 'too_similar', to: 'username' },
       });
       assert.equal(await world.store.users.findByEmail(alice.email), undefined);

@@ -6,7 +6,12 @@ import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User, UserChanges } from '../store/user-repository.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
-import { createPasswordChecks, CredentialsRefused, invalidCredentials } from './password-checks.ts';
+import {
+  createPasswordChecks,
+  CredentialsRefused,
+  invalidCredentials,
+  type LoginName,
+} from './password-checks.ts';
 import type { AddressVerification } from './address-verification.ts';
 import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 import {
@@ -32,9 +37,16 @@ export interface Registration {
   password?: string | undefined;
 }
 
+/** A password login: by email, by username, or by both when they name the same account. */
 export interface Credentials {
   email?: string | undefined;
+  username?: string | undefined;
   password?: string | undefined;
+}
+
+/** How a door registers: whether an account may be made without an email (djoser's username login). */
+export interface RegistrationRules {
+  emailRequired: boolean;
 }
 
 /** What a user may change about themselves; `null` clears bio and image. */
@@ -104,15 +116,17 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
-  async function prepareUser(input: Registration) {
-    const email = normalizeEmail(input.email ?? '');
+  async function prepareUser(input: Registration, rules: RegistrationRules = { emailRequired: true }) {
+    const given = normalizeEmail(input.email ?? '');
+    // left out or blank where none is required: an account without an address (and so without mail)
+    const email = given === '' && !rules.emailRequired ? null : given;
     const username = normalizeUsername(input.username ?? '');
     const password = normalizePassword(input.password ?? '');
     const fields: FieldProblems = {};
-    addProblem(fields, 'email', checkEmail(email));
+    if (email !== null) addProblem(fields, 'email', checkEmail(email));
     addProblem(fields, 'username', checkUsername(username));
     addProblem(fields, 'password', policy.check(password, { username, email }));
-    if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
+    if (email !== null && fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
       fields.email = taken;
     if (fields.username === undefined && (await store.users.findByUsername(username)) !== undefined) {
       fields.username = taken;
@@ -168,15 +182,15 @@ export function createAccountService(deps: AccountServiceDeps) {
     by: { context?: RequestContext; sessionId?: string } = {},
   ): Promise<void> {
     await sessions.endAll(unit, user.id, 'password_changed', by.sessionId);
-    await mail.queue(unit, { kind: 'password-changed', to: user.email });
+    if (user.email !== null) await mail.queue(unit, { kind: 'password-changed', to: user.email });
     await audit.record(unit, { type: 'password_changed', userId: user.id, ...by });
   }
 
   return {
     /** Creates an active user without signing them in (djoser's registration); counted per IP. */
-    async register(input: Registration, context: RequestContext): Promise<User> {
+    async register(input: Registration, context: RequestContext, rules?: RegistrationRules): Promise<User> {
       await limits.admitRegistration(context.ip);
-      const prepared = await prepareUser(input);
+      const prepared = await prepareUser(input, rules);
       return store.transaction((unit) => insertAccount(unit, prepared, context));
     },
 
@@ -226,11 +240,10 @@ export function createAccountService(deps: AccountServiceDeps) {
       context: RequestContext,
       grant: G,
     ): Promise<SignedIn<G>> {
-      const email = normalizeEmail(input.email ?? '');
       const password = normalizePassword(input.password ?? '');
       let user: User;
       try {
-        user = await passwords.proveCredentials(email, password, context);
+        user = await passwords.proveCredentials(loginNameOf(input), password, context);
       } catch (error) {
         await recordFailedSignIn(error, context);
         throw error;
@@ -254,11 +267,22 @@ export function createAccountService(deps: AccountServiceDeps) {
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
 
-    /** Applies the caller's own changes; a new password ends their other sessions in the same commit. */
-    async update(context: CallerContext, input: ProfileChanges): Promise<User> {
+    /**
+     * Applies the caller's own changes; a new password ends their other sessions in the same commit. With
+     * `proof`, the current password must be proved too (djoser's set_email/, set_username/), checked under
+     * the account's lock and reported as `current_password` beside the other fields' problems.
+     */
+    async update(
+      context: CallerContext,
+      input: ProfileChanges,
+      proof?: { currentPassword: string | undefined },
+    ): Promise<User> {
       const { user } = context.caller;
       const by = { context, sessionId: context.caller.session.id };
       const fields: FieldProblems = {};
+      if (proof !== undefined) {
+        addProblem(fields, 'current_password', await passwords.proveCurrent(user, proof.currentPassword));
+      }
       const changes: UserChanges = { updatedAt: clock.now() };
       let email = user.email;
       let username = user.username;
@@ -266,7 +290,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (input.email !== undefined) {
         email = normalizeEmail(input.email ?? '');
         addProblem(fields, 'email', checkEmail(email));
-        if (!sameAddress(email, user.email)) {
+        if (user.email === null || !sameAddress(email, user.email)) {
           if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
             fields.email = taken;
           // a new address counts as unverified until it is confirmed
@@ -306,7 +330,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         else await passwordChanged(unit, updated, by);
         // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
         // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
-        if (!sameAddress(updated.email, user.email)) {
+        if (updated.email !== null && (user.email === null || !sameAddress(updated.email, user.email))) {
           if (sendVerificationEmail) await verification.mailVerification(unit, updated);
           await audit.record(unit, {
             type: 'email_change_confirmed',
@@ -314,7 +338,9 @@ export function createAccountService(deps: AccountServiceDeps) {
             ...by,
             detail: { from: user.email, to: updated.email, immediate: true },
           });
-          await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: updated.email });
+          if (user.email !== null) {
+            await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: updated.email });
+          }
         }
         return updated;
       });
@@ -399,6 +425,17 @@ export function createAccountService(deps: AccountServiceDeps) {
       });
     },
   };
+}
+
+/**
+ * The name a login gives: the email, unless only a username is given (then the username); with both,
+ * both, to name one account. A login that gives neither is a blank email, as it always was.
+ */
+function loginNameOf(input: Credentials): LoginName {
+  const username = input.username === undefined ? undefined : normalizeUsername(input.username);
+  if (input.email === undefined && username !== undefined) return { username };
+  const email = normalizeEmail(input.email ?? '');
+  return username === undefined ? { email } : { email, username };
 }
 
 function takenError(field: 'email' | 'username'): GatehouseError {

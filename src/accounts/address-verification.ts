@@ -50,7 +50,8 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     const user = await unit.users.findById(userId);
     // a deactivated account, or a token for an address the account has since left, confirms nothing
     if (user?.isActive !== true) return undefined;
-    if (purpose === 'verify-email' && !sameAddress(user.email, email)) return undefined;
+    if (purpose === 'verify-email' && (user.email === null || !sameAddress(user.email, email)))
+      return undefined;
     const updated = await unit.users.update(user.id, {
       ...(purpose === 'email-change' ? { email } : {}),
       emailVerifiedAt: clock.now(),
@@ -61,7 +62,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     }
     sessions.userChanged(unit, user.id);
     // the address the account leaves is told, with no token: a change its owner did not make shows
-    if (purpose === 'email-change') {
+    if (purpose === 'email-change' && user.email !== null) {
       await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: email });
     }
     await audit.record(unit, {
@@ -74,9 +75,13 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
   }
 
   return {
-    /** Queues, in `unit`, a verification mail to the user's address (a new account's, or a changed one). */
-    mailVerification: (unit: UnitOfWork, user: User): Promise<void> =>
-      mailToken(unit, user, 'verify-email', user.email),
+    /**
+     * Queues, in `unit`, a verification mail to the user's address (a new account's, or a changed one);
+     * an account without an address has nothing to verify.
+     */
+    mailVerification: async (unit: UnitOfWork, user: User): Promise<void> => {
+      if (user.email !== null) await mailToken(unit, user, 'verify-email', user.email);
+    },
 
     /** Queues, in `unit`, a token to confirm `email` as the user's new address. */
     mailNewAddress: (unit: UnitOfWork, user: User, email: string): Promise<void> =>
@@ -92,7 +97,7 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
       await store.transaction(async (unit) => {
         const user = await unit.users.findByEmail(address);
         if (user?.isActive !== true || user.emailVerifiedAt !== null) return;
-        await mailToken(unit, user, 'verify-email', user.email);
+        await mailToken(unit, user, 'verify-email', user.email ?? address);
       });
     },
 

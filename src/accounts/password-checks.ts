@@ -6,28 +6,63 @@ import type { AttemptLimits, PasswordAttempt } from './ports.ts';
 import { blank, normalizePassword } from './user-fields.ts';
 
 export interface PasswordCheckDeps {
-  users: Pick<UserRepository, 'findByEmail'>;
+  users: Pick<UserRepository, 'findByEmail' | 'findByUsername'>;
   hasher: PasswordHasher;
   limits: AttemptLimits;
 }
 
 /**
- * Every check of a password someone typed, each counted against its email's lock before the hash runs
+ * Who a password login names (both normalised): by email, by username, or by both when they must name
+ * the same account. An empty string is a field left blank.
+ */
+export type LoginName = { email: string; username?: string } | { email?: undefined; username: string };
+
+/**
+ * The key of the lock failed logins set on an account: its email when it has one (what the lock has
+ * always counted, whichever of email or username a login names, so switching names dodges nothing), else
+ * its id. Neither form can be an address (no `@`), so no address shares it.
+ */
+export function loginLockKey(user: User): string {
+  return user.email ?? `user:${user.id}`;
+}
+
+/**
+ * Every check of a password someone typed, each counted against its account's lock before the hash runs
  * and taken back unless the password was wrong: so no more guesses are ever checked than the limit allows,
  * however many arrive at once, and a right password costs the owner nothing.
  */
 export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDeps) {
+  /**
+   * The account a login names, if any, and the key its failures count under. An email counts as typed,
+   * existing or not; a username counts under its account's key, or (unknown) under the name itself.
+   */
+  async function findLogin(name: LoginName): Promise<{ user: User | undefined; lockKey: string }> {
+    if (name.email !== undefined) {
+      const user = name.email === '' ? undefined : await users.findByEmail(name.email);
+      // both named: the same account, or none
+      const agrees =
+        name.username === undefined || user?.username.toLowerCase() === name.username.toLowerCase();
+      return { user: agrees ? user : undefined, lockKey: name.email };
+    }
+    const user = name.username === '' ? undefined : await users.findByUsername(name.username);
+    if (user !== undefined) return { user, lockKey: loginLockKey(user) };
+    return {
+      user: undefined,
+      lockKey: name.username === '' ? '' : `username:${name.username.toLowerCase()}`,
+    };
+  }
+
   /** The user these credentials belong to; one answer for every kind of refusal. */
-  async function checkCredentials(email: string, password: string): Promise<User> {
+  async function checkCredentials(name: LoginName, user: User | undefined, password: string): Promise<User> {
     const fields: FieldProblems = {};
-    if (email === '') fields.email = blank;
+    if (name.email === '') fields.email = blank;
+    if (name.email === undefined && name.username === '') fields.username = blank;
     if (password === '') fields.password = blank;
     throwIfInvalid(fields);
-    const user = await users.findByEmail(email);
     if (user === undefined) {
-      // hash anyway: an unknown email must cost what a wrong password costs
+      // hash anyway: an unknown name must cost what a wrong password costs
       await hasher.verifyNothing(password);
-      throw new CredentialsRefused('unknown_email');
+      throw new CredentialsRefused(name.email === undefined ? 'unknown_username' : 'unknown_email');
     }
     const matches = await hasher.verify(user.passwordHash, password);
     if (!matches) throw new CredentialsRefused('wrong_password', user.id);
@@ -46,13 +81,15 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
   }
 
   return {
-    /** A password login (normalised email and password) from the client in `context`. */
-    async proveCredentials(email: string, password: string, context: RequestContext): Promise<User> {
-      const attempt = await limits.beginLogin(context.ip, email);
+    /** A password login (normalised name and password) from the client in `context`. */
+    async proveCredentials(name: LoginName, password: string, context: RequestContext): Promise<User> {
+      // read before the count: the lock to count against is the account's, whichever name it is found by
+      const { user, lockKey } = await findLogin(name);
+      const attempt = await limits.beginLogin(context.ip, lockKey);
       try {
         return await releasedUnless(
           attempt,
-          () => checkCredentials(email, password),
+          () => checkCredentials(name, user, password),
           (outcome) => 'error' in outcome && outcome.error instanceof CredentialsRefused,
         );
       } catch (error) {
@@ -66,7 +103,7 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
      * unlimited way to guess it. The problem with it, or undefined when it is right.
      */
     async proveCurrent(user: User, password: string | undefined): Promise<Problem | undefined> {
-      const attempt = await limits.beginPasswordCheck(user.email);
+      const attempt = await limits.beginPasswordCheck(loginLockKey(user));
       return releasedUnless(
         attempt,
         () => checkCurrentPassword(user, password),
@@ -85,7 +122,7 @@ export function invalidCredentials(): GatehouseError {
  * every reason answers the client alike.
  */
 export class CredentialsRefused extends GatehouseError {
-  readonly reason: 'wrong_password' | 'unknown_email' | 'inactive';
+  readonly reason: 'wrong_password' | 'unknown_email' | 'unknown_username' | 'inactive';
   readonly userId: string | undefined;
   /** this refusal was the last guess the email's lock allowed: it is locked from now on */
   lockedNow = false;

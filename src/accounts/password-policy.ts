@@ -1,16 +1,17 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import type { Problem } from '../errors.ts';
+import { isTooSimilar } from './attribute-similarity.ts';
 import { blank, codePointLength, tooLong, tooShort } from './user-fields.ts';
 
 export interface PasswordPolicy {
   /** The problem with an (already normalised) password, or undefined when it is acceptable. */
-  check(password: string, owner: { username: string; email: string }): Problem | undefined;
+  check(password: string, owner: { username: string; email: string | null }): Problem | undefined;
 }
 
-// Names shorter than this occur inside too many good passwords to be worth refusing.
-const minimumSimilarLength = 3;
-
-/** Length in code points, the common-password list, and no username or e-mail local part inside. */
+/**
+ * Length in code points, the common-password list, and not too similar to the username or the email (as
+ * Django's UserAttributeSimilarityValidator judges it, so a passphrase that merely names its owner passes).
+ */
 export function createPasswordPolicy(limits: { minLength: number; maxLength: number }): PasswordPolicy {
   // zxcvbn's list of ~49k passwords seen most often in breaches, lower-cased.
   const common = new Set(dictionary['passwords-common']);
@@ -22,15 +23,10 @@ export function createPasswordPolicy(limits: { minLength: number; maxLength: num
       if (length > limits.maxLength) return tooLong(limits.maxLength);
       const lowered = password.toLowerCase();
       if (common.has(lowered)) return { code: 'too_common' };
-      const localPart = owner.email.split('@')[0] ?? '';
-      for (const [name, to] of [
-        [owner.username, 'username'],
-        [localPart, 'email'],
-      ] as const) {
-        if (name.length >= minimumSimilarLength && lowered.includes(name.toLowerCase())) {
-          return { code: 'too_similar', to };
-        }
-      }
+      // Django's order: the username first, then the email
+      if (isTooSimilar(password, owner.username)) return { code: 'too_similar', to: 'username' };
+      if (owner.email !== null && isTooSimilar(password, owner.email))
+        return { code: 'too_similar', to: 'email' };
       return undefined;
     },
   };

@@ -7,6 +7,7 @@ import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } fro
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { AttemptLimits, MailPort, SessionPort } from './ports.ts';
+import { loginLockKey } from './password-checks.ts';
 import { normalizePassword } from './user-fields.ts';
 
 export interface PasswordResetDeps {
@@ -50,7 +51,8 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         await mailNewToken(unit, mail, {
           user,
           purpose: 'password-reset',
-          email: user.email,
+          // found by this address, so it has one: the stored casing, as the account shows it
+          email: user.email ?? address,
           now: clock.now(),
           ttl: tokenTtl,
         });
@@ -84,9 +86,9 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         const updated = await unit.users.update(user.id, { passwordHash, updatedAt: clock.now() });
         if (!updated.ok || updated.value === undefined) throw tokenRefused();
         await sessions.endAll(unit, user.id, 'password_reset');
-        await mail.queue(unit, { kind: 'password-changed', to: user.email });
+        if (user.email !== null) await mail.queue(unit, { kind: 'password-changed', to: user.email });
         await audit.record(unit, { type: 'password_reset', userId: user.id, context });
-        unit.afterCommit(() => limits.clearLoginFailures(user.email));
+        unit.afterCommit(() => limits.clearLoginFailures(loginLockKey(user)));
       });
     },
   };

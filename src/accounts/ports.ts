@@ -83,6 +83,8 @@ export type OutgoingMail =
   | { kind: 'verify-email'; to: string; uid: string; token: string }
   | { kind: 'email-change'; to: string; uid: string; token: string }
   | { kind: 'password-reset'; to: string; uid: string; token: string }
+  /** djoser's reset_username/ (or reset_email/): a link to set a new login name */
+  | { kind: 'login-name-reset'; to: string; uid: string; token: string }
   | { kind: 'password-changed'; to: string }
   | { kind: 'email-changed'; to: string; newEmail: string };
 

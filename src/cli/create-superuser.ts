@@ -43,7 +43,7 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
   }
 }
 
-function report(user: { username: string; email: string }): void {
+function report(user: { username: string; email: string | null }): void {
   console.log(`superuser ${user.username} <${user.email}> created`);
 }
 

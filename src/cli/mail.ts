@@ -37,7 +37,12 @@ export async function mail(args: string[], env: Env): Promise<void> {
   const server = new URL(smtpUrl).host;
   const templates = createTemplates(
     appName,
-    createLinks({ publicUrl: config.publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined }),
+    createLinks({
+      publicUrl: config.publicUrl,
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      loginNameResetLink: undefined,
+    }),
   );
   const transport = createSmtpTransport({ url: smtpUrl, from, timeout, connections: 1 });
   try {

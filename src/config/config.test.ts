@@ -65,6 +65,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads DJOSER_LOGIN_FIELD (email by default, or username) and refuses anything else', () => {
+    assert.equal(loadConfig({}).djoserLoginField, 'email');
+    assert.equal(loadConfig({ DJOSER_LOGIN_FIELD: 'username' }).djoserLoginField, 'username');
+    assert.throws(() => loadConfig({ DJOSER_LOGIN_FIELD: 'phone' }), /DJOSER_LOGIN_FIELD/);
+    assert.throws(() => loadConfig({ LOGIN_NAME_RESET_LINK: 'ftp://x/{token}' }), /LOGIN_NAME_RESET_LINK/);
+  });
+
   it('refuses to run in production without a secret key', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /SECRET_KEY: required/);
   });
@@ -196,6 +203,7 @@ describe('loadConfig', () => {
       from: '"Gatehouse" <noreply@auth.example.com>',
       verifyEmailLink: undefined,
       passwordResetLink: undefined,
+      loginNameResetLink: undefined,
       maxAttempts: 8,
       retryDelay: 60_000,
       pollInterval: 2_000,

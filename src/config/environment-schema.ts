@@ -93,6 +93,13 @@ const tokens = {
     "a deactivated account's email, username, bio, image, password hash and sessions are erased this " +
       'long after deactivation (checked hourly); `0`: never',
   ),
+  DJOSER_LOGIN_FIELD: Type.Enum(['email', 'username'], {
+    default: 'email',
+    description:
+      "djoser's LOGIN_FIELD under /auth: what names an account there (both are accepted at login when " +
+      'unambiguous), which field is read-only in its user object and which the other routes are named ' +
+      'after (set_email/ or set_username/); with `username`, /auth/users/ registers without an email',
+  }),
   AUDIT_RETENTION: Duration('365d', 'audit events older than this are deleted (checked hourly)'),
   SEND_VERIFICATION_EMAIL: Flag(
     true,
@@ -270,6 +277,14 @@ const mail = {
       description:
         "the link of password-reset mails, with `{token}` and optionally `{uid}` (as djoser's " +
         'PASSWORD_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-password?token={token}`',
+    }),
+  ),
+  LOGIN_NAME_RESET_LINK: Type.Optional(
+    Type.String({
+      pattern: '^https?://[^/].*\\{token\\}',
+      description:
+        "the link of djoser's reset_username/ (or reset_email/) mails, with `{token}` and optionally `{uid}` " +
+        "(as djoser's USERNAME_RESET_CONFIRM_URL); unset: `<PUBLIC_URL>/reset-login-name?token={token}`",
     }),
   ),
   MAIL_MAX_ATTEMPTS: Count(

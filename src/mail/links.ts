@@ -5,12 +5,16 @@ export interface LinkSettings {
   verifyEmailLink: string | undefined;
   /** with `{token}` and optionally `{uid}`; unset: `<publicUrl>/reset-password?token={token}` */
   passwordResetLink: string | undefined;
+  /** with `{token}` and optionally `{uid}`; unset: `<publicUrl>/reset-login-name?token={token}` */
+  loginNameResetLink: string | undefined;
 }
 
 export interface Links {
   /** confirms an address: a new account's, or a changed one */
   verifyEmail(uid: string, token: string): string;
   resetPassword(uid: string, token: string): string;
+  /** djoser's USERNAME_RESET_CONFIRM_URL */
+  resetLoginName(uid: string, token: string): string;
 }
 
 /** Links from templates in which `{token}` and `{uid}` stand for the mail's values, URL-encoded. */
@@ -20,5 +24,8 @@ export function createLinks(settings: LinkSettings): Links {
   return {
     verifyEmail: fill(settings.verifyEmailLink ?? `${settings.publicUrl}/verify-email?token={token}`),
     resetPassword: fill(settings.passwordResetLink ?? `${settings.publicUrl}/reset-password?token={token}`),
+    resetLoginName: fill(
+      settings.loginNameResetLink ?? `${settings.publicUrl}/reset-login-name?token={token}`,
+    ),
   };
 }

@@ -47,6 +47,7 @@ export function createMailOutbox(options: MailOutboxOptions) {
       publicUrl: config.publicUrl,
       verifyEmailLink: settings.verifyEmailLink,
       passwordResetLink: settings.passwordResetLink,
+      loginNameResetLink: settings.loginNameResetLink,
     }),
   );
   const delivery: MailDelivery =

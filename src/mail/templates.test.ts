@@ -9,7 +9,12 @@ const token = 'tok_en-123';
 
 describe('mail links', () => {
   it('lead to PUBLIC_URL by default, the token as token=…', () => {
-    const links = createLinks({ publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined });
+    const links = createLinks({
+      publicUrl,
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      loginNameResetLink: undefined,
+    });
     assert.equal(links.verifyEmail('MQ', token), `${publicUrl}/verify-email?token=${token}`);
     assert.equal(links.resetPassword('MQ', token), `${publicUrl}/reset-password?token=${token}`);
   });
@@ -19,13 +24,23 @@ describe('mail links', () => {
       publicUrl,
       verifyEmailLink: 'https://app.example.com/#/activate/{uid}/{token}',
       passwordResetLink: 'https://app.example.com/reset?uid={uid}&token={token}',
+      loginNameResetLink: 'https://app.example.com/#/username/reset/confirm/{uid}/{token}',
     });
+    assert.equal(
+      links.resetLoginName('MQ', 'a/b'),
+      'https://app.example.com/#/username/reset/confirm/MQ/a%2Fb',
+    );
     assert.equal(links.verifyEmail('MQ', token), `https://app.example.com/#/activate/MQ/${token}`);
     assert.equal(links.resetPassword('MQ', token), `https://app.example.com/reset?uid=MQ&token=${token}`);
   });
 
   it('URL-encode what they fill in', () => {
-    const links = createLinks({ publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined });
+    const links = createLinks({
+      publicUrl,
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      loginNameResetLink: undefined,
+    });
     assert.equal(links.verifyEmail('a', 'x&y=z'), `${publicUrl}/verify-email?token=x%26y%3Dz`);
   });
 });
@@ -33,7 +48,12 @@ describe('mail links', () => {
 describe('mail templates', () => {
   const templates = createTemplates(
     'Acme & Co',
-    createLinks({ publicUrl, verifyEmailLink: undefined, passwordResetLink: undefined }),
+    createLinks({
+      publicUrl,
+      verifyEmailLink: undefined,
+      passwordResetLink: undefined,
+      loginNameResetLink: undefined,
+    }),
   );
   const emailChange: OutgoingMail = { kind: 'email-change', to: 'new@example.com', uid: 'MQ', token };
   const reset: OutgoingMail = { kind: 'password-reset', to: 'a@example.com', uid: 'MQ', token };

@@ -49,6 +49,15 @@ export function createTemplates(appName: string, links: Links) {
             'The link works once and soon expires. If it was not you, ignore this mail: your password stays as it is.',
           ],
         };
+      case 'login-name-reset':
+        return {
+          subject: `Choose a new sign-in name for ${appName}`,
+          paragraphs: [
+            `Someone asked to change the name you sign in to ${appName} with. If it was you, choose a new one here:`,
+            { url: links.resetLoginName(mail.uid, mail.token) },
+            'The link works once and soon expires. If it was not you, ignore this mail: nothing changes.',
+          ],
+        };
       case 'password-changed':
         return {
           subject: `Your ${appName} password was changed`,

@@ -109,7 +109,9 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       const key = await deps.keys.signer();
       const issuedAt = Math.floor(deps.clock.now() / 1000);
       const expiresAt = issuedAt + Math.floor(ttl / 1000);
-      const token = await new SignJWT({ sid: sessionId })
+      // simplejwt's own claims beside ours: djoser frontends decode `user_id` (the same id as `sub`) and
+      // check `token_type`; every access token carries them, whichever door issued it
+      const token = await new SignJWT({ sid: sessionId, token_type: 'access', user_id: userId })
         .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: tokenType })
         .setIssuer(deps.issuer)
         .setAudience(deps.audience)

@@ -1,7 +1,7 @@
 import type { Executor } from './executor.ts';
 
 /** What a mailed token may be used for. */
-export type TokenPurpose = 'verify-email' | 'email-change' | 'password-reset';
+export type TokenPurpose = 'verify-email' | 'email-change' | 'password-reset' | 'login-name-reset';
 
 export interface NewOneTimeToken {
   tokenHash: string;

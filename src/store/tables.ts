@@ -5,9 +5,10 @@ import type { Selectable, Updateable } from 'kysely';
 
 export interface UsersTable {
   id: string;
-  email: string;
+  /** null for an account registered by username alone (djoser with DJOSER_LOGIN_FIELD=username) */
+  email: string | null;
   /** lower-cased email; the unique index that makes `Alice@X.io` and `alice@x.io` one account */
-  email_normalized: string;
+  email_normalized: string | null;
   username: string;
   /** lower-cased NFKC username; unique */
   username_normalized: string;
@@ -77,7 +78,7 @@ export interface OneTimeTokensTable {
   /** SHA-256 of the token, base64url; the token itself is never stored */
   token_hash: string;
   user_id: string;
-  /** what it may be used for: `verify-email`, `email-change`, `password-reset` */
+  /** what it may be used for: `verify-email`, `email-change`, `password-reset`, `login-name-reset` */
   purpose: string;
   /** the address it was mailed to, and the one it confirms */
   email: string;

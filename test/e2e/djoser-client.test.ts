@@ -87,3 +87,56 @@ for (const dialect of dialects) {
     });
   });
 }
+
+/** Runs the client script in one of its flows against `url`; its JSON line. */
+async function runClient(url: string, flow: string): Promise<unknown> {
+  const { stdout } = await promisify(execFile)('python3', [client, url, flow], {
+    timeout: 30_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  }).catch((error: unknown) => {
+    const failed = error as { stdout?: string; stderr?: string };
+    throw new Error(`the Python client failed: ${failed.stdout ?? ''}${failed.stderr ?? ''}`, {
+      cause: error,
+    });
+  });
+  return JSON.parse(stdout);
+}
+
+for (const dialect of dialects) {
+  describe(`djoser's documented client and a DRF test case, against the real server with DJOSER_LOGIN_FIELD=username on ${dialect}`, () => {
+    let database: TestDatabase;
+    let server: ServerProcess;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      server = await startServer({
+        env: processEnvironment({ DATABASE_URL: database.url, DJOSER_LOGIN_FIELD: 'username' }),
+      });
+    });
+    after(async () => {
+      await server.stop();
+      await database.drop();
+    });
+
+    it("follows djoser's documentation: curl-style forms, no email, token/login and Token auth, JWT by username", async () => {
+      assert.deepEqual(await runClient(server.url, 'docs'), {
+        ok: true,
+        steps: [
+          'register by username',
+          'token/login',
+          'jwt/create by username',
+          'set_username',
+          'token/logout',
+        ],
+      });
+      assert.deepEqual(server.stderr, []);
+    });
+
+    it("passes the djoser seed's test case: multipart bodies as DRF's test client sends them, jwt/create with the username", async () => {
+      assert.deepEqual(await runClient(server.url, 'drf-test'), {
+        ok: true,
+        steps: ['register multipart', 'jwt/create multipart'],
+      });
+      assert.deepEqual(server.stderr, []);
+    });
+  });
+}

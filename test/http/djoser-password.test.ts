@@ -104,7 +104,7 @@ for (const dialect of dialects) {
         ['', 'This field may not be blank.'],
         ['short', 'This password is too short. It must contain at least 8 characters.'],
         ['password123', 'This password is too common.'],
-        [`new-${user.username}-pw`, 'The password is too similar to the username.'],
+        [`${user.username}1`, 'The password is too similar to the username.'],
       ];
       for (const [newPassword, message] of cases) {
         const response = await setPassword(current.access, {

@@ -61,7 +61,7 @@ for (const dialect of dialects) {
           { new_password: ['is too common'] },
         ],
         [
-          { current_password: user.password, new_password: `${user.username}-passphrase` },
+          { current_password: user.password, new_password: `${user.username}1` },
           { new_password: ['is too similar to the username'] },
         ],
         [

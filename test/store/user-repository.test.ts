@@ -8,7 +8,8 @@ import { openMigratedDatabase, type MigratedDatabase } from './migrated-database
 let sequence = 0;
 
 /** A user row no other test in the file uses. */
-function newRow(overrides: Partial<NewUser> = {}): NewUser {
+/** A new row with an address (what most tests here need); `{ email: null }` makes one without. */
+function newRow(overrides: Partial<NewUser & { email: string }> = {}): NewUser & { email: string } {
   sequence += 1;
   const name = `Person${sequence}${randomUUID().slice(0, 6)}`;
   return {

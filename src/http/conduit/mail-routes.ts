@@ -63,7 +63,7 @@ export function mailRoutes({
       },
       async (request) => {
         const user = await verification.confirm(request.body.token ?? '', contextOf(request));
-        return { email: user.email, email_verified: true as const };
+        return { email: user.email ?? '', email_verified: true as const };
       },
     );
 

@@ -19,6 +19,7 @@ import {
 import { sessionRoutes } from './session-routes.ts';
 import { historyRoutes } from './history-routes.ts';
 import { mailRoutes } from './mail-routes.ts';
+import { wrapUnwrappedUser } from './unwrapped-user.ts';
 
 export interface ConduitServices {
   accounts: AccountService;
@@ -31,7 +32,9 @@ export interface ConduitServices {
 
 const toUserBody = <T extends string | null>(user: User, token: T) => ({
   user: {
-    email: user.email,
+    // RealWorld's user object requires a string: an account registered without an address (djoser's
+    // username login) shows an empty one, as Django's own User does
+    email: user.email ?? '',
     username: user.username,
     bio: user.bio,
     image: user.image,
@@ -108,8 +111,9 @@ export function conduitRoutes({
       '/user',
       {
         config: { caller: 'required' },
+        preValidation: wrapUnwrappedUser,
         schema: {
-          summary: 'Update the current user',
+          summary: 'Update the current user (the `user` wrapper may be left out)',
           tags: ['conduit'],
           body: UserUpdateBody,
           response: { 200: UserResponse, ...conduitErrors(400, 401, 413, 415, 422, 503) },

@@ -1,5 +1,11 @@
 import { Type } from 'typebox';
-import type { ErrorCode, FieldProblems, GatehouseError, JsonKind, Problem } from '../../errors.ts';
+import {
+  GatehouseError,
+  type ErrorCode,
+  type FieldProblems,
+  type JsonKind,
+  type Problem,
+} from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
 import { wordFields, type Wording } from '../wording.ts';
@@ -50,6 +56,28 @@ const noActiveAccount = {
   code: 'no_active_account',
 };
 
+/** djoser's TokenCreateSerializer refuses every bad login, a field left out included, with this 400. */
+export const unableToLogIn = { non_field_errors: ['Unable to log in with provided credentials.'] };
+
+/** The refusals token/login/ answers with `unableToLogIn` (djoser's inactive user fails the same way). */
+export function isUnableToLogIn(error: unknown): boolean {
+  return (
+    error instanceof GatehouseError &&
+    (error.code === 'invalid_credentials' ||
+      error.code === 'email_not_verified' ||
+      error.code === 'validation_failed')
+  );
+}
+
+/** A validation failure with one field's problem under the name a serializer gives it; others unchanged. */
+export function renamedField(error: unknown, from: string, to: string): unknown {
+  if (!(error instanceof GatehouseError) || error.code !== 'validation_failed') return error;
+  const problem = error.fields[from];
+  if (problem === undefined) return error;
+  const fields = Object.fromEntries(Object.entries(error.fields).filter(([field]) => field !== from));
+  return new GatehouseError('validation_failed', error.message, { fields: { ...fields, [to]: problem } });
+}
+
 /** simplejwt's answer to a token it will not accept at a token endpoint (refresh, verify). */
 export const tokenNotValid = { detail: 'Token is invalid or expired', code: 'token_not_valid' };
 
@@ -99,15 +127,18 @@ const invalidByField: Readonly<Record<string, string>> = {
   token: 'Invalid token for given user.',
 };
 
+/** djoser's set_<field>/ serializers copy the model's field as new_<field>, with its validators' words. */
+const modelField = (field: string): string => field.replace(/^new_(?=email$|username$)/, '');
+
 /** Every problem as DRF's serializers and Django's validators word it. */
 export const djoserWording: Wording = {
   blank: () => 'This field may not be blank.',
   required: () => 'This field is required.',
-  invalid: (_problem, field) => invalidByField[field] ?? 'Invalid value.',
+  invalid: (_problem, field) => invalidByField[modelField(field)] ?? 'Invalid value.',
   taken: (_problem, field) =>
-    field === 'username'
+    modelField(field) === 'username'
       ? 'A user with that username already exists.'
-      : `user with this ${fieldLabels[field] ?? field.replaceAll('_', ' ')} already exists.`,
+      : `user with this ${fieldLabels[modelField(field)] ?? field.replaceAll('_', ' ')} already exists.`,
   // only passwords have a minimum length (never below 2: an empty one is blank)
   too_short: ({ min }) => passwordTooShort(min),
   too_long: ({ max }) => `Ensure this field has no more than ${max} characters.`,
@@ -197,12 +228,12 @@ const FieldErrorsSchema = Type.Record(Type.String(), Type.Array(Type.String()), 
   description: 'DRF validation errors: field (or non_field_errors) → messages',
 });
 
+/** DRF's 400: field errors, or a detail for a request it could not read. */
+export const BadRequestSchema = Type.Union([FieldErrorsSchema, DetailSchema]);
+
 /** Declares the error statuses a route can answer with, in DRF's envelope (a 400 is either kind). */
 export function drfErrors(...statuses: number[]) {
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      status === 400 ? Type.Union([FieldErrorsSchema, DetailSchema]) : DetailSchema,
-    ]),
+    statuses.map((status) => [status, status === 400 ? BadRequestSchema : DetailSchema]),
   );
 }

@@ -4,16 +4,54 @@ import { Type } from 'typebox';
 // an empty value still reaches the core, which refuses it as blank. Unknown fields (is_staff, id, …)
 // are ignored, as DRF ignores fields a serializer does not declare.
 
-export const RegistrationBody = Type.Object({
-  email: Type.String(),
-  username: Type.String(),
-  password: Type.String(),
+/** djoser's LOGIN_FIELD (DJOSER_LOGIN_FIELD): the account's USERNAME_FIELD; the other field is writable. */
+export type LoginField = 'email' | 'username';
+
+export const writableFieldOf = (loginField: LoginField) => (loginField === 'email' ? 'username' : 'email');
+
+/**
+ * As djoser's UserCreateSerializer for the two user models it is used with: a custom one whose
+ * USERNAME_FIELD is the email (the username required beside it), or Django's own, whose email may be left
+ * out or blank.
+ */
+export const registrationBody = (loginField: LoginField) =>
+  Type.Object({
+    email: loginField === 'email' ? Type.String() : Type.Optional(Type.String()),
+    username: Type.String(),
+    password: Type.String(),
+  });
+
+/** PUT replaces the writable fields, so it must name them all; the login field is read-only (djoser). */
+export const userReplaceBody = (loginField: LoginField) =>
+  loginField === 'email'
+    ? Type.Object({ username: Type.String() })
+    : // Django's User declares its email blank=True: a serializer does not require it
+      Type.Object({ email: Type.Optional(Type.String()) });
+
+export const userPatchBody = (loginField: LoginField) =>
+  Type.Object({ [writableFieldOf(loginField)]: Type.Optional(Type.String()) });
+
+/** `set_<login field>/`: djoser's SetUsernameSerializer (`re_new_…` off, its default). */
+export const setLoginFieldBody = (loginField: LoginField) =>
+  Type.Object({ [`new_${loginField}`]: Type.String(), current_password: Type.String() });
+
+/** djoser's TokenCreateSerializer: every field optional; anything missing is "unable to log in". */
+export const TokenLoginBody = Type.Object({
+  email: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
 });
 
-/** PUT replaces the writable fields, so it must name them all; the email is djoser's read-only LOGIN_FIELD. */
-export const UserReplaceBody = Type.Object({ username: Type.String() });
+export const AuthTokenResponse = Type.Object({
+  auth_token: Type.String({ description: 'send as Authorization: Token …; it lives as its session does' }),
+});
 
-export const UserPatchBody = Type.Object({ username: Type.Optional(Type.String()) });
+export const UserIdParams = Type.Object({ id: Type.String() });
+
+export const UserListQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  offset: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$' })),
+});
 
 export const CurrentPasswordBody = Type.Object({ current_password: Type.String() });
 
@@ -22,7 +60,12 @@ export const SetPasswordBody = Type.Object({
   current_password: Type.String(),
 });
 
-export const TokenObtainBody = Type.Object({ email: Type.String(), password: Type.String() });
+/** simplejwt's TokenObtainPairSerializer, taking either name: which is required is decided per request. */
+export const TokenObtainBody = Type.Object({
+  email: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+});
 
 export const TokenRefreshBody = Type.Object({ refresh: Type.String({ minLength: 1 }) });
 
@@ -30,9 +73,11 @@ export const TokenVerifyBody = Type.Object({ token: Type.String({ minLength: 1 }
 
 export const UserResponse = Type.Object({
   id: Type.String(),
-  email: Type.String(),
+  email: Type.String({ description: 'empty for an account registered without an address' }),
   username: Type.String(),
 });
+
+export const UserListResponse = Type.Array(UserResponse);
 
 export const TokenPairResponse = Type.Object({
   refresh: Type.String({ description: 'opaque, single use: every refresh rotates it' }),
@@ -46,6 +91,10 @@ export const NoContent = Type.Null({ description: 'no content' });
 export const ActivationBody = Type.Object({ uid: Type.String(), token: Type.String() });
 
 export const EmailBody = Type.Object({ email: Type.String() });
+
+/** djoser's UsernameResetConfirmSerializer: the uid and token from the mail, and the new login name. */
+export const loginNameConfirmBody = (loginField: LoginField) =>
+  Type.Object({ uid: Type.String(), token: Type.String(), [`new_${loginField}`]: Type.String() });
 
 export const ResetConfirmBody = Type.Object({
   uid: Type.String(),
