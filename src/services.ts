@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { createAccountEraser } from './accounts/account-eraser.ts';
 import { createAccountService } from './accounts/account-service.ts';
+import { createDjangoImporter } from './accounts/django-import/django-importer.ts';
+import { withDjangoHashes } from './accounts/django-hashes.ts';
 import { createAuditPruner } from './audit/audit-pruner.ts';
 import { createAuditTrail } from './audit/audit-trail.ts';
 import { createAddressVerification } from './accounts/address-verification.ts';
@@ -125,7 +127,8 @@ export async function createServices(options: ServiceOptions) {
     metrics,
     recordEvent: (event) => audit.record(store, event),
   });
-  const hasher = await createPasswordHasher(config.argon2);
+  // Django's hashes too, for users import-django brought: each is replaced by argon2id at its next sign-in
+  const hasher = withDjangoHashes(await createPasswordHasher(config.argon2));
   const policy = createPasswordPolicy({
     minLength: config.passwordMinLength,
     maxLength: config.passwordMaxLength,
@@ -173,6 +176,7 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
+  const djangoImporter = createDjangoImporter({ store, sessions, audit, clock, newId: randomUUID });
   const accountEraser = createAccountEraser({
     store,
     sessions,
@@ -213,6 +217,7 @@ export async function createServices(options: ServiceOptions) {
     auditPruner,
     accountEraser,
     profiles,
+    djangoImporter,
     mail,
     changeListener,
     close,

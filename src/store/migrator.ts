@@ -9,6 +9,7 @@ import * as oneTimeTokens from './migrations/0008-one-time-tokens.ts';
 import * as auditEvents from './migrations/0009-audit-events.ts';
 import * as accountErasure from './migrations/0010-account-erasure.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
+import * as djangoImport from './migrations/0014-django-import.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0008-one-time-tokens': oneTimeTokens,
   '0009-audit-events': auditEvents,
   '0010-account-erasure': accountErasure,
+  '0014-django-import': djangoImport,
 };
 
 /** Every migration this build knows, in the order they apply. */
