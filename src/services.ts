@@ -19,6 +19,7 @@ import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
 import { createKeyRing } from './keys/key-ring.ts';
+import { createLegacyTokens } from './sessions/legacy-tokens.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
@@ -113,6 +114,16 @@ export async function createServices(options: ServiceOptions) {
     sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
     metrics,
+    legacyTokens:
+      config.legacyTokens &&
+      createLegacyTokens({
+        ...config.legacyTokens,
+        store,
+        audit,
+        clock,
+        metrics,
+        cacheSize: verifiedTokenCacheSize,
+      }),
   });
   const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
   const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });

@@ -53,7 +53,9 @@ export async function importDjango(args: string[], env: Env): Promise<void> {
             progress.clear();
             console.log(describeRow(report));
           },
-          onProgress: progress.show,
+          onProgress: (done, total) => {
+            progress.show(done, total);
+          },
         });
         progress.clear();
         console.log(describeSummary(summary));
@@ -62,7 +64,7 @@ export async function importDjango(args: string[], env: Env): Promise<void> {
         if (!(error instanceof ImportFailed)) throw error;
         console.log(describeSummary(error.summary));
         const kept = error.summary.dryRun ? '' : '; the batches before it are kept, and a re-run continues';
-        throw new Error(`stopped by a failure (${error.message})${kept}`, { cause: error.cause });
+        throw new Error(`stopped by a failure (${error.message})${kept}`, { cause: error });
       }
     });
   } finally {

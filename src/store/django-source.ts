@@ -38,7 +38,7 @@ export interface DjangoSource {
 }
 
 /** A source that cannot be read as a Django user table; its message is one line for the operator. */
-export class DjangoSourceError extends Error {
+class DjangoSourceError extends Error {
   override readonly name = 'DjangoSourceError';
 }
 

@@ -40,6 +40,8 @@ export interface DjangoFixture {
   tokens: Record<'conduit' | 'drfJwt' | 'simplejwt' | 'simplejwtRefresh' | 'otherKey', string>;
   /** a Conduit-style token per user, by key */
   tokensByUser: Record<string, string>;
+  /** a drf-jwt token per user, by key: one a test can be sure was never presented */
+  unseenTokensByUser: Record<string, string>;
   django: string;
 }
 
@@ -92,7 +94,7 @@ export async function copyToPostgres(sqliteFile: string, table: string, url: str
         if (value === null) return null;
         if (/^bool/i.test(type)) return value === 1;
         // Django's SQLite backend writes UTC without an offset
-        if (/^datetime/i.test(type)) return `${String(value).replace(' ', 'T')}Z`;
+        if (/^datetime/i.test(type)) return `${(value as string).replace(' ', 'T')}Z`;
         return value;
       });
       const names = columns.map(({ name }) => `"${name}"`).join(', ');

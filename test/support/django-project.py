@@ -185,6 +185,9 @@ tokens = {
     "otherKey": jwt.encode({"id": user.pk, "exp": token_exp}, secret_key + "-not", algorithm="HS256"),
 }
 others = {p["key"]: jwt.encode({"id": p["id"], "exp": token_exp}, secret_key, algorithm="HS256") for p in people}
+# a second token per user (drf-jwt's), for tests that need one never presented before
+unseen = {p["key"]: jwt.encode({"user_id": p["id"], "username": p["username"], "exp": token_exp},
+                               secret_key, algorithm="HS256") for p in people}
 print(json.dumps({"table": "authentication_user" if mode == "conduit" else "auth_user",
                   "database": os.path.join(folder, "django.sqlite3"), "users": people, "tokens": tokens,
-                  "tokensByUser": others, "django": django.get_version()}))
+                  "tokensByUser": others, "unseenTokensByUser": unseen, "django": django.get_version()}))

@@ -305,5 +305,3 @@ const skipWords: Record<SkipReason, string> = {
   duplicate_email: 'same email as another row',
   email_taken: 'the email belongs to another Gatehouse account',
 };
-
-export type DjangoImporter = ReturnType<typeof createDjangoImporter>;

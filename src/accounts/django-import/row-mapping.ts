@@ -56,8 +56,8 @@ export function mapDjangoRow(row: DjangoUserRow): MappedRow | { skip: SkipReason
   } else if (password.kind === 'unusable') {
     notes.push('unusable password in Django: no usable password (must reset)');
   }
-  const { password: _password, ...rest } = row;
-  const fingerprint = `${digest(JSON.stringify({ ...rest, id: String(row.id) }))}.${digest(row.password)}`;
+  // the row without its password, and the password apart: a re-run tells a new password from other changes
+  const fingerprint = `${digest(JSON.stringify({ ...row, id: String(row.id), password: null }))}.${digest(row.password)}`;
   return {
     legacyId: String(row.id),
     email,
