@@ -70,8 +70,13 @@ const queryTimeout = 120_000;
  * URL. Finds the user table (`table`, or the one table shaped like a Django user model).
  */
 export async function openDjangoSource(url: string, table: string | undefined): Promise<DjangoSource> {
-  const db =
-    url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
+  let db: Kysely<unknown>;
+  try {
+    db =
+      url.startsWith('postgres://') || url.startsWith('postgresql://') ? openPostgres(url) : openSqlite(url);
+  } catch (error) {
+    throw readable(error);
+  }
   try {
     return await describeSource(db, table);
   } catch (error) {

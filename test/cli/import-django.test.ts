@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
 import { copyToPostgres, makeDjangoProject, type DjangoFixture } from '../support/django-fixtures.ts';
+import { runAtTerminal, skipWithoutTerminal } from '../support/terminal.ts';
 import {
   linesOf,
   processEnvironment,
@@ -156,6 +157,21 @@ describe('gatehouse import-django', () => {
         assert.equal(await userCount(), 0);
         // stderr is no terminal here: no progress line, no output at all
         assert.equal(result.stderr, '');
+      });
+
+      it('shows its progress on a terminal', { skip: skipWithoutTerminal }, async () => {
+        const { code, output } = await runAtTerminal(
+          ['import-django', ...authSource, '--dry-run', '--batch-size', '5'],
+          {
+            env,
+            dialogue: [],
+          },
+        );
+        assert.equal(code, 0, output);
+        for (const step of ['5/16 rows (31%)', '10/16 rows (62%)', '16/16 rows (100%)'])
+          assert.ok(output.includes(step), output);
+        assert.match(output, /dry run: 16 rows in auth_user/);
+        assert.equal(await userCount(), 0);
       });
 
       it('imports the users, reporting each skipped or changed row, and audits the run', async () => {
