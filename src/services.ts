@@ -121,7 +121,6 @@ export async function createServices(options: ServiceOptions) {
         store,
         audit,
         clock,
-        metrics,
         cacheSize: verifiedTokenCacheSize,
       }),
   });

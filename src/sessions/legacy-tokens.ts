@@ -3,7 +3,6 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import { clockSkew, type Clock } from '../clock.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Metrics } from '../metrics/metrics.ts';
 import type { Store } from '../store/store.ts';
 import type { AccessClaims } from './access-tokens.ts';
 
@@ -21,7 +20,6 @@ export interface LegacyTokenDeps {
   store: Store;
   audit: AuditTrail;
   clock: Clock;
-  metrics: Pick<Metrics, 'legacyTokenUsed'>;
   /** how many verified tokens to remember */
   cacheSize: number;
 }
@@ -35,9 +33,10 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  * session cache, liveness, revocation on every instance) is the one path every token takes. A legacy
  * token has no session of its own: its first use opens one, whose id is derived from the token, with
  * the token's expiry (LEGACY_TOKENS_UNTIL at the latest); that first use is audited (`legacy_token_used`).
- * It is refused once its user is gone, inactive, or has had their legacy tokens revoked (signed out
- * everywhere, or changed password: users.legacy_tokens_revoked_at); those tokens carry no reliable issue
- * time (the tutorial's have no `iat`), so a revocation refuses every legacy token of the user.
+ * Its session then ends as every session does (signing out, a new password, deactivation); a token not
+ * seen yet is refused once its user is gone, inactive, or has had their legacy tokens revoked
+ * (users.legacy_tokens_revoked_at, set whenever all or all other sessions end): those tokens carry no
+ * reliable issue time (the tutorial's have no `iat`), so a revocation refuses every one of the user's.
  */
 export function createLegacyTokens(deps: LegacyTokenDeps) {
   const key = new TextEncoder().encode(deps.secretKey);
@@ -72,13 +71,18 @@ export function createLegacyTokens(deps: LegacyTokenDeps) {
     const djangoId = kind === 'conduit' ? payload.id : payload.user_id;
     if (!(typeof djangoId === 'string' || Number.isSafeInteger(djangoId))) throw refused();
     const user = await deps.store.users.findByLegacyId(String(djangoId));
-    if (user === undefined || !user.isActive || user.legacyTokensRevokedAt !== null) throw refused();
-
+    if (user === undefined) throw refused();
     const sessionId = sessionIdOf(token);
     const expiresAt = Math.min((payload.exp ?? 0) * 1000, deps.until);
     const session = await deps.store.sessions.findById(sessionId);
-    if (session === undefined) await openSession(sessionId, user.id, now, expiresAt, kind);
-    else if (session.userId !== user.id) throw refused();
+    if (session !== undefined) {
+      // opened before: from now on it lives and ends as every session does (authenticate checks it)
+      if (session.userId !== user.id) throw refused();
+    } else {
+      // a token first seen now: not for an inactive user, nor after their legacy tokens were revoked
+      if (!user.isActive || user.legacyTokensRevokedAt !== null) throw refused();
+      await openSession(sessionId, user.id, now, expiresAt, kind);
+    }
     return { userId: user.id, sessionId, expiresAt };
   }
 
@@ -120,7 +124,6 @@ export function createLegacyTokens(deps: LegacyTokenDeps) {
         claims = await verify(token, now);
         remember(token, claims);
       }
-      deps.metrics.legacyTokenUsed();
       return claims;
     },
   };

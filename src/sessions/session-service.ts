@@ -168,12 +168,14 @@ export function createSessionService(deps: SessionServiceDeps) {
   /** The live session and active user behind an access token, served from memory when fresh. */
   async function authenticate(token: string): Promise<Caller> {
     let claims: AccessClaims;
+    let legacy = false;
     try {
       claims = await tokens.verify(token);
     } catch (error) {
       // only once a token is not ours: our own tokens' path is what it always was
       if (deps.legacyTokens === undefined || !isInvalidToken(error)) throw error;
       claims = await deps.legacyTokens.claimsOf(token);
+      legacy = true;
     }
     const now = clock.now();
     let entry = cacheTrusted ? cache.get(claims.sessionId) : undefined;
@@ -186,6 +188,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
       throw new GatehouseError('token_invalid', 'session is not live');
     }
+    if (legacy) metrics.legacyTokenUsed();
     return { user: entry.user, session: entry.session, token };
   }
 
