@@ -1,5 +1,8 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.ts';
+import { makeDjangoDatabase, measureImport, type ImportRun } from './django-import.ts';
 import { measureHttpRatio } from './http-ratio.ts';
 import { measureLoginRatio, type LoginRatio } from './login-ratio.ts';
 import { formatMailRuns, mailRows, measureMailRatio } from './mail-ratio.ts';
@@ -43,6 +46,10 @@ const registration = { concurrency: 8, duration: 5, rounds: 3 };
 // node's default; argon2 runs on the libuv threadpool, so this is how many hashes a process runs at once
 const threadpoolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
 const cores = availableParallelism();
+// issue 11's import: users/s, and memory flat in the number of users (peak RSS at the larger size over the
+// smaller one; a streamed import stays near 1, one that held every row would grow fivefold)
+const importSizes = [20_000, 100_000] as const;
+const importMemoryTarget = 1.25;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -198,5 +205,56 @@ async function measureCrossInstance(): Promise<void> {
   }
 }
 
-// a measurement, not a test: a missed target is reported above, and only a broken run exits non-zero
-await main();
+/** `gatehouse import-django` of a Django auth_user table at two sizes, into SQLite and into PostgreSQL. */
+async function measureDjangoImports(): Promise<void> {
+  const postgres = await providePostgres(process.env.DATABASE_URL_TEST);
+  process.env.DATABASE_URL_TEST = postgres.adminUrl;
+  const directory = await mkdtemp(join(tmpdir(), 'gatehouse-bench-django-'));
+  try {
+    console.log(
+      `\nimport-django: the real binary under GNU time, a Django auth_user (SQLite) of ${importSizes.join(' and ')} ` +
+        'users into a fresh, migrated database; batches of 500 (the default), one transaction each',
+    );
+    const sources = importSizes.map((users) => {
+      const file = join(directory, `django-${users}.sqlite3`);
+      makeDjangoDatabase(file, users);
+      return { users, file };
+    });
+    for (const target of ['sqlite', 'postgres'] as const) {
+      const runs: ImportRun[] = [];
+      for (const { users, file } of sources) {
+        const database = target === 'postgres' ? await createTestDatabase('postgres') : undefined;
+        try {
+          const figures = await measureImport(file, users, database?.url);
+          runs.push(figures);
+          console.log(
+            `  ${users} users into ${target}: ${figures.seconds.toFixed(1)} s, ` +
+              `${Math.round(figures.usersPerSecond)} users/s, peak RSS ${figures.peakRssMib.toFixed(1)} MiB`,
+          );
+        } finally {
+          await database?.drop();
+        }
+      }
+      const [small, large] = runs;
+      if (small !== undefined && large !== undefined) {
+        const ratio = large.peakRssMib / small.peakRssMib;
+        console.log(
+          `  ${target}: peak RSS at ${large.users} over ${small.users} users ${ratio.toFixed(3)} ` +
+            `(target ≤ ${importMemoryTarget}: ${ratio <= importMemoryTarget ? 'met' : '!!! TARGET MISSED'})`,
+        );
+      }
+    }
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+    await postgres.stop();
+  }
+}
+
+// a measurement, not a test: a missed target is reported above, and only a broken run exits non-zero;
+// `npm run bench -- import` runs the import benchmark alone
+if (process.argv[2] === 'import') {
+  await measureDjangoImports();
+} else {
+  await main();
+  await measureDjangoImports();
+}

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { createAccountEraser } from './accounts/account-eraser.ts';
 import { createAccountService } from './accounts/account-service.ts';
+import { createDjangoImporter } from './accounts/django-import/django-importer.ts';
+import { withDjangoHashes } from './accounts/django-hashes.ts';
 import { createAuditPruner } from './audit/audit-pruner.ts';
 import { createAuditTrail } from './audit/audit-trail.ts';
 import { createAddressVerification } from './accounts/address-verification.ts';
@@ -9,7 +11,7 @@ import { createPasswordHasher } from './accounts/password-hasher.ts';
 import { createPasswordPolicy } from './accounts/password-policy.ts';
 import { createLoginNameReset } from './accounts/login-name-reset.ts';
 import { createPasswordReset } from './accounts/password-reset.ts';
-import { createUserDirectory } from './accounts/user-directory.ts';
+import { createVisibleUsers } from './accounts/visible-users.ts';
 import { createProfileService } from './accounts/profile-service.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { longestTokenLifetime, type Config } from './config/config.ts';
@@ -19,6 +21,7 @@ import { ignoreMetrics, type Metrics } from './metrics/metrics.ts';
 import { createAccessTokens } from './sessions/access-tokens.ts';
 import { createChangeFeed } from './sessions/change-feed.ts';
 import { createKeyRing } from './keys/key-ring.ts';
+import { createLegacyTokens } from './sessions/legacy-tokens.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
 import { createCounterRepository } from './store/counter-repository.ts';
@@ -114,6 +117,15 @@ export async function createServices(options: ServiceOptions) {
     sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
     metrics,
+    legacyTokens:
+      config.legacyTokens &&
+      createLegacyTokens({
+        ...config.legacyTokens,
+        store,
+        audit,
+        clock,
+        cacheSize: verifiedTokenCacheSize,
+      }),
   });
   const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
   const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });
@@ -128,7 +140,8 @@ export async function createServices(options: ServiceOptions) {
     metrics,
     recordEvent: (event) => audit.record(store, event),
   });
-  const hasher = await createPasswordHasher(config.argon2);
+  // Django's hashes too, for users import-django brought: each is replaced by argon2id at its next sign-in
+  const hasher = withDjangoHashes(await createPasswordHasher(config.argon2));
   const policy = createPasswordPolicy({
     minLength: config.passwordMinLength,
     maxLength: config.passwordMaxLength,
@@ -186,7 +199,8 @@ export async function createServices(options: ServiceOptions) {
     newId: randomUUID,
   });
   const profiles = createProfileService({ store, clock });
-  const directory = createUserDirectory({ users: store.users });
+  const visibleUsers = createVisibleUsers({ users: store.users });
+  const djangoImporter = createDjangoImporter({ store, sessions, audit, clock, newId: randomUUID });
   const accountEraser = createAccountEraser({
     store,
     sessions,
@@ -228,7 +242,8 @@ export async function createServices(options: ServiceOptions) {
     auditPruner,
     accountEraser,
     profiles,
-    directory,
+    visibleUsers,
+    djangoImporter,
     mail,
     changeListener,
     staff: { directory: createUserDirectory({ users: store.users }) },

@@ -23,7 +23,9 @@ export type AuditEventType =
   | 'mail_sent'
   | 'mail_failed'
   | 'key_rotated'
-  | 'superuser_created';
+  | 'superuser_created'
+  | 'users_imported'
+  | 'legacy_token_used';
 
 /** Small and flat; never a password, a token or a hash. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
@@ -57,6 +59,7 @@ const loggedEvents: Partial<Record<AuditEventType, 'warn' | 'info'>> = {
   password_reset: 'info',
   deactivated: 'info',
   erased: 'info',
+  users_imported: 'info',
 };
 
 // What people see of their own history, as the large providers show it: how and from where they signed

@@ -5,6 +5,7 @@ import { word } from '../http/wording.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
+import { importDjango } from './import-django.ts';
 import { keys } from './keys.ts';
 import { mail } from './mail.ts';
 import { migrate } from './migrate.ts';
@@ -20,6 +21,7 @@ const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   migrate,
   createsuperuser: createSuperuser,
   changepassword: changePassword,
+  'import-django': importDjango,
   keys,
   mail,
   config: showConfig,
@@ -31,6 +33,9 @@ const usage = `usage: gatehouse <command>
   migrate [--status]         apply pending migrations, or list them
   createsuperuser            create a staff superuser (prompts; or --email --username --no-input)
   changepassword <email>     set a user's password (prompted, or one line on stdin)
+  import-django <database> [--table <name>] [--dry-run] [--emails-verified] [--batch-size <n>]
+                             import a Django project's users with their password hashes (a SQLite file or
+                             a postgres:// URL); a re-run updates what changed in Django
   keys rotate [--algorithm EdDSA|ES256|RS256]
                              make a new signing key the signer; the old one verifies until its tokens expire
   keys retire                under JWT_ALGORITHM=HS256: stop every stored key signing; each verifies until

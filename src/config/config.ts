@@ -69,6 +69,15 @@ export function loadConfig(env: Env) {
     for (const key of deadlines) {
       if (parseDuration(checked[key]) < minimumDeadline) problems.push(`${key}: must be at least 100ms`);
     }
+    if ((checked.LEGACY_DJANGO_SECRET_KEY === undefined) !== (checked.LEGACY_TOKENS_UNTIL === undefined)) {
+      // a key with no end would honour the old tokens for ever; an end with no key means nothing
+      problems.push('LEGACY_TOKENS_UNTIL: set it together with LEGACY_DJANGO_SECRET_KEY, or neither');
+    } else if (
+      checked.LEGACY_TOKENS_UNTIL !== undefined &&
+      Number.isNaN(legacyTokensEnd(checked.LEGACY_TOKENS_UNTIL))
+    ) {
+      problems.push('LEGACY_TOKENS_UNTIL: not a real date');
+    }
     if (checked.NODE_ENV === 'production' && checked.SECRET_KEY === undefined) {
       problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters)');
     }
@@ -159,6 +168,13 @@ function toConfig(env: Environment) {
       timeout: parseDuration(env.MAIL_TIMEOUT),
       retention: parseDuration(env.OUTBOX_RETENTION),
     }),
+    legacyTokens:
+      env.LEGACY_DJANGO_SECRET_KEY === undefined || env.LEGACY_TOKENS_UNTIL === undefined
+        ? undefined
+        : Object.freeze({
+            secretKey: env.LEGACY_DJANGO_SECRET_KEY,
+            until: legacyTokensEnd(env.LEGACY_TOKENS_UNTIL),
+          }),
     metricsToken: env.METRICS_TOKEN,
     logLevel: env.LOG_LEVEL,
   });
@@ -173,6 +189,15 @@ function publicUrlOf(env: Environment): string {
 /** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
 export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {
   return Math.max(config.accessTokenTtl, config.conduitTokenTtl);
+}
+
+/** LEGACY_TOKENS_UNTIL as epoch ms: a bare date is its midnight UTC; NaN for a date that does not exist. */
+function legacyTokensEnd(value: string): number {
+  const time = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+  // Date.parse rolls 2026-02-30 over into March: a day the month does not have is refused instead
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  const daysInMonth = new Date(Date.UTC(year ?? 0, month ?? 0, 0)).getUTCDate();
+  return (day ?? 0) > daysInMonth ? Number.NaN : time;
 }
 
 function splitList(value: string): readonly string[] {

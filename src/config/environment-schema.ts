@@ -330,6 +330,28 @@ const operations = {
   }),
 };
 
+// Moving from a Django project (gatehouse import-django; docs/migrating-from-django.md).
+const migration = {
+  LEGACY_DJANGO_SECRET_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      ...maskedAs('value'),
+      description:
+        "the Django project's SECRET_KEY (or the key its JWTs were signed with): with LEGACY_TOKENS_UNTIL, " +
+        "the HS256 tokens it issued (the Conduit tutorial's, drf-jwt's, simplejwt's access tokens) are " +
+        'accepted for the users import-django brought; unset: none is',
+    }),
+  ),
+  LEGACY_TOKENS_UNTIL: Type.Optional(
+    Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:\\d{2}))?$',
+      description:
+        'when the Django tokens stop being accepted: an ISO 8601 date (midnight UTC) or date-time with its ' +
+        'offset; required with LEGACY_DJANGO_SECRET_KEY; from then on they are refused before any signature check',
+    }),
+  ),
+};
+
 /**
  * Every setting Gatehouse reads, by its environment variable name, in the order docs/configuration.md lists
  * them. Defaults, limits and masking live here and nowhere else; a new group of settings is one more object
@@ -343,6 +365,7 @@ export const EnvironmentSchema = Type.Object({
   ...database,
   ...rateLimits,
   ...mail,
+  ...migration,
   ...operations,
 });
 

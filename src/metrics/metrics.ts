@@ -50,6 +50,8 @@ export interface Metrics {
    * they moved to the database, false once they are back in Redis; told once per change
    */
   rateLimitFallback(inDatabase: boolean): void;
+  /** a request was authenticated by a token of the Django system Gatehouse replaced (sessions/legacy-tokens.ts) */
+  legacyTokenUsed(): void;
   /** sessions and their users, by session id (sessions/session-cache.ts) */
   readonly sessionCache: CacheMetrics;
   /** verified access tokens, by token (sessions/access-tokens.ts) */
@@ -65,6 +67,7 @@ export const ignoreMetrics: Metrics = Object.freeze({
   rateLimited: () => undefined,
   mail: () => undefined,
   rateLimitFallback: () => undefined,
+  legacyTokenUsed: () => undefined,
   sessionCache: ignoreCache,
   tokenCache: ignoreCache,
 });

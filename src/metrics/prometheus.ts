@@ -104,6 +104,12 @@ export function createMetrics() {
     registers,
   });
 
+  const legacyTokens = new Counter({
+    name: `${prefix}legacy_tokens_total`,
+    help: 'Requests authenticated by a token the replaced Django system issued (LEGACY_DJANGO_SECRET_KEY); when it stays flat, LEGACY_TOKENS_UNTIL can be brought forward',
+    registers,
+  });
+
   // The caches are asked on every authenticated request: each answer adds one to a plain number, and the
   // counters read the numbers when scraped (prom-client's own inc costs more than the cache look-up).
   function cacheCounters(name: string, what: string): CacheMetrics {
@@ -145,6 +151,9 @@ export function createMetrics() {
     },
     rateLimitFallback: (inDatabase: boolean) => {
       fallback.set(inDatabase ? 1 : 0);
+    },
+    legacyTokenUsed: () => {
+      legacyTokens.inc();
     },
     sessionCache: cacheCounters('session_cache', 'Session look-ups of authenticated requests'),
     tokenCache: cacheCounters('token_cache', 'Access-token verifications'),

@@ -4,10 +4,11 @@ import type { Clock } from '../clock.ts';
 import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
-import type { Liveness, RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
-import type { Store, UnitOfWork } from '../store/store.ts';
-import type { AccessTokens } from './access-tokens.ts';
+import type { Liveness, RevocationReason, Session } from '../store/session-repository.ts';
+import type { Repositories, Store, UnitOfWork } from '../store/store.ts';
+import type { AccessClaims, AccessTokens } from './access-tokens.ts';
 import type { ChangeFeed } from './change-feed.ts';
+import type { LegacyTokens } from './legacy-tokens.ts';
 import type { RefreshTokens } from './refresh-tokens.ts';
 import { decodeCursor, encodeCursor } from './session-cursor.ts';
 import { createSessionCache, type LiveSession } from './session-cache.ts';
@@ -41,6 +42,8 @@ export interface SessionServiceDeps {
   pruneEvery: number;
   /** told of refresh outcomes, revocations and session-cache hits */
   metrics: Metrics;
+  /** the replaced Django system's tokens, while LEGACY_DJANGO_SECRET_KEY and LEGACY_TOKENS_UNTIL say so */
+  legacyTokens?: LegacyTokens | undefined;
 }
 
 export type LogoutScope = 'session' | 'others' | 'all';
@@ -122,15 +125,20 @@ export function createSessionService(deps: SessionServiceDeps) {
     return revoked;
   }
 
-  /** Ends the user's sessions (all but `exceptId`) in `sessions`; `announce` runs once that is final. */
+  /**
+   * Ends the user's sessions (all but `exceptId`) through `repositories`, and with them every token the
+   * replaced Django system issued them, seen yet or not; `announce` runs once that is final.
+   */
   async function revokeAll(
-    sessions: SessionRepository,
+    repositories: Pick<Repositories, 'sessions' | 'users'>,
     userId: string,
     reason: RevocationReason,
     exceptId: string | undefined,
     announce: (action: () => Promise<void>) => void | Promise<void>,
   ): Promise<void> {
-    const revoked = await sessions.revokeAllOfUser(userId, clock.now(), reason, exceptId);
+    const now = clock.now();
+    const revoked = await repositories.sessions.revokeAllOfUser(userId, now, reason, exceptId);
+    await repositories.users.revokeLegacyTokens(userId, now);
     await announce(async () => {
       metrics.revoked(reason, revoked.length);
       await forgetUserEverywhere(userId);
@@ -159,7 +167,16 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   /** The live session and active user behind an access token, served from memory when fresh. */
   async function authenticate(token: string): Promise<Caller> {
-    const claims = await tokens.verify(token);
+    let claims: AccessClaims;
+    let legacy = false;
+    try {
+      claims = await tokens.verify(token);
+    } catch (error) {
+      // only once a token is not ours: our own tokens' path is what it always was
+      if (deps.legacyTokens === undefined || !isInvalidToken(error)) throw error;
+      claims = await deps.legacyTokens.claimsOf(token);
+      legacy = true;
+    }
     const now = clock.now();
     let entry = cacheTrusted ? cache.get(claims.sessionId) : undefined;
     if (entry === undefined || now - entry.loadedAt >= deps.cacheTtl) {
@@ -171,6 +188,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (entry === undefined || entry.session.userId !== claims.userId || !isLive(entry, now)) {
       throw new GatehouseError('token_invalid', 'session is not live');
     }
+    if (legacy) metrics.legacyTokenUsed();
     return { user: entry.user, session: entry.session, token };
   }
 
@@ -216,7 +234,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     endAll(unit, userId, reason, keepSessionId) {
-      return revokeAll(unit.sessions, userId, reason, keepSessionId, (announce) => {
+      return revokeAll(unit, userId, reason, keepSessionId, (announce) => {
         unit.afterCommit(announce);
       });
     },
@@ -335,7 +353,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       }
       const keep = scope === 'others' ? caller.session.id : undefined;
       await store.transaction(async (unit) => {
-        await revokeAll(unit.sessions, caller.user.id, 'logout', keep, (announce) => {
+        await revokeAll(unit, caller.user.id, 'logout', keep, (announce) => {
           unit.afterCommit(announce);
         });
         await deps.audit.record(unit, event);
@@ -359,4 +377,8 @@ export function createSessionService(deps: SessionServiceDeps) {
       cacheTrusted = heard || !deps.sharedDatabase;
     },
   };
+}
+
+function isInvalidToken(error: unknown): boolean {
+  return error instanceof GatehouseError && error.code === 'token_invalid';
 }

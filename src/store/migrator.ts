@@ -10,6 +10,7 @@ import * as auditEvents from './migrations/0009-audit-events.ts';
 import * as accountErasure from './migrations/0010-account-erasure.ts';
 import * as optionalEmail from './migrations/0013-optional-email.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
+import * as djangoImport from './migrations/0014-django-import.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0009-audit-events': auditEvents,
   '0010-account-erasure': accountErasure,
   '0013-optional-email': optionalEmail,
+  '0014-django-import': djangoImport,
 };
 
 /** Every migration this build knows, in the order they apply. */

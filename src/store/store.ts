@@ -2,6 +2,7 @@ import { createAuditRepository, type AuditRepository } from './audit-repository.
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
+import { createImportedUserRepository, type ImportedUserRepository } from './imported-user-repository.ts';
 import { createOneTimeTokenRepository, type OneTimeTokenRepository } from './one-time-token-repository.ts';
 import { createOutboxRepository, type OutboxRepository } from './outbox-repository.ts';
 import { createRefreshTokenRepository, type RefreshTokenRepository } from './refresh-token-repository.ts';
@@ -19,6 +20,8 @@ export interface Repositories {
   outbox: OutboxRepository;
   /** the security history: an event is written in the unit of the change it records */
   auditEvents: AuditRepository;
+  /** the batch reads and writes of import-django */
+  importedUsers: ImportedUserRepository;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -53,6 +56,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     oneTimeTokens: createOneTimeTokenRepository(executor),
     outbox: createOutboxRepository(executor),
     auditEvents: createAuditRepository(executor),
+    importedUsers: createImportedUserRepository(executor),
   });
   return {
     ...repositoriesOn(database),

@@ -26,6 +26,14 @@ export interface UsersTable {
   erased_at: number | null;
   created_at: number;
   updated_at: number;
+  /** the Django primary key of an imported user (text: Django's may be an integer or a UUID); unique */
+  legacy_id: string | null;
+  /** SHA-256 of the Django row as last imported: a re-run leaves the account alone while it matches */
+  legacy_fingerprint: string | null;
+  /** from then on the old system's tokens are refused for this user (signed out everywhere, new password) */
+  legacy_tokens_revoked_at: number | null;
+  first_name: string | null;
+  last_name: string | null;
 }
 
 export interface SessionsTable {

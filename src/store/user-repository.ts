@@ -19,6 +19,12 @@ export interface User {
   erasedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  firstName: string | null;
+  lastName: string | null;
+  /** the Django primary key of an imported user (import-django), null for everyone else */
+  legacyId: string | null;
+  /** when the old system's tokens stopped being honoured for this user, if they have */
+  legacyTokensRevokedAt: number | null;
 }
 
 export interface NewUser {
@@ -54,22 +60,29 @@ export interface UserRepository {
   findById(id: string): Promise<User | undefined>;
   findByEmail(email: string): Promise<User | undefined>;
   findByUsername(username: string): Promise<User | undefined>;
+  /** The imported user with this Django primary key. */
+  findByLegacyId(legacyId: string): Promise<User | undefined>;
   insert(user: NewUser): Promise<UniqueWrite<User>>;
   update(id: string, changes: UserChanges): Promise<UniqueWrite<User | undefined>>;
   /** Ids of accounts deactivated before `cutoff` whose data is not erased yet, oldest first. */
   findErasableBefore(cutoff: number, limit: number): Promise<string[]>;
+  /** From `at` on, the old system's tokens are refused for this user; a no-op for users never imported. */
+  revokeLegacyTokens(id: string, at: number): Promise<void>;
   /** A page of every user in the order they joined (then by id): djoser's user list for staff. */
   listByJoined(page: { limit: number; offset: number }): Promise<User[]>;
 }
 
 /** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
-const normalizedEmail = (email: string): string => email.toLowerCase();
-const normalizedUsername = (username: string): string => username.toLowerCase();
+export const normalizedEmail = (email: string): string => email.toLowerCase();
+export const normalizedUsername = (username: string): string => username.toLowerCase();
 
 export function createUserRepository(executor: Executor): UserRepository {
   const { db } = executor;
 
-  async function findBy(column: 'id' | 'email_normalized' | 'username_normalized', value: string) {
+  async function findBy(
+    column: 'id' | 'email_normalized' | 'username_normalized' | 'legacy_id',
+    value: string,
+  ) {
     // no stored text holds U+0000 (PostgreSQL refuses it), and asking PostgreSQL for one is a driver error
     if (value.includes('\0')) return undefined;
     const row = await db.selectFrom('users').selectAll().where(column, '=', value).executeTakeFirst();
@@ -87,6 +100,7 @@ export function createUserRepository(executor: Executor): UserRepository {
     findById: (id) => findBy('id', id),
     findByEmail: (email) => findBy('email_normalized', normalizedEmail(email)),
     findByUsername: (username) => findBy('username_normalized', normalizedUsername(username)),
+    findByLegacyId: (legacyId) => findBy('legacy_id', legacyId),
 
     async insert(user) {
       try {
@@ -110,6 +124,11 @@ export function createUserRepository(executor: Executor): UserRepository {
             erased_at: null,
             created_at: user.createdAt,
             updated_at: user.createdAt,
+            legacy_id: null,
+            legacy_fingerprint: null,
+            legacy_tokens_revoked_at: null,
+            first_name: null,
+            last_name: null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -157,6 +176,16 @@ export function createUserRepository(executor: Executor): UserRepository {
         .execute();
       return rows.map((row) => row.id);
     },
+
+    async revokeLegacyTokens(id, at) {
+      await db
+        .updateTable('users')
+        .set({ legacy_tokens_revoked_at: at })
+        .where('id', '=', id)
+        .where('legacy_id', 'is not', null)
+        .where('legacy_tokens_revoked_at', 'is', null)
+        .execute();
+    },
   };
 }
 
@@ -201,5 +230,9 @@ function toUser(row: UserRow): User {
     erasedAt: row.erased_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    legacyId: row.legacy_id,
+    legacyTokensRevokedAt: row.legacy_tokens_revoked_at,
   };
 }

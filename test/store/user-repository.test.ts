@@ -52,6 +52,10 @@ for (const dialect of dialects) {
         erasedAt: null,
         createdAt: row.createdAt,
         updatedAt: row.createdAt,
+        firstName: null,
+        lastName: null,
+        legacyId: null,
+        legacyTokensRevokedAt: null,
       });
       assert.deepEqual(await users.findById(row.id), inserted.value);
     });

@@ -5,7 +5,7 @@ import type { AddressVerification } from '../../accounts/address-verification.ts
 import type { LoginNameReset } from '../../accounts/login-name-reset.ts';
 import type { PasswordReset } from '../../accounts/password-reset.ts';
 import type { TokenPair } from '../../accounts/ports.ts';
-import { userListCap, type UserDirectory } from '../../accounts/user-directory.ts';
+import { userListCap, type VisibleUsers } from '../../accounts/visible-users.ts';
 import type { Config } from '../../config/config.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems } from '../../errors.ts';
 import type { SessionService } from '../../sessions/session-service.ts';
@@ -52,7 +52,7 @@ export interface DjoserServices {
   verification: AddressVerification;
   passwordReset: PasswordReset;
   loginNameReset: LoginNameReset;
-  directory: UserDirectory;
+  visibleUsers: VisibleUsers;
   config: Pick<Config, 'djoserLoginField'>;
 }
 
@@ -80,7 +80,7 @@ export function djoserRoutes({
   verification,
   passwordReset,
   loginNameReset,
-  directory,
+  visibleUsers,
   config,
 }: DjoserServices): FastifyPluginCallbackTypebox {
   const loginField = config.djoserLoginField;
@@ -123,7 +123,7 @@ export function djoserRoutes({
       async (request) => {
         const limit = request.query.limit === undefined ? userListCap : Number(request.query.limit);
         const offset = request.query.offset === undefined ? 0 : Number(request.query.offset);
-        return (await directory.list(callerOf(request).user, { limit, offset })).map(toUserBody);
+        return (await visibleUsers.list(callerOf(request).user, { limit, offset })).map(toUserBody);
       },
     );
 
@@ -166,7 +166,7 @@ export function djoserRoutes({
               response: { 200: UserResponse, ...drfErrors(401, 404, 503) },
             },
           },
-          async (request) => toUserBody(await directory.find(callerOf(request).user, request.params.id)),
+          async (request) => toUserBody(await visibleUsers.find(callerOf(request).user, request.params.id)),
         );
       }
 

@@ -6,7 +6,8 @@ const Time = Type.String({ format: 'date-time' });
 /** An account as staff see it: everything but its secrets. */
 export const StaffUser = Type.Object({
   id: Type.String(),
-  email: Type.String(),
+  /** null for an account registered by username alone (DJOSER_LOGIN_FIELD=username) */
+  email: Type.Union([Type.String(), Type.Null()]),
   username: Type.String(),
   bio: Type.Union([Type.String(), Type.Null()]),
   image: Type.Union([Type.String(), Type.Null()]),

@@ -8,7 +8,7 @@ export const userListCap = 1000;
  * Who may see which accounts, as djoser's UserViewSet decides: staff see every user, anyone else only
  * themselves (another's id is not found, as djoser's filtered queryset answers).
  */
-export function createUserDirectory({ users }: { users: Pick<UserRepository, 'findById' | 'listByJoined'> }) {
+export function createVisibleUsers({ users }: { users: Pick<UserRepository, 'findById' | 'listByJoined'> }) {
   return {
     /** The users `viewer` may see, in the order they joined; `page.limit` at most userListCap. */
     async list(viewer: User, page: { limit: number; offset: number }): Promise<User[]> {
@@ -26,4 +26,4 @@ export function createUserDirectory({ users }: { users: Pick<UserRepository, 'fi
   };
 }
 
-export type UserDirectory = ReturnType<typeof createUserDirectory>;
+export type VisibleUsers = ReturnType<typeof createVisibleUsers>;

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { DjangoUserRow } from '../../store/django-source.ts';
+import { classifyDjangoPassword } from '../django-hashes.ts';
+import {
+  checkEmail,
+  checkUsername,
+  codePointLength,
+  normalizeEmail,
+  normalizeUsername,
+} from '../user-fields.ts';
+
+/** Why a Django row was not imported. */
+export type SkipReason = 'no_email' | 'invalid_email' | 'duplicate_email' | 'email_taken';
+
+/** A Django row as Gatehouse would hold it, before the batch checks it against the accounts there. */
+export interface MappedRow {
+  legacyId: string;
+  email: string;
+  /** the username wanted (Django's, made valid), before any collision is settled */
+  username: string;
+  passwordHash: string;
+  firstName: string | null;
+  lastName: string | null;
+  isActive: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  joinedAt: number | null;
+  lastLoginAt: number | null;
+  /** `<row digest>.<password digest>`: what changed in Django since the last run, and whether the password did */
+  fingerprint: string;
+  /** what was done to the row on the way in, in words, for the report */
+  notes: string[];
+  /** the password cannot be used (Django's unusable, or a hasher we do not verify): reset it to sign in */
+  mustReset: boolean;
+}
+
+const maxUsernameLength = 64;
+const maxNameLength = 150;
+const usernameCharacter = /[\p{L}\p{N}_.-]/u;
+
+/** The mapped row, or why it is skipped. Never throws for what a row holds. */
+export function mapDjangoRow(row: DjangoUserRow): MappedRow | { skip: SkipReason } {
+  const email = normalizeEmail(row.email ?? '');
+  if (email === '') return { skip: 'no_email' };
+  if (checkEmail(email) !== undefined) return { skip: 'invalid_email' };
+  const notes: string[] = [];
+  if (email !== row.email) notes.push('email trimmed');
+
+  const username = usableUsername(row, email, notes);
+  const password = classifyDjangoPassword(row.password);
+  let passwordHash = row.password;
+  if (password.kind === 'unverifiable') {
+    notes.push(`password hash ${password.scheme} not supported: no usable password (must reset)`);
+    // Django's own mark of an unusable password: the unverifiable hash is not kept
+    passwordHash = '!';
+  } else if (password.kind === 'unusable') {
+    notes.push('unusable password in Django: no usable password (must reset)');
+  }
+  // the row without its password, and the password apart: a re-run tells a new password from other changes
+  const fingerprint = `${digest(JSON.stringify({ ...row, id: String(row.id), password: null }))}.${digest(row.password)}`;
+  return {
+    legacyId: String(row.id),
+    email,
+    username,
+    passwordHash,
+    firstName: name(row.firstName),
+    lastName: name(row.lastName),
+    isActive: row.isActive,
+    isStaff: row.isStaff,
+    isSuperuser: row.isSuperuser,
+    joinedAt: row.joinedAt,
+    lastLoginAt: row.lastLoginAt,
+    fingerprint,
+    notes,
+    mustReset: password.kind !== 'verifiable',
+  };
+}
+
+/**
+ * Django's username made valid here: Django allows `@`, `+` and 150 characters, Gatehouse letters,
+ * digits, `_`, `.`, `-` and 64. A user model without usernames (the login is the email) takes the part
+ * of the address before the @.
+ */
+function usableUsername(row: DjangoUserRow, email: string, notes: string[]): string {
+  const given = row.username ?? '';
+  const wanted = normalizeUsername(given === '' ? email.slice(0, email.indexOf('@')) : given);
+  if (given === '') notes.push(`no username: ${JSON.stringify(wanted)} taken from the email`);
+  if (checkUsername(wanted) === undefined) return wanted;
+  let made = Array.from(wanted, (character) => (usernameCharacter.test(character) ? character : '_'))
+    .slice(0, maxUsernameLength)
+    .join('');
+  if (checkUsername(made) !== undefined) made = `user-${String(row.id)}`.slice(0, maxUsernameLength);
+  notes.push(`username ${JSON.stringify(given)} is not valid here: imported as ${JSON.stringify(made)}`);
+  return made;
+}
+
+/** A username of `base` with the Django id after it, for a name someone else holds; still at most 64. */
+export function disambiguatedUsername(base: string, legacyId: string, attempt: number): string {
+  const suffix = attempt === 0 ? `-${legacyId}` : `-${legacyId}-${attempt}`;
+  const room = maxUsernameLength - codePointLength(suffix);
+  return `${Array.from(base).slice(0, Math.max(0, room)).join('')}${suffix}`;
+}
+
+function name(value: string | null): string | null {
+  const trimmed = value?.trim() ?? '';
+  return trimmed === '' ? null : Array.from(trimmed).slice(0, maxNameLength).join('');
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url');
+}

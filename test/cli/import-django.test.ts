@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openDatabase, type Database } from '../../src/store/database.ts';
+import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
+import { copyToPostgres, makeDjangoProject, type DjangoFixture } from '../support/django-fixtures.ts';
+import { runAtTerminal, skipWithoutTerminal } from '../support/terminal.ts';
+import {
+  linesOf,
+  processEnvironment,
+  runCommand,
+  scratchDir,
+  startServer,
+} from '../support/server-process.ts';
+
+// Every hash below is real Django's (test/support/django-project.py), and every user signs in over HTTP
+// with the password Django was given, on each target database, from a source of the same kind.
+
+const tokenExp = Math.floor(Date.now() / 1000) + 86_400;
+
+function open(url: string): Database {
+  return openDatabase({
+    url,
+    poolSize: 1,
+    connectTimeout: 5_000,
+    statementTimeout: 10_000,
+    queryTimeout: 10_000,
+  });
+}
+
+async function userRow(database: Database, email: string) {
+  return database.db
+    .selectFrom('users')
+    .selectAll()
+    .where('email_normalized', '=', email.toLowerCase())
+    .executeTakeFirstOrThrow();
+}
+
+describe('gatehouse import-django', () => {
+  let auth: DjangoFixture;
+  let conduit: DjangoFixture;
+  before(async () => {
+    [auth, conduit] = await Promise.all([
+      makeDjangoProject('auth', 'django-insecure-fixture-key', tokenExp),
+      makeDjangoProject('conduit', 'django-insecure-fixture-key', tokenExp),
+    ]);
+  });
+
+  for (const dialect of dialects) {
+    describe(`into ${dialect}, from a Django ${dialect} database`, () => {
+      let target: TestDatabase;
+      let source: TestDatabase | undefined;
+      let env: Record<string, string>;
+      let database: Database;
+      // the source database as the command is given it, and the table to name where two are present
+      let authSource: string[];
+      let conduitSource: string[];
+      let sqliteCopy = '';
+
+      before(async () => {
+        target = await createTestDatabase(dialect);
+        env = processEnvironment({ DATABASE_URL: target.url });
+        const migrated = await runCommand(['migrate'], { env });
+        assert.equal(migrated.code, 0, migrated.stderr);
+        database = open(target.url);
+        if (dialect === 'sqlite') {
+          // a copy of its own: a test below changes a row the way Django would
+          sqliteCopy = join(scratchDir(), 'django.sqlite3');
+          copyFileSync(auth.database, sqliteCopy);
+          authSource = [sqliteCopy];
+          conduitSource = [`sqlite:${conduit.database}`];
+        } else {
+          // both tables in one PostgreSQL database: the table must then be named
+          source = await createTestDatabase('postgres');
+          await copyToPostgres(auth.database, 'auth_user', source.url);
+          await copyToPostgres(conduit.database, 'authentication_user', source.url);
+          authSource = [source.url, '--table', 'auth_user'];
+          conduitSource = [source.url, '--table', 'authentication_user'];
+        }
+      });
+      after(async () => {
+        await database.close();
+        await target.drop();
+        await source?.drop();
+      });
+
+      async function userCount(): Promise<number> {
+        const row = await database.db
+          .selectFrom('users')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      }
+
+      it('refuses every bad argument with one line and a non-zero exit, writing nothing', async () => {
+        const notADatabase = join(scratchDir(), 'notes.txt');
+        writeFileSync(
+          notADatabase,
+          'not a database at all, but long enough to have a header page\n'.repeat(100),
+        );
+        const cases: Array<[string[], number, RegExp]> = [
+          [[], 2, /^gatehouse import-django: usage: gatehouse import-django <sqlite file/],
+          [[authSource[0] ?? '', 'extra'], 2, /usage: gatehouse import-django/],
+          [[...authSource, '--batch-size', '0'], 2, /--batch-size: a whole number from 1 to 1000/],
+          [[...authSource, '--batch-size', 'many'], 2, /--batch-size: a whole number from 1 to 1000/],
+          [
+            [authSource[0] ?? '', '--table', 'users; drop table x'],
+            2,
+            /--table: "users; drop table x" is not a table name/,
+          ],
+          [[...authSource, '--bogus'], 2, /Unknown option '--bogus'/],
+          [[join(scratchDir(), 'missing.sqlite3')], 1, /missing\.sqlite3: no such file$/],
+          [[notADatabase], 1, /cannot read the Django database: file is not a database$/],
+          [
+            ['mysql://django@127.0.0.1/django'],
+            1,
+            /mysql:\/\/django@127\.0\.0\.1\/django: not a SQLite file or a postgres:\/\/ URL$/,
+          ],
+          [
+            ['postgres://nobody@127.0.0.1:1/django'],
+            1,
+            /cannot read the Django database: .*ECONNREFUSED|cannot read the Django database: connect/,
+          ],
+          [[authSource[0] ?? '', '--table', 'nope'], 1, /no table named nope$/],
+        ];
+        if (dialect === 'sqlite')
+          cases.push([
+            [authSource[0] ?? '', '--table', 'auth_group'],
+            1,
+            /table auth_group is not a Django user table/,
+          ]);
+        if (dialect === 'postgres')
+          cases.push([
+            [authSource[0] ?? ''],
+            1,
+            /several tables look like Django user tables \(.*auth_user.*\): name one with --table$/,
+          ]);
+        for (const [args, code, message] of cases) {
+          const result = await runCommand(['import-django', ...args], { env });
+          assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
+          assert.equal(linesOf(result.stderr).length, 1, result.stderr);
+          assert.match(result.stderr.trim(), message);
+          assert.ok(result.stderr.startsWith('gatehouse import-django: '), result.stderr);
+        }
+        assert.equal(await userCount(), 0);
+      });
+
+      it('reports every bad row in a dry run and writes nothing', async () => {
+        const result = await runCommand(['import-django', ...authSource, '--dry-run'], { env });
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(
+          result.stdout,
+          /dry run: 16 rows in auth_user: imported would be 13, updated would be 0/,
+        );
+        assert.equal(await userCount(), 0);
+        // stderr is no terminal here: no progress line, no output at all
+        assert.equal(result.stderr, '');
+      });
+
+      it('shows its progress on a terminal', { skip: skipWithoutTerminal }, async () => {
+        const { code, output } = await runAtTerminal(
+          ['import-django', ...authSource, '--dry-run', '--batch-size', '5'],
+          {
+            env,
+            dialogue: [],
+          },
+        );
+        assert.equal(code, 0, output);
+        for (const step of ['5/16 rows (31%)', '10/16 rows (62%)', '16/16 rows (100%)'])
+          assert.ok(output.includes(step), output);
+        assert.match(output, /dry run: 16 rows in auth_user/);
+        assert.equal(await userCount(), 0);
+      });
+
+      it('imports the users, reporting each skipped or changed row, and audits the run', async () => {
+        const result = await runCommand(['import-django', ...authSource], { env });
+        assert.equal(result.code, 0, result.stderr);
+        const lines = linesOf(result.stdout);
+        const lineOf = (key: string) => {
+          const user = auth.users.find((candidate) => candidate.key === key);
+          return lines.find((line) => line.startsWith(`django user ${String(user?.id)}:`)) ?? '';
+        };
+        assert.match(lineOf('invalid'), /skipped \(invalid_email\)/);
+        assert.match(lineOf('noemail'), /skipped \(no_email\)/);
+        const kept = auth.users.find((user) => user.key === 'dup_new');
+        assert.match(
+          lineOf('dup_old'),
+          new RegExp(`skipped \\(duplicate_email\\).*Django user ${String(kept?.id)}, who is kept`),
+        );
+        assert.match(
+          lineOf('md5'),
+          /imported; password hash md5 not supported: no usable password \(must reset\)/,
+        );
+        assert.match(lineOf('unusable'), /imported; unusable password in Django/);
+        assert.match(
+          lineOf('plus'),
+          /imported; username "first\.last\+auth@site" is not valid here: imported as "first\.last_auth_site"/,
+        );
+        assert.equal(lines.filter((line) => line.startsWith('django user')).length, 6, result.stdout);
+        assert.match(
+          lines.at(-1) ?? '',
+          /^16 rows in auth_user: imported 13, updated 0, unchanged 0, skipped 3 \(no_email 1, invalid_email 1, duplicate_email 1\); without a usable password \(must reset\) 2$/,
+        );
+        assert.equal(await userCount(), 13);
+
+        const staff = auth.users.find((user) => user.key === 'staff');
+        const row = await userRow(database, staff?.email ?? '');
+        assert.equal(row.is_staff, 1);
+        assert.equal(row.is_superuser, 1);
+        assert.equal(row.legacy_id, String(staff?.id));
+        assert.equal(row.password_hash, staff?.storedHash, 'the Django hash is kept as it is');
+        const named = await userRow(database, 'pbkdf2_sha256.auth@example.com');
+        assert.deepEqual([named.first_name, named.last_name], ['Ada', 'Lovelace']);
+
+        const events = await database.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('type', '=', 'users_imported')
+          .execute();
+        assert.deepEqual(
+          events.map((event) => event.actor),
+          ['system'],
+        );
+        assert.deepEqual(JSON.parse(events.map((event) => event.detail).join('')), {
+          source: 'django',
+          table: 'auth_user',
+          imported: 13,
+          updated: 0,
+          unchanged: 0,
+          skipped: 3,
+          mustReset: 2,
+          completed: true,
+        });
+      });
+
+      it('signs every imported user in with their Django password, and upgrades the hash to argon2id', async () => {
+        const server = await startServer({ env });
+        try {
+          // an empty email is no sign-in at all (blank), and that user was not imported
+          for (const user of auth.users.filter((candidate) => candidate.email !== '')) {
+            const login = () =>
+              server.request('POST', '/api/users/login', {
+                body: { user: { email: user.email, password: user.password } },
+              });
+            const response = await login();
+            const signsIn = user.expect === 'imported' || user.expect === 'renamed';
+            assert.equal(response.status, signsIn ? 200 : 401, `${user.key}: ${response.text}`);
+            if (!signsIn) continue;
+            const row = await userRow(database, user.email);
+            assert.match(row.password_hash, /^\$argon2id\$/, `${user.key}'s hash is upgraded`);
+            assert.equal((await login()).status, 200, `${user.key} signs in again with the new hash`);
+          }
+          // a wrong password is refused for a Django hash too
+          const response = await server.request('POST', '/api/users/login', {
+            body: { user: { email: 'bcrypt.auth@example.com', password: 'not-the-password' } },
+          });
+          assert.equal(response.status, 401);
+        } finally {
+          await server.stop();
+        }
+      });
+
+      it('re-runs idempotently: nothing duplicated, upgraded hashes kept, a row changed in Django updated', async () => {
+        const again = await runCommand(['import-django', ...authSource], { env });
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(linesOf(again.stdout).at(-1) ?? '', /imported 0, updated 0, unchanged 13, skipped 3/);
+        assert.equal(await userCount(), 13);
+        assert.match((await userRow(database, 'scrypt.auth@example.com')).password_hash, /^\$argon2id\$/);
+
+        // Django changes a name: that row alone is updated, and its upgraded hash stays
+        const scrypt = auth.users.find((user) => user.key === 'scrypt');
+        await changeSourceRow(dialect, source?.url, sqliteCopy, 'auth_user', scrypt?.id ?? 0);
+        const changed = await runCommand(['import-django', ...authSource], { env });
+        assert.equal(changed.code, 0, changed.stderr);
+        assert.match(linesOf(changed.stdout).at(-1) ?? '', /imported 0, updated 1, unchanged 12, skipped 3/);
+        const row = await userRow(database, 'scrypt.auth@example.com');
+        assert.equal(row.first_name, 'Grace');
+        assert.match(row.password_hash, /^\$argon2id\$/);
+      });
+
+      it("imports the Conduit tutorial's custom user table (authentication_user), whose users sign in", async () => {
+        // a Gatehouse of its own: Django ids identify users within one project only
+        const own = await createTestDatabase(dialect);
+        const ownEnv = processEnvironment({ DATABASE_URL: own.url });
+        try {
+          assert.equal((await runCommand(['migrate'], { env: ownEnv })).code, 0);
+          const result = await runCommand(['import-django', ...conduitSource], { env: ownEnv });
+          assert.equal(result.code, 0, result.stderr);
+          assert.match(
+            result.stdout,
+            /reading authentication_user \(id, password, email, username, is_active, is_staff, is_superuser, created_at, last_login\)/,
+          );
+          assert.match(
+            linesOf(result.stdout).at(-1) ?? '',
+            /^13 rows in authentication_user: imported 12, updated 0, unchanged 0, skipped 1 \(invalid_email 1\)/,
+          );
+          const server = await startServer({ env: ownEnv });
+          try {
+            for (const key of ['pbkdf2_sha256', 'argon2id', 'bcrypt_sha256']) {
+              const user = conduit.users.find((candidate) => candidate.key === key);
+              const response = await server.request('POST', '/api/users/login', {
+                body: { user: { email: user?.email, password: user?.password } },
+              });
+              assert.equal(response.status, 200, `${key}: ${response.text}`);
+            }
+          } finally {
+            await server.stop();
+          }
+        } finally {
+          await own.drop();
+        }
+      });
+
+      it('keeps the batches before a failing one, none of the failing one, and a re-run continues', async () => {
+        const own = await createTestDatabase(dialect);
+        const ownEnv = processEnvironment({ DATABASE_URL: own.url });
+        const ownDatabase = open(own.url);
+        try {
+          assert.equal((await runCommand(['migrate'], { env: ownEnv })).code, 0);
+          // the database refuses the 7th user (ids in order; batches of 3): the third batch fails
+          const refused = auth.users.find((user) => user.key === 'inactive')?.email ?? '';
+          await refuseInsertsOf(ownDatabase, dialect, refused);
+          const failed = await runCommand(['import-django', ...authSource, '--batch-size', '3'], {
+            env: ownEnv,
+          });
+          assert.equal(failed.code, 1);
+          const lastLine = linesOf(failed.stderr).at(-1) ?? '';
+          assert.match(
+            lastLine,
+            /^gatehouse import-django: stopped by a failure \(.*\); the batches before it are kept, and a re-run continues$/,
+          );
+          assert.equal(linesOf(failed.stderr).length, 1, failed.stderr);
+          const countRows = async () =>
+            Number(
+              (
+                await ownDatabase.db
+                  .selectFrom('users')
+                  .select((eb) => eb.fn.countAll<number | string>().as('n'))
+                  .executeTakeFirstOrThrow()
+              ).n,
+            );
+          assert.equal(await countRows(), 6, 'two batches of three are committed; the third is not');
+          const event = await ownDatabase.db
+            .selectFrom('audit_events')
+            .select('detail')
+            .where('type', '=', 'users_imported')
+            .executeTakeFirstOrThrow();
+          assert.equal((JSON.parse(event.detail) as { completed: boolean }).completed, false);
+
+          await allowInserts(ownDatabase, dialect);
+          const resumed = await runCommand(['import-django', ...authSource, '--batch-size', '3'], {
+            env: ownEnv,
+          });
+          assert.equal(resumed.code, 0, resumed.stderr);
+          assert.match(linesOf(resumed.stdout).at(-1) ?? '', /imported 7, updated 0, unchanged 6, skipped 3/);
+          assert.equal(await countRows(), 13);
+        } finally {
+          await ownDatabase.close();
+          await own.drop();
+        }
+      });
+    });
+  }
+});
+
+/** A trigger that makes the target database refuse to insert a user with `email`, as a failing disk would. */
+async function refuseInsertsOf(database: Database, dialect: string, email: string): Promise<void> {
+  if (dialect === 'sqlite') {
+    await sql`create trigger refuse_user before insert on users when new.email = ${sql.lit(email)}
+      begin select raise(abort, 'refused by the test'); end`.execute(database.db);
+    return;
+  }
+  await sql`create function refuse_user() returns trigger language plpgsql as $$
+    begin if new.email = ${sql.lit(email)} then raise exception 'refused by the test'; end if; return new; end $$`.execute(
+    database.db,
+  );
+  await sql`create trigger refuse_user before insert on users for each row execute function refuse_user()`.execute(
+    database.db,
+  );
+}
+
+async function allowInserts(database: Database, dialect: string): Promise<void> {
+  await sql`drop trigger refuse_user${dialect === 'sqlite' ? sql`` : sql` on users`}`.execute(database.db);
+}
+
+/** Django changes a user's first name (the Conduit table has none: its username instead). */
+async function changeSourceRow(
+  dialect: string,
+  postgresUrl: string | undefined,
+  sqliteFile: string,
+  table: string,
+  id: number,
+): Promise<void> {
+  const database = dialect === 'sqlite' ? open(`sqlite:${sqliteFile}`) : open(postgresUrl ?? '');
+  try {
+    await sql`update ${sql.table(table)} set first_name = 'Grace' where id = ${id}`.execute(database.db);
+  } finally {
+    await database.close();
+  }
+}
