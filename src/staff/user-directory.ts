@@ -22,7 +22,9 @@ export function createUserDirectory({ users }: UserDirectoryDeps) {
      * when neither names one.
      */
     async userByEmailOrId(reference: string): Promise<User> {
-      const user = reference.includes('@') ? await users.findByEmail(reference) : await users.findById(reference);
+      const user = reference.includes('@')
+        ? await users.findByEmail(reference)
+        : await users.findById(reference);
       if (user === undefined) throw new GatehouseError('user_not_found', `no user ${reference}`);
       return user;
     },

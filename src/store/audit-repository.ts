@@ -57,6 +57,10 @@ export interface AuditRepository {
   ): Promise<AuditRecord[]>;
   /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day. */
   countByDay(types: readonly string[], from: number, to: number): Promise<DailyCount[]>;
+  /** The kept counts of the days from `firstDay` to `lastDay` (days since the epoch, both included). */
+  findDailyCounts(firstDay: number, lastDay: number): Promise<DailyCount[]>;
+  /** Keeps counts of settled days; a count already kept (another instance's) stays as it is. */
+  keepDailyCounts(counts: readonly DailyCount[]): Promise<void>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
   deleteOlderThan(cutoff: number, limit: number): Promise<number>;
 }
@@ -124,6 +128,27 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
         .groupBy(['type', day])
         .execute();
       return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
+    },
+
+    async findDailyCounts(firstDay, lastDay) {
+      const rows = await db
+        .selectFrom('audit_daily_counts')
+        .selectAll()
+        .where('day', '>=', firstDay)
+        .where('day', '<=', lastDay)
+        .execute();
+      return rows.map((row) => ({ day: row.day, type: row.type, count: row.count }));
+    },
+
+    async keepDailyCounts(counts) {
+      // a year of days at most, four types each: well under SQLite's limit of bound values per statement
+      for (let start = 0; start < counts.length; start += 1000) {
+        await db
+          .insertInto('audit_daily_counts')
+          .values(counts.slice(start, start + 1000))
+          .onConflict((conflict) => conflict.columns(['day', 'type']).doNothing())
+          .execute();
+      }
     },
 
     async deleteOlderThan(cutoff, limit) {

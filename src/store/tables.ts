@@ -128,6 +128,14 @@ export interface AuditEventsTable {
   created_at: number;
 }
 
+/** How many events of one type one settled UTC day holds: the activity chart's counts, kept once counted. */
+export interface AuditDailyCountsTable {
+  /** days since the epoch (UTC) */
+  day: number;
+  type: string;
+  count: number;
+}
+
 export interface Tables {
   users: UsersTable;
   sessions: SessionsTable;
@@ -138,6 +146,7 @@ export interface Tables {
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
   audit_events: AuditEventsTable;
+  audit_daily_counts: AuditDailyCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
