@@ -23,6 +23,9 @@ import { createCounterRepository } from './store/counter-repository.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
+import { createAccountActions } from './staff/account-actions.ts';
+import { createConsoleSessions } from './staff/console-sessions.ts';
+import { createScheduledReactivation } from './staff/reactivation.ts';
 import { createUserDirectory } from './staff/user-directory.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
 import { createStore } from './store/store.ts';
@@ -108,6 +111,7 @@ export async function createServices(options: ServiceOptions) {
     maxSessionsPerUser: config.maxSessionsPerUser,
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
+    consoleSessionTtl: config.consoleSessionTtl,
     cacheTtl: config.sessionCacheTtl,
     sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
@@ -216,7 +220,31 @@ export async function createServices(options: ServiceOptions) {
     profiles,
     mail,
     changeListener,
-    staff: { directory: createUserDirectory({ users: store.users }) },
+    staff: {
+      directory: createUserDirectory({ users: store.users, sessions, events: store.auditEvents, limits }),
+      actions: createAccountActions({
+        store,
+        accounts,
+        sessions,
+        passwordReset,
+        verification,
+        limits,
+        audit,
+        clock,
+      }),
+      console: createConsoleSessions({ accounts, sessions, secretKey, clock }),
+      reactivation: createScheduledReactivation({
+        store,
+        sessions,
+        audit,
+        clock,
+        onFailure: (error) => {
+          logger.warn({ err: error }, 'reactivating accounts failed; the next round tries again');
+        },
+      }),
+      // the console's cookie travels over HTTPS only, wherever clients reach Gatehouse by HTTPS
+      secureCookies: config.publicUrl.startsWith('https:'),
+    },
     close,
   };
 }
