@@ -71,3 +71,11 @@ export async function consoleSignIn(
     setCookie,
   };
 }
+
+/** Restarts one of the app's workers, which runs a round of its work at once. */
+export async function restartWorker(test: TestApp, name: string): Promise<void> {
+  const worker = test.workers.find((each) => each.name === name);
+  if (worker === undefined) throw new Error(`no worker named ${name}`);
+  await worker.stop();
+  worker.start();
+}
