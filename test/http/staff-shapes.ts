@@ -72,10 +72,15 @@ export async function consoleSignIn(
   };
 }
 
-/** Restarts one of the app's workers, which runs a round of its work at once. */
-export async function restartWorker(test: TestApp, name: string): Promise<void> {
+/**
+ * Runs one whole round of one of the app's workers now: starting a worker runs a round at once, and
+ * stopping it waits for the round in progress. It runs on afterwards, as before.
+ */
+export async function runWorkerRound(test: TestApp, name: string): Promise<void> {
   const worker = test.workers.find((each) => each.name === name);
   if (worker === undefined) throw new Error(`no worker named ${name}`);
+  await worker.stop();
+  worker.start();
   await worker.stop();
   worker.start();
 }
