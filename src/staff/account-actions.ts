@@ -1,5 +1,6 @@
 import type { AccountService } from '../accounts/account-service.ts';
 import type { AddressVerification } from '../accounts/address-verification.ts';
+import { codePointLength } from '../accounts/user-fields.ts';
 import type { PasswordReset } from '../accounts/password-reset.ts';
 import type { AuditDetail, AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
@@ -250,7 +251,7 @@ export function createAccountActions(deps: AccountActionsDeps) {
 function checkedReason(reason: string, required: boolean, fields: FieldProblems = {}): string {
   const trimmed = reason.trim();
   if (trimmed === '' && required) fields.reason = { code: 'blank' };
-  if ([...trimmed].length > maxReasonLength) fields.reason = { code: 'too_long', max: maxReasonLength };
+  if (codePointLength(trimmed) > maxReasonLength) fields.reason = { code: 'too_long', max: maxReasonLength };
   throwIfInvalid(fields);
   return trimmed;
 }

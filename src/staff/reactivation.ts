@@ -39,7 +39,7 @@ export interface ScheduledReactivationDeps {
 }
 
 /** How often deactivations that have ended are looked for: an account reactivates at most this late. */
-export const reactivationInterval = 60_000;
+const reactivationInterval = 60_000;
 const batchSize = 100;
 
 /**

@@ -7,6 +7,9 @@ import { positionOf, type User, type UserRepository, type UserSort } from '../st
 import { normalizeRole } from './roles.ts';
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
 
+// what one account's view holds, for the HTTP layer's mapping
+export type { AuditRecord, Session };
+
 export interface UserDirectoryDeps {
   users: Pick<UserRepository, 'findById' | 'list'>;
   sessions: Pick<SessionService, 'listPage'>;

@@ -52,7 +52,12 @@ for (const dialect of dialects) {
           headers: { authorization: `${scheme} ${user.access}` },
         });
         assert.equal(response.status, 200, `${scheme}: ${response.text}`);
-        assert.deepEqual(response.body, { id: user.id, email: user.email, username: user.username, roles: [] });
+        assert.deepEqual(response.body, {
+          id: user.id,
+          email: user.email,
+          username: user.username,
+          roles: [],
+        });
         assert.equal(response.headers['cache-control'], 'no-store');
       }
       assert.equal(

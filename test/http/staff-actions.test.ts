@@ -63,15 +63,16 @@ for (const dialect of dialects) {
         const { user } = response.body as StaffUserBody;
         assert.equal(user.isActive, false);
         assert.equal(user.deactivation?.reason, 'spam account');
-        assert.equal(user.deactivation?.until, null);
-        assert.equal(user.deactivation?.by, staffId);
+        assert.equal(user.deactivation.until, null);
+        assert.equal(user.deactivation.by, staffId);
         assert.equal(await statusWith(test.app, target.token), 401);
         assert.equal(await statusWith(test.app, pair.access_token), 401);
         assert.equal((await signIn(target)).status, 401);
         const [event] = await eventsOf(test.database, target.id, 'deactivated');
-        assert.equal(event?.actor, 'staff');
-        assert.equal(event?.actor_id, staffId);
-        assert.deepEqual(JSON.parse(String(event?.detail)), { reason: 'spam account', until: null });
+        assert.ok(event);
+        assert.equal(event.actor, 'staff');
+        assert.equal(event.actor_id, staffId);
+        assert.deepEqual(JSON.parse(event.detail), { reason: 'spam account', until: null });
         const revoked = await test.database.db
           .selectFrom('sessions')
           .select('revoked_reason')

@@ -209,7 +209,7 @@ for (const dialect of dialects) {
         .execute();
       const newest = sessions[0];
       assert.ok(newest !== undefined);
-      assert.equal(Number(newest.expires_at) - Number(newest.created_at), 3_600_000);
+      assert.equal(newest.expires_at - newest.created_at, 3_600_000);
     });
   });
 }

@@ -55,8 +55,9 @@ for (const dialect of dialects) {
       assert.equal(row.deactivated_until, null);
       assert.equal(row.deactivation_reason, null);
       const [event] = await eventsOf(test.database, target.id, 'reactivated');
-      assert.equal(event?.actor, 'system');
-      assert.deepEqual(JSON.parse(String(event?.detail)), { until: new Date(until).toISOString() });
+      assert.ok(event);
+      assert.equal(event.actor, 'system');
+      assert.deepEqual(JSON.parse(event.detail), { until: new Date(until).toISOString() });
     });
 
     it('leaves an account deactivated until a time to wait for it, never erasing it meanwhile', async () => {

@@ -2,7 +2,7 @@ import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** The cookie that holds a console session's access token. */
-export const consoleCookieName = 'gatehouse_console';
+const consoleCookieName = 'gatehouse_console';
 
 /**
  * The header a page of the console sends its CSRF token in, on every request that changes something

@@ -1,8 +1,7 @@
 import { Type, type Static } from 'typebox';
 import type { User } from '../../accounts/account-service.ts';
 import type { LoginLock } from '../../limits/rate-limits.ts';
-import type { AuditRecord } from '../../store/audit-repository.ts';
-import type { Session } from '../../store/session-repository.ts';
+import type { AuditRecord, Session } from '../../staff/user-directory.ts';
 
 const Time = Type.String({ format: 'date-time' });
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

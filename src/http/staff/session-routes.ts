@@ -1,5 +1,5 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { GatehouseError } from '../../errors.ts';
 import type { ConsoleSessions } from '../../staff/console-sessions.ts';
@@ -32,20 +32,23 @@ const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * preValidation hook, so that it runs once the caller is known (onRequest) and before the body is used.
  */
 export function refuseForgedWrites(console: Pick<ConsoleSessions, 'isCsrfTokenValid'>) {
-  return async (request: FastifyRequest): Promise<void> => {
-    if (request.credentialsIn !== 'cookie' || !unsafeMethods.has(request.method)) return;
-    const header = request.headers[csrfHeaderName];
-    const token = typeof header === 'string' ? header : undefined;
-    if (!console.isCsrfTokenValid(callerOf(request).session.id, token)) {
-      throw new GatehouseError('csrf_failed', 'missing or wrong CSRF token');
+  return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
+    if (request.credentialsIn === 'cookie' && unsafeMethods.has(request.method)) {
+      const header = request.headers[csrfHeaderName];
+      const token = typeof header === 'string' ? header : undefined;
+      if (!console.isCsrfTokenValid(callerOf(request).session.id, token)) {
+        done(new GatehouseError('csrf_failed', 'missing or wrong CSRF token'));
+        return;
+      }
     }
+    done();
   };
 }
 
 /** The console's sign-in, its check of who is signed in, and its sign-out (POST/GET/DELETE /session). */
-export function sessionRoutes({ staff }: ConsoleServices): FastifyPluginAsyncTypebox {
+export function sessionRoutes({ staff }: ConsoleServices): FastifyPluginCallbackTypebox {
   const secure = staff.secureCookies;
-  return async (app) => {
+  return (app, _options, done) => {
     app.post(
       '/session',
       {
@@ -96,5 +99,6 @@ export function sessionRoutes({ staff }: ConsoleServices): FastifyPluginAsyncTyp
         return reply.code(204).send(null);
       },
     );
+    done();
   };
 }

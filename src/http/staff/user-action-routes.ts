@@ -1,6 +1,7 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { maxReasonLength, type AccountActions } from '../../staff/account-actions.ts';
+import { roleLimits } from '../../staff/roles.ts';
 import { absentBodyIsEmpty, bodyOptional } from '../absent-body.ts';
 import { callerContextOf } from '../authenticate.ts';
 import { staffErrors } from './envelope.ts';
@@ -29,8 +30,8 @@ const DeactivateBody = Type.Object({
 const OptionalReasonBody = Type.Object({ reason: Type.Optional(Reason('why; kept in the audit log')) });
 
 const RolesBody = Type.Object({
-  roles: Type.Array(Type.String({ maxLength: 64 }), {
-    maxItems: 32,
+  roles: Type.Array(Type.String({ maxLength: roleLimits.nameLength }), {
+    maxItems: roleLimits.perUser,
     description:
       'every role the account is to hold: 1 to 64 characters of letters, digits, `_ . : -`; lower-cased',
   }),
@@ -52,9 +53,9 @@ const NoContent = Type.Null({ description: 'no content' });
 const Accepted = Type.Null({ description: 'accepted: the mail is queued' });
 
 /** What staff do to an account; each action is audited with the staff member as its actor. */
-export function userActionRoutes({ staff }: AccountActionServices): FastifyPluginAsyncTypebox {
+export function userActionRoutes({ staff }: AccountActionServices): FastifyPluginCallbackTypebox {
   const { actions } = staff;
-  return async (app) => {
+  return (app, _options, done) => {
     app.post(
       '/users/:id/deactivate',
       {
@@ -219,5 +220,6 @@ export function userActionRoutes({ staff }: AccountActionServices): FastifyPlugi
         return reply.code(204).send(null);
       },
     );
+    done();
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { UserDirectory } from '../../staff/user-directory.ts';
 import { userPageSize } from '../../staff/user-directory.ts';
@@ -71,8 +71,8 @@ const LockResponse = Type.Object({ lock: Lock });
 const flag = (value: 'true' | 'false' | undefined) => (value === undefined ? undefined : value === 'true');
 
 /** Reading the accounts: the list (search, filters, sort, pages), one account in full, its lock. */
-export function usersRoutes({ staff }: UserDirectoryServices): FastifyPluginAsyncTypebox {
-  return async (app) => {
+export function usersRoutes({ staff }: UserDirectoryServices): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
     app.get(
       '/users',
       {
@@ -137,5 +137,6 @@ export function usersRoutes({ staff }: UserDirectoryServices): FastifyPluginAsyn
       },
       async (request) => ({ lock: toLock(await staff.directory.lock(request.params.id)) }),
     );
+    done();
   };
 }
