@@ -45,8 +45,8 @@ const dayMs = 86_400_000;
 
 export interface AuditRepository {
   insert(record: AuditRecord): Promise<void>;
-  /** The user's events of these types, newest first. */
-  listForUser(userId: string, types: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /** The user's events of these types (of every type when `types` is undefined), newest first. */
+  listForUser(userId: string, types: readonly string[] | undefined, limit: number): Promise<AuditRecord[]>;
   /**
    * Up to `limit` events matching `filter`, newest first, after `after`: an event written since the
    * previous page sorts before it, so pages never shift while the log grows.
@@ -87,15 +87,9 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
     },
 
     async listForUser(userId, types, limit) {
-      const rows = await db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('type', 'in', types)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute();
+      let query = db.selectFrom('audit_events').selectAll().where('user_id', '=', userId);
+      if (types !== undefined) query = query.where('type', 'in', types);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toRecord);
     },
 

@@ -23,8 +23,22 @@ export interface UsersTable {
   deactivated_at: number | null;
   /** when its personal data was erased; the row stays for the audit log's sake */
   erased_at: number | null;
+  /** the roles staff gave it, a JSON array of names; `user_roles` indexes them */
+  roles: string;
+  /** why staff deactivated it (null when its owner did, or it is active) */
+  deactivation_reason: string | null;
+  /** when a deactivation by staff ends by itself; null: until someone activates it */
+  deactivated_until: number | null;
+  /** the staff member who deactivated it */
+  deactivated_by: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** One role of one user, for filtering by role; `users.roles` holds the same names. */
+export interface UserRolesTable {
+  user_id: string;
+  role: string;
 }
 
 export interface SessionsTable {
@@ -138,6 +152,7 @@ export interface AuditDailyCountsTable {
 
 export interface Tables {
   users: UsersTable;
+  user_roles: UserRolesTable;
   sessions: SessionsTable;
   follows: FollowsTable;
   signing_keys: SigningKeysTable;
