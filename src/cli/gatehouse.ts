@@ -42,7 +42,15 @@ const usage = `usage: gatehouse <command>
   keys list                  list signing keys: kid, algorithm, state, created
   mail test <address>        send one mail through SMTP_URL and print the server's answer
   config                     print the effective configuration, secrets masked
-  users show <email|id>      one account: flags, live sessions, latest events
+  users list [--q <prefix>] [--staff] [--inactive] [--limit N]
+                             accounts, newest first (50; at most 1000); --q matches email or username
+  users show <email|id>      one account: flags, roles, live sessions, latest events
+  users deactivate <email|id> --reason <text> [--until <time|7d>]
+                             refuse its sign-ins and end its sessions (until a time, if given)
+  users activate <email|id> [--reason <text>]
+  users unlock <email|id>    lift the login lock on its email
+  users set-roles <email|id> [<role>...] [--reason <text>]
+                             replace its roles (none: clear them); tokens issued from now on carry them
   audit [--user <email|id>] [--type <type>] [--since <time|24h|7d>] [--limit N]
                              the audit log, newest first (50; at most 10000)`;
 

@@ -42,6 +42,12 @@ export interface FlagChanges {
 export type AccountActions = ReturnType<typeof createAccountActions>;
 
 /**
+ * Who acts: a staff member through a request, or an operator at the server's own command line (the CLI),
+ * who holds the database and so every right, and is recorded as the system.
+ */
+export type Operator = CallerContext | 'system';
+
+/**
  * What staff do to an account. Each action checks who may do it, then changes the account and records
  * the event (the staff member as actor, the reason in its detail) in one unit of work; what sessions it
  * ends, every instance hears of after the commit, through the same change feed as any revocation.
@@ -54,17 +60,18 @@ export function createAccountActions(deps: AccountActionsDeps) {
   const { store, accounts, sessions, passwordReset, verification, limits, audit, clock } = deps;
 
   /** The account, if this staff member may act on it at all. */
-  async function target(context: CallerContext, userId: string, unit: UnitOfWork | Store = store) {
+  async function target(context: Operator, userId: string, unit: UnitOfWork | Store = store) {
     const user = await unit.users.findById(userId);
     if (user === undefined) throw new GatehouseError('user_not_found', 'no such user');
-    if (user.isSuperuser && !context.caller.user.isSuperuser) {
+    if (user.isSuperuser && context !== 'system' && !context.caller.user.isSuperuser) {
       throw new GatehouseError('forbidden', "only superusers act on a superuser's account");
     }
     return user;
   }
 
-  function refuseSelf(context: CallerContext, user: User): void {
-    if (user.id === context.caller.user.id) throw new GatehouseError('cannot_change_self', 'not on oneself');
+  function refuseSelf(context: Operator, user: User): void {
+    if (context !== 'system' && user.id === context.caller.user.id)
+      throw new GatehouseError('cannot_change_self', 'not on oneself');
   }
 
   /** In `unit`: refuses if `user` is the last active superuser, after locking the superusers' rows. */
@@ -74,13 +81,17 @@ export function createAccountActions(deps: AccountActionsDeps) {
     if (others.length === 0) throw new GatehouseError('last_superuser', 'the last active superuser stays');
   }
 
-  /** The event of a staff action on `user`: the staff member as actor, with the request it came in. */
+  /**
+   * The event of a staff action on `user`: the staff member as actor, with the request it came in; or
+   * the system, for an operator's command.
+   */
   function staffEvent(
-    context: CallerContext,
+    context: Operator,
     type: AuditEvent['type'],
     user: User,
     detail: AuditDetail,
   ): AuditEvent {
+    if (context === 'system') return { type, userId: user.id, actor: { kind: 'system' }, detail };
     return {
       type,
       userId: user.id,
@@ -93,7 +104,7 @@ export function createAccountActions(deps: AccountActionsDeps) {
 
   return {
     /** Deactivates the account (until a time, if given): every session ends, sign-ins are refused. */
-    async deactivate(context: CallerContext, userId: string, request: DeactivationRequest): Promise<User> {
+    async deactivate(context: Operator, userId: string, request: DeactivationRequest): Promise<User> {
       const reason = checkedReason(request.reason, true);
       if (request.until !== undefined && !(request.until > clock.now())) {
         throwIfInvalid({ until: { code: 'invalid' } });
@@ -106,7 +117,12 @@ export function createAccountActions(deps: AccountActionsDeps) {
         await keepASuperuser(unit, user);
         const detail = { reason, until: until === null ? null : new Date(until).toISOString() };
         const event = staffEvent(context, 'deactivated', user, detail);
-        return accounts.deactivateIn(unit, user, { reason, until, by: context.caller.user.id }, event);
+        return accounts.deactivateIn(
+          unit,
+          user,
+          { reason, until, by: context === 'system' ? null : context.caller.user.id },
+          event,
+        );
       });
     },
 
@@ -114,7 +130,7 @@ export function createAccountActions(deps: AccountActionsDeps) {
      * Activates the account, however it was deactivated (by its owner too, which also stops the erasure
      * that deactivation had scheduled). An active account stays as it is, and nothing is recorded.
      */
-    async activate(context: CallerContext, userId: string, reason?: string): Promise<User> {
+    async activate(context: Operator, userId: string, reason?: string): Promise<User> {
       const given = reason === undefined ? undefined : checkedReason(reason, false);
       return store.transaction(async (unit) => {
         const user = await target(context, userId, unit);
@@ -176,7 +192,7 @@ export function createAccountActions(deps: AccountActionsDeps) {
      * until they expire (docs/decisions.md).
      */
     async setRoles(
-      context: CallerContext,
+      context: Operator,
       userId: string,
       names: readonly string[],
       reason?: string,
@@ -238,7 +254,7 @@ export function createAccountActions(deps: AccountActionsDeps) {
      * Lifts the login lock on the account's email (its failure count goes). The counter is the limits'
      * (not in a unit of work): it is cleared first, and the event recorded once it is.
      */
-    async clearLock(context: CallerContext, userId: string): Promise<void> {
+    async clearLock(context: Operator, userId: string): Promise<void> {
       const user = await target(context, userId);
       const lock = await limits.loginLock(user.email);
       await limits.clearLoginFailures(user.email);
