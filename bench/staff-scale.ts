@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     );
     report(
       'activity',
-      'Activity: activity.perDay({}) — the last 30 UTC days, one grouped query',
+      'Activity: activity.perDay({}) — the last 30 UTC days (settled days kept, the rest counted)',
       small,
       large,
     );
