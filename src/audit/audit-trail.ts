@@ -22,10 +22,20 @@ export type AuditEventType =
   | 'erased'
   | 'mail_sent'
   | 'mail_failed'
+  | 'mail_retried'
   | 'key_rotated'
   | 'superuser_created'
   | 'users_imported'
-  | 'legacy_token_used';
+  | 'legacy_token_used'
+  // what staff do to an account (actor `staff`, the reason in `detail.reason`), and what follows by itself
+  | 'activated'
+  | 'reactivated'
+  | 'sessions_revoked'
+  | 'password_reset_mailed'
+  | 'verification_mailed'
+  | 'roles_changed'
+  | 'flags_changed'
+  | 'lock_cleared';
 
 /** Small and flat; never a password, a token or a hash. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
@@ -60,6 +70,11 @@ const loggedEvents: Partial<Record<AuditEventType, 'warn' | 'info'>> = {
   deactivated: 'info',
   erased: 'info',
   users_imported: 'info',
+  activated: 'info',
+  reactivated: 'info',
+  roles_changed: 'info',
+  flags_changed: 'warn',
+  lock_cleared: 'info',
 };
 
 // What people see of their own history, as the large providers show it: how and from where they signed

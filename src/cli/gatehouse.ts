@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
 import { conduitWording } from '../http/conduit/wording.ts';
 import { word } from '../http/wording.ts';
+import { audit } from './audit.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
@@ -10,6 +11,7 @@ import { keys } from './keys.ts';
 import { mail } from './mail.ts';
 import { migrate } from './migrate.ts';
 import { showConfig } from './show-config.ts';
+import { users } from './users.ts';
 
 const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   serve: async (args, env) => {
@@ -25,6 +27,8 @@ const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   keys,
   mail,
   config: showConfig,
+  users,
+  audit,
 };
 
 const usage = `usage: gatehouse <command>
@@ -42,7 +46,18 @@ const usage = `usage: gatehouse <command>
                              its tokens expire
   keys list                  list signing keys: kid, algorithm, state, created
   mail test <address>        send one mail through SMTP_URL and print the server's answer
-  config                     print the effective configuration, secrets masked`;
+  config                     print the effective configuration, secrets masked
+  users list [--q <prefix>] [--staff] [--inactive] [--limit N]
+                             accounts, newest first (50; at most 1000); --q matches email or username
+  users show <email|id>      one account: flags, roles, live sessions, latest events
+  users deactivate <email|id> --reason <text> [--until <time|7d>]
+                             refuse its sign-ins and end its sessions (until a time, if given)
+  users activate <email|id> [--reason <text>]
+  users unlock <email|id>    lift the login lock on its email
+  users set-roles <email|id> [<role>...] [--reason <text>]
+                             replace its roles (none: clear them); tokens issued from now on carry them
+  audit [--user <email|id>] [--type <type>] [--since <time|24h|7d>] [--limit N]
+                             the audit log, newest first (50; at most 10000)`;
 
 /** One line a failure: what went wrong, never a stack. Field problems read as RealWorld words them. */
 function describe(error: unknown): string {

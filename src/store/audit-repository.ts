@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Executor } from './executor.ts';
+import type { AuditEventsTable } from './tables.ts';
 
 /** Who made a change: the account's owner, a staff member, or Gatehouse itself (a timer, the CLI). */
 export type AuditActor = 'self' | 'staff' | 'system';
@@ -17,10 +19,48 @@ export interface AuditRecord {
   createdAt: number;
 }
 
+/** Which events a search returns; every condition given must hold. Times are epoch ms, `until` excluded. */
+export interface AuditFilter {
+  userId?: string | undefined;
+  type?: string | undefined;
+  actorId?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+/** An event's place in the log, newest first: where the next page starts (after it). */
+export interface AuditPosition {
+  createdAt: number;
+  id: string;
+}
+
+/** How many events of one type fell on one UTC day (days since the epoch). */
+export interface DailyCount {
+  day: number;
+  type: string;
+  count: number;
+}
+
+const dayMs = 86_400_000;
+
 export interface AuditRepository {
   insert(record: AuditRecord): Promise<void>;
-  /** The user's events of these types, newest first. */
-  listForUser(userId: string, types: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /** The user's events of these types (of every type when `types` is undefined), newest first. */
+  listForUser(userId: string, types: readonly string[] | undefined, limit: number): Promise<AuditRecord[]>;
+  /**
+   * Up to `limit` events matching `filter`, newest first, after `after`: an event written since the
+   * previous page sorts before it, so pages never shift while the log grows.
+   */
+  search(
+    filter: AuditFilter,
+    page: { limit: number; after?: AuditPosition | undefined },
+  ): Promise<AuditRecord[]>;
+  /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day. */
+  countByDay(types: readonly string[], from: number, to: number): Promise<DailyCount[]>;
+  /** The kept counts of the days from `firstDay` to `lastDay` (days since the epoch, both included). */
+  findDailyCounts(firstDay: number, lastDay: number): Promise<DailyCount[]>;
+  /** Keeps counts of settled days; a count already kept (another instance's) stays as it is. */
+  keepDailyCounts(counts: readonly DailyCount[]): Promise<void>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
   deleteOlderThan(cutoff: number, limit: number): Promise<number>;
 }
@@ -47,28 +87,62 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
     },
 
     async listForUser(userId, types, limit) {
+      let query = db.selectFrom('audit_events').selectAll().where('user_id', '=', userId);
+      if (types !== undefined) query = query.where('type', 'in', types);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+
+    async search(filter, { limit, after }) {
+      let query = db.selectFrom('audit_events').selectAll();
+      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+      if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
+      if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+      if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+      if (after !== undefined) {
+        // the plain bound lets either database seek its index to the page's start; the rest breaks ties
+        query = query
+          .where('created_at', '<=', after.createdAt)
+          .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+
+    async countByDay(types, from, to) {
+      // created_at is a whole number of ms on both databases, so integer division buckets alike on each
+      const day = sql<number | string>`created_at / ${sql.lit(dayMs)}`;
       const rows = await db
         .selectFrom('audit_events')
-        .selectAll()
-        .where('user_id', '=', userId)
+        .select((eb) => ['type', day.as('day'), eb.fn.countAll<number | string>().as('count')])
         .where('type', 'in', types)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy(['type', day])
         .execute();
-      return rows.map((row) => ({
-        id: row.id,
-        type: row.type,
-        userId: row.user_id,
-        actor: row.actor as AuditActor,
-        actorId: row.actor_id,
-        sessionId: row.session_id,
-        ip: row.ip,
-        userAgent: row.user_agent,
-        requestId: row.request_id,
-        detail: JSON.parse(row.detail) as Record<string, unknown>,
-        createdAt: row.created_at,
-      }));
+      return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
+    },
+
+    async findDailyCounts(firstDay, lastDay) {
+      const rows = await db
+        .selectFrom('audit_daily_counts')
+        .selectAll()
+        .where('day', '>=', firstDay)
+        .where('day', '<=', lastDay)
+        .execute();
+      return rows.map((row) => ({ day: row.day, type: row.type, count: row.count }));
+    },
+
+    async keepDailyCounts(counts) {
+      // a year of days at most, four types each: well under SQLite's limit of bound values per statement
+      for (let start = 0; start < counts.length; start += 1000) {
+        await db
+          .insertInto('audit_daily_counts')
+          .values(counts.slice(start, start + 1000))
+          .onConflict((conflict) => conflict.columns(['day', 'type']).doNothing())
+          .execute();
+      }
     },
 
     async deleteOlderThan(cutoff, limit) {
@@ -82,5 +156,21 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
       const result = await db.deleteFrom('audit_events').where('id', 'in', doomed).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+  };
+}
+
+function toRecord(row: AuditEventsTable): AuditRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    userId: row.user_id,
+    actor: row.actor as AuditActor,
+    actorId: row.actor_id,
+    sessionId: row.session_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+    createdAt: row.created_at,
   };
 }

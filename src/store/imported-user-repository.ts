@@ -106,6 +106,8 @@ export function createImportedUserRepository({ db }: Executor): ImportedUserRepo
             deactivated_at: null,
             erased_at: null,
             legacy_tokens_revoked_at: null,
+            // Django's groups are not roles: staff set roles after the import
+            roles: '[]',
             updated_at: now,
           })),
         )

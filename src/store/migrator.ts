@@ -8,6 +8,8 @@ import * as mailOutbox from './migrations/0007-mail-outbox.ts';
 import * as oneTimeTokens from './migrations/0008-one-time-tokens.ts';
 import * as auditEvents from './migrations/0009-audit-events.ts';
 import * as accountErasure from './migrations/0010-account-erasure.ts';
+import * as staffRolesAndDeactivation from './migrations/0011-staff-roles-and-deactivation.ts';
+import * as staffRecords from './migrations/0012-staff-records.ts';
 import * as optionalEmail from './migrations/0013-optional-email.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 import * as djangoImport from './migrations/0014-django-import.ts';
@@ -23,6 +25,8 @@ const migrations: Record<string, Migration> = {
   '0008-one-time-tokens': oneTimeTokens,
   '0009-audit-events': auditEvents,
   '0010-account-erasure': accountErasure,
+  '0011-staff-roles-and-deactivation': staffRolesAndDeactivation,
+  '0012-staff-records': staffRecords,
   '0013-optional-email': optionalEmail,
   '0014-django-import': djangoImport,
 };

@@ -24,6 +24,14 @@ export interface UsersTable {
   deactivated_at: number | null;
   /** when its personal data was erased; the row stays for the audit log's sake */
   erased_at: number | null;
+  /** the roles staff gave it, a JSON array of names; `user_roles` indexes them */
+  roles: string;
+  /** why staff deactivated it (null when its owner did, or it is active) */
+  deactivation_reason: string | null;
+  /** when a deactivation by staff ends by itself; null: until someone activates it */
+  deactivated_until: number | null;
+  /** the staff member who deactivated it */
+  deactivated_by: string | null;
   created_at: number;
   updated_at: number;
   /** the Django primary key of an imported user (text: Django's may be an integer or a UUID); unique */
@@ -34,6 +42,12 @@ export interface UsersTable {
   legacy_tokens_revoked_at: number | null;
   first_name: string | null;
   last_name: string | null;
+}
+
+/** One role of one user, for filtering by role; `users.roles` holds the same names. */
+export interface UserRolesTable {
+  user_id: string;
+  role: string;
 }
 
 export interface SessionsTable {
@@ -137,8 +151,17 @@ export interface AuditEventsTable {
   created_at: number;
 }
 
+/** How many events of one type one settled UTC day holds: the activity chart's counts, kept once counted. */
+export interface AuditDailyCountsTable {
+  /** days since the epoch (UTC) */
+  day: number;
+  type: string;
+  count: number;
+}
+
 export interface Tables {
   users: UsersTable;
+  user_roles: UserRolesTable;
   sessions: SessionsTable;
   follows: FollowsTable;
   signing_keys: SigningKeysTable;
@@ -147,6 +170,7 @@ export interface Tables {
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
   audit_events: AuditEventsTable;
+  audit_daily_counts: AuditDailyCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

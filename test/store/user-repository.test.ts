@@ -49,7 +49,11 @@ for (const dialect of dialects) {
         emailVerifiedAt: null,
         lastLoginAt: null,
         deactivatedAt: null,
+        deactivationReason: null,
+        deactivatedUntil: null,
+        deactivatedBy: null,
         erasedAt: null,
+        roles: [],
         createdAt: row.createdAt,
         updatedAt: row.createdAt,
         firstName: null,
@@ -58,6 +62,44 @@ for (const dialect of dialects) {
         legacyTokensRevokedAt: null,
       });
       assert.deepEqual(await users.findById(row.id), inserted.value);
+    });
+
+    it('sets roles in the row and in the role index alike, sorted and distinct, and clears both', async () => {
+      const row = newRow();
+      assert.ok((await users.insert(row)).ok);
+      const set = await users.setRoles(row.id, ['organizer', 'attendee', 'organizer'], row.createdAt + 1);
+      assert.deepEqual(set?.roles, ['attendee', 'organizer']);
+      assert.deepEqual((await users.findById(row.id))?.roles, ['attendee', 'organizer']);
+      const indexed = () =>
+        store.database.db
+          .selectFrom('user_roles')
+          .select('role')
+          .where('user_id', '=', row.id)
+          .orderBy('role')
+          .execute();
+      assert.deepEqual(await indexed(), [{ role: 'attendee' }, { role: 'organizer' }]);
+      assert.deepEqual((await users.setRoles(row.id, [], row.createdAt + 2))?.roles, []);
+      assert.deepEqual(await indexed(), []);
+      assert.equal(await users.setRoles(randomUUID(), ['x'], 1), undefined);
+    });
+
+    it('never offers for erasure a deactivation with an end, and offers it for reactivation once it has come', async () => {
+      const paused = newRow();
+      const ended = newRow();
+      for (const row of [paused, ended]) assert.ok((await users.insert(row)).ok);
+      await users.update(paused.id, {
+        isActive: false,
+        deactivatedAt: 10,
+        deactivatedUntil: 2_000,
+        updatedAt: 10,
+      });
+      await users.update(ended.id, { isActive: false, deactivatedAt: 10, updatedAt: 10 });
+      const erasable = await users.findErasableBefore(1_000, 1_000);
+      assert.ok(erasable.includes(ended.id));
+      assert.ok(!erasable.includes(paused.id));
+      assert.ok(!(await users.findReactivatableAt(1_999, 1_000)).includes(paused.id));
+      assert.ok((await users.findReactivatableAt(2_000, 1_000)).includes(paused.id));
+      assert.ok(!(await users.findReactivatableAt(2_000, 1_000)).includes(ended.id));
     });
 
     it('stores staff and superuser flags when asked to', async () => {

@@ -44,6 +44,7 @@ import {
   UserResponse,
   writableFieldOf,
   type LoginField,
+  CurrentUserResponse,
 } from './schemas.ts';
 
 export interface DjoserServices {
@@ -58,6 +59,7 @@ export interface DjoserServices {
 
 // Django's User keeps a left-out address as "", which djoser shows as it is.
 const toUserBody = (user: User) => ({ id: user.id, email: user.email ?? '', username: user.username });
+const toCurrentUserBody = (user: User) => ({ ...toUserBody(user), roles: user.roles });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /**
@@ -134,10 +136,10 @@ export function djoserRoutes({
         schema: {
           summary: 'The current user (djoser)',
           tags: ['djoser'],
-          response: { 200: UserResponse, ...drfErrors(401, 503) },
+          response: { 200: CurrentUserResponse, ...drfErrors(401, 503) },
         },
       },
-      (request) => toUserBody(callerOf(request).user),
+      (request) => toCurrentUserBody(callerOf(request).user),
     );
 
     /** The caller's own account, by /me/ or by their id: what every write below acts on. */
@@ -149,7 +151,9 @@ export function djoserRoutes({
       }
     }
 
-    const updateSchema = { response: { 200: UserResponse, ...drfErrors(400, 401, 404, 413, 415, 503) } };
+    const updateSchema = {
+      response: { 200: CurrentUserResponse, ...drfErrors(400, 401, 404, 413, 415, 503) },
+    };
     for (const path of ['/users/me/', '/users/:id/']) {
       const params = path === '/users/me/' ? {} : { params: UserIdParams };
       const routeConfig = { caller: 'required' as const, unknownParam: 'user_not_found' as const };
@@ -186,7 +190,7 @@ export function djoserRoutes({
           ownAccount(request);
           // named one by one: the body may carry anything, and only the writable field is taken
           const changes = { [writable]: (request.body as Record<string, string | undefined>)[writable] };
-          return toUserBody(await accounts.update(callerContextOf(request), changes));
+          return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
         },
       );
       app.patch(
@@ -204,7 +208,7 @@ export function djoserRoutes({
         async (request) => {
           ownAccount(request);
           const changes = { [writable]: (request.body as Record<string, string | undefined>)[writable] };
-          return toUserBody(await accounts.update(callerContextOf(request), changes));
+          return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
         },
       );
 
