@@ -33,7 +33,7 @@ const sourceFolders = [
 ];
 
 const drivers = ['pg', 'better-sqlite3', 'ioredis', 'kysely'];
-const domain = ['accounts', 'sessions', 'keys', 'limits'];
+const domain = ['accounts', 'sessions', 'keys', 'limits', 'staff'];
 const above = ['**/cli/**', '**/app.ts', '**/services.ts', '**/main.ts'];
 
 // The Fastify scope ops/ is registered in answers as Conduit, so ops/ may use Conduit's error schemas.

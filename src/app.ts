@@ -3,6 +3,8 @@ import { conduitDialect } from './http/conduit/envelope.ts';
 import { conduitRoutes } from './http/conduit/routes.ts';
 import { djoserDialect } from './http/djoser/envelope.ts';
 import { djoserRoutes } from './http/djoser/routes.ts';
+import { staffDialect } from './http/staff/envelope.ts';
+import { staffRoutes } from './http/staff/routes.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createMetrics } from './metrics/prometheus.ts';
 import { createServices, type ServiceOptions } from './services.ts';
@@ -12,11 +14,13 @@ import type { Worker } from './worker.ts';
 /**
  * Every dialect Gatehouse speaks, one entry each: a new one is an entry here and its folder under http/.
  * Each is mounted under its prefix with the routes its factory makes from the services; the first also
- * answers outside every prefix (probes, unknown paths).
+ * answers outside every prefix (probes, unknown paths). A URL belongs to the dialect with the longest prefix
+ * it starts with: /api/admin is the staff's, the rest of /api Conduit's.
  */
 export const dialects = [
   { dialect: conduitDialect, prefix: '/api', routes: conduitRoutes },
   { dialect: djoserDialect, prefix: '/auth', routes: djoserRoutes },
+  { dialect: staffDialect, prefix: '/api/admin', routes: staffRoutes },
 ] as const;
 
 /**

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'token_invalid'
   | 'refresh_token_invalid'
   | 'rate_limited'
+  | 'forbidden'
   // what they ask for
   | 'user_not_found'
   | 'profile_not_found'

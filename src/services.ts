@@ -23,6 +23,7 @@ import { createCounterRepository } from './store/counter-repository.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
+import { createUserDirectory } from './staff/user-directory.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
 import { createStore } from './store/store.ts';
 import type { Worker } from './worker.ts';
@@ -215,6 +216,7 @@ export async function createServices(options: ServiceOptions) {
     profiles,
     mail,
     changeListener,
+    staff: { directory: createUserDirectory({ users: store.users }) },
     close,
   };
 }

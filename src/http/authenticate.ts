@@ -3,8 +3,11 @@ import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
 import type { Dialect } from './dialect.ts';
 
-/** Whether a route serves only signed-in callers, or anonymous ones too (bad credentials are still a 401). */
-export type CallerNeed = 'required' | 'optional';
+/**
+ * Whether a route serves only signed-in callers, anonymous ones too (bad credentials are still a 401), or
+ * only signed-in staff (`is_staff`; anyone else signed in is refused as forbidden).
+ */
+export type CallerNeed = 'required' | 'optional' | 'staff';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -60,11 +63,15 @@ export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateT
       const header = request.headers.authorization;
       if (header !== undefined && header.trim() !== '') request.caller = await callerFrom(header);
     },
+    async staff(request) {
+      await hooks.required(request);
+      if (request.caller?.user.isStaff !== true) throw new GatehouseError('forbidden', 'staff only');
+    },
   };
   return (route: RouteOptions): void => {
     const need = route.config?.caller;
     if (need === undefined) return;
-    const security = need === 'required' ? callerRequired : callerOptional;
+    const security = need === 'optional' ? callerOptional : callerRequired;
     (route.schema ??= {}).security = [...security];
     const stage = dialect.authenticateAt;
     route[stage] = [hooks[need], ...[route[stage] ?? []].flat()];

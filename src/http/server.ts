@@ -51,12 +51,15 @@ export interface HttpDeps {
   isUnavailable: (error: unknown) => boolean;
 }
 
-/** The dialect a URL (or a route's pattern) belongs to: the one whose prefix it starts with. */
-function dialectFinder(dialects: HttpDeps['dialects']): (url: string) => Dialect {
+/** The dialect a URL (or a route's pattern) belongs to: the one with the longest prefix it starts with. */
+export function dialectFinder(
+  dialects: ReadonlyArray<Pick<MountedDialect, 'dialect' | 'prefix'>>,
+): (url: string) => Dialect {
   const [fallback] = dialects;
   if (fallback === undefined) throw new Error('a server speaks at least one dialect');
+  const longestFirst = [...dialects].sort((a, b) => b.prefix.length - a.prefix.length);
   return (url) => {
-    const mounted = dialects.find(
+    const mounted = longestFirst.find(
       ({ prefix }) => url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`),
     );
     return (mounted ?? fallback).dialect;

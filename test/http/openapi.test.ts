@@ -5,7 +5,7 @@ import { dialects as mountedDialects } from '../../src/app.ts';
 import { GatehouseError } from '../../src/errors.ts';
 import { callerOptional, callerRequired } from '../../src/http/authenticate.ts';
 import type { Dialect } from '../../src/http/dialect.ts';
-import type { HttpServer } from '../../src/http/server.ts';
+import { dialectFinder, type HttpServer } from '../../src/http/server.ts';
 import { dialects } from '../support/databases.ts';
 import { newUser, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { notFound as djoserNotFound } from './djoser-shapes.ts';
@@ -100,9 +100,8 @@ function call(app: HttpServer, { method, path, operation }: DocumentedOperation,
   return request(app, method, url, { headers, ...(body === undefined ? {} : { body: minimalValue(body) }) });
 }
 
-// Each route answers in the dialect mounted at its prefix (the first one outside every prefix).
-const dialectOf = (path: string): Dialect =>
-  (mountedDialects.find(({ prefix }) => path.startsWith(`${prefix}/`)) ?? mountedDialects[0]).dialect;
+// Each route answers in the dialect mounted at its prefix, as the server finds it.
+const dialectOf = dialectFinder(mountedDialects);
 const missingCredentials = (dialect: Dialect) => dialect.envelope(new GatehouseError('token_missing', ''));
 const invalidCredentials = (dialect: Dialect) => dialect.envelope(new GatehouseError('token_invalid', ''));
 

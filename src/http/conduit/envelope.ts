@@ -24,6 +24,7 @@ const statusByCode = {
   token_invalid: 401,
   refresh_token_invalid: 401,
   rate_limited: 429,
+  forbidden: 403,
   user_not_found: 404,
   profile_not_found: 404,
   cannot_follow_self: 422,
@@ -49,6 +50,7 @@ const bodyByCode = {
   refresh_token_invalid: { refresh_token: ['is invalid or expired'] },
   // one body for every limit: a locked email must read the same whether or not its account exists
   rate_limited: { body: ['too many requests, try again later'] },
+  forbidden: { body: ['is not yours to ask for'] },
   user_not_found: { user: ['not found'] },
   profile_not_found: { profile: ['not found'] },
   cannot_follow_self: { profile: ['cannot be followed by its owner'] },

@@ -30,6 +30,7 @@ const statusByCode = {
   // djoser's activation of an account that needs none: PermissionDenied
   already_verified: 403,
   rate_limited: 429,
+  forbidden: 403,
   service_unavailable: 503,
   response_timeout: 503,
   internal_error: 500,
@@ -72,6 +73,8 @@ const bodyByCode = {
     messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
   },
   refresh_token_invalid: tokenNotValid,
+  // DRF's PermissionDenied
+  forbidden: { detail: 'You do not have permission to perform this action.' },
   user_not_found: notFound,
   profile_not_found: notFound,
   cannot_follow_self: { detail: 'You cannot follow yourself.' },

@@ -1,0 +1,28 @@
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { UserDirectory } from '../../staff/user-directory.ts';
+import { staffErrors } from './envelope.ts';
+import { toStaffUser, UserParams, UserResponse } from './schemas.ts';
+
+export interface StaffServices {
+  staff: { directory: UserDirectory };
+}
+
+/** The staff API under /api/admin: every route serves signed-in staff only (`caller: 'staff'`). */
+export function staffRoutes({ staff }: StaffServices): FastifyPluginCallbackTypebox {
+  return (app, _options, done) => {
+    app.get(
+      '/users/:id',
+      {
+        config: { caller: 'staff' },
+        schema: {
+          summary: 'One account as staff see it',
+          tags: ['staff'],
+          params: UserParams,
+          response: { 200: UserResponse, ...staffErrors(401, 403, 404, 503) },
+        },
+      },
+      async (request) => ({ user: toStaffUser(await staff.directory.user(request.params.id)) }),
+    );
+    done();
+  };
+}
