@@ -163,9 +163,9 @@ for (const dialect of dialects) {
         const chart = page.getByRole('img', { name: 'Sign-ups and sign-ins per day' });
         await chart.waitFor();
         await assert.doesNotReject(page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor());
-        const series = (await chart.evaluate(
+        const series = await chart.evaluate<{ label: string; data: number[] }[]>(
           '(canvas) => Chart.getChart(canvas).data.datasets.map((set) => ({ label: set.label, data: set.data }))',
-        )) as { label: string; data: number[] }[];
+        );
         assert.deepEqual(
           series.map(({ label }) => label),
           ['Sign-ups', 'Sign-ins', 'Failed sign-ins'],
@@ -175,10 +175,10 @@ for (const dialect of dialects) {
         assert.ok(sum(0) >= 1, 'no sign-up in the chart');
         assert.ok(sum(1) >= 1, 'no sign-in in the chart');
         assert.ok(sum(2) >= 1, 'no failed sign-in in the chart');
-        const painted = (await chart.evaluate(
+        const painted = await chart.evaluate<number>(
           '(canvas) => { const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);' +
             ' let count = 0; for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) count++; return count; }',
-        )) as number;
+        );
         assert.ok(painted > 1000, `only ${painted} pixels drawn`);
         const table = page.getByRole('table', { name: /Sign-ups and sign-ins per day/ });
         assert.equal(await table.getByRole('row').count(), 31);

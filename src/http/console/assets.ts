@@ -27,7 +27,7 @@ function assetOf(body: Buffer, path: string): Asset {
 }
 
 /** chart.js's UMD build: one self-contained classic script (the ESM build imports a bare specifier). */
-export const chartScript = 'chart.umd.min.js';
+const chartScript = 'chart.umd.min.js';
 
 /**
  * The console's page and its assets, read once at start: web/admin/index.html, every file under

@@ -7,7 +7,7 @@ import { loadConsoleFiles, type Asset } from './assets.ts';
  * other origin, no frames, no form posting elsewhere. chart.js sizes its canvas through the CSSOM, which
  * style-src does not govern; the favicon is a data: URI.
  */
-export const consolePolicy = [
+const consolePolicy = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
