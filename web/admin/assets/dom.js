@@ -29,7 +29,7 @@ const properties = new Set([
 ]);
 
 function append(element, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     element.append(child instanceof Node ? child : String(child));
   }
@@ -102,8 +102,8 @@ export function field(label, control, hint) {
     'div',
     { className: 'field' },
     h('label', { for: control.id }, label),
-    hint === undefined ? null : h('span', { id: hintId, className: 'hint' }, hint),
     control,
+    hint === undefined ? null : h('span', { id: hintId, className: 'hint' }, hint),
   );
 }
 

@@ -1,7 +1,7 @@
-// Audit log: every event, filtered by user, type, actor and time, in pages, with a CSV export of the
+// Audit log: every event, filtered by user, type, acting staff member and time, in pages, with a CSV export of the
 // same filters.
 import { api, query } from '../api.js';
-import { field, h, select } from '../dom.js';
+import { field, h } from '../dom.js';
 import { eventsTable } from './events.js';
 import { countSentence, describe, heading, liveStatus, pager } from './page.js';
 
@@ -29,24 +29,15 @@ export async function renderAudit(main, _staff, parameters) {
     value: parameters.get('type') ?? '',
     autocomplete: 'off',
   });
-  const actor = select(
-    'actor',
-    [
-      ['', 'Any'],
-      ['self', 'The user themself'],
-      ['staff', 'Staff'],
-      ['system', 'System'],
-    ],
-    '',
-  );
+  const actor = h('input', { id: 'actor', name: 'actor', type: 'text', autocomplete: 'off' });
   const since = h('input', { id: 'since', name: 'since', type: 'datetime-local' });
   const until = h('input', { id: 'until', name: 'until', type: 'datetime-local' });
   const form = h(
     'form',
     { className: 'filters', role: 'search', 'aria-label': 'Audit log' },
     field('User ID', user),
-    field('Type', type, 'e.g. login_failed'),
-    field('Actor', actor),
+    field('Type', type, 'e.g. sign_in_failed'),
+    field('Actor ID', actor, 'The staff member who acted'),
     field('Since', since, 'Your local time'),
     field('Until', until, 'Your local time'),
     h('div', { className: 'field actions' }, h('button', { type: 'submit' }, 'Apply filters')),
@@ -60,7 +51,7 @@ export async function renderAudit(main, _staff, parameters) {
     filters = {
       user: user.value.trim(),
       type: type.value.trim(),
-      actor: actor.value,
+      actor: actor.value.trim(),
       since: isoOf(since.value),
       until: isoOf(until.value),
     };

@@ -89,7 +89,8 @@ function drawChart(canvas, rows) {
         y: { beginAtZero: true, ticks: { precision: 0, color: '#374151' } },
         x: { ticks: { color: '#374151' } },
       },
-      plugins: { legend: { labels: { color: '#111827' } } },
+      // the legend draws each series as its line, dashes included
+      plugins: { legend: { labels: { color: '#111827', usePointStyle: true, pointStyle: 'line' } } },
     },
   });
 }
