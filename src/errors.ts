@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'cannot_follow_self'
   | 'session_not_found'
   | 'already_verified'
+  | 'mail_not_found'
+  | 'not_failed'
   // the service
   | 'service_unavailable'
   | 'response_timeout'

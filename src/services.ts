@@ -23,6 +23,9 @@ import { createCounterRepository } from './store/counter-repository.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
+import { createActivity } from './staff/activity.ts';
+import { createAuditSearch } from './staff/audit-search.ts';
+import { createOutboxAdmin } from './staff/outbox-admin.ts';
 import { createUserDirectory } from './staff/user-directory.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
 import { createStore } from './store/store.ts';
@@ -216,7 +219,12 @@ export async function createServices(options: ServiceOptions) {
     profiles,
     mail,
     changeListener,
-    staff: { directory: createUserDirectory({ users: store.users }) },
+    staff: {
+      directory: createUserDirectory({ users: store.users }),
+      auditLog: createAuditSearch({ events: store.auditEvents }),
+      activity: createActivity({ events: store.auditEvents, clock }),
+      outbox: createOutboxAdmin({ store, audit, clock, wakeRelay: mail.wake }),
+    },
     close,
   };
 }

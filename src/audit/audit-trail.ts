@@ -22,6 +22,7 @@ export type AuditEventType =
   | 'erased'
   | 'mail_sent'
   | 'mail_failed'
+  | 'mail_retried'
   | 'key_rotated'
   | 'superuser_created';
 

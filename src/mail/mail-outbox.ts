@@ -98,7 +98,14 @@ export function createMailOutbox(options: MailOutboxOptions) {
     stop: () => Promise.resolve(),
   };
 
-  return { queue, relay: worker, delivery, depth: () => outbox.countQueued() };
+  return {
+    queue,
+    relay: worker,
+    delivery,
+    depth: () => outbox.countQueued(),
+    /** A mail was made due outside the queue (a staff retry): this instance's relay looks at once. */
+    wake: () => relay?.wake(),
+  };
 }
 
 export type MailOutbox = ReturnType<typeof createMailOutbox>;

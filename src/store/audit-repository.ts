@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Executor } from './executor.ts';
+import type { AuditEventsTable } from './tables.ts';
 
 /** Who made a change: the account's owner, a staff member, or Gatehouse itself (a timer, the CLI). */
 export type AuditActor = 'self' | 'staff' | 'system';
@@ -17,10 +19,44 @@ export interface AuditRecord {
   createdAt: number;
 }
 
+/** Which events a search returns; every condition given must hold. Times are epoch ms, `until` excluded. */
+export interface AuditFilter {
+  userId?: string | undefined;
+  type?: string | undefined;
+  actorId?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+}
+
+/** An event's place in the log, newest first: where the next page starts (after it). */
+export interface AuditPosition {
+  createdAt: number;
+  id: string;
+}
+
+/** How many events of one type fell on one UTC day (days since the epoch). */
+export interface DailyCount {
+  day: number;
+  type: string;
+  count: number;
+}
+
+const dayMs = 86_400_000;
+
 export interface AuditRepository {
   insert(record: AuditRecord): Promise<void>;
   /** The user's events of these types, newest first. */
   listForUser(userId: string, types: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /**
+   * Up to `limit` events matching `filter`, newest first, after `after`: an event written since the
+   * previous page sorts before it, so pages never shift while the log grows.
+   */
+  search(
+    filter: AuditFilter,
+    page: { limit: number; after?: AuditPosition | undefined },
+  ): Promise<AuditRecord[]>;
+  /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day. */
+  countByDay(types: readonly string[], from: number, to: number): Promise<DailyCount[]>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
   deleteOlderThan(cutoff: number, limit: number): Promise<number>;
 }
@@ -56,19 +92,38 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
         .orderBy('id', 'desc')
         .limit(limit)
         .execute();
-      return rows.map((row) => ({
-        id: row.id,
-        type: row.type,
-        userId: row.user_id,
-        actor: row.actor as AuditActor,
-        actorId: row.actor_id,
-        sessionId: row.session_id,
-        ip: row.ip,
-        userAgent: row.user_agent,
-        requestId: row.request_id,
-        detail: JSON.parse(row.detail) as Record<string, unknown>,
-        createdAt: row.created_at,
-      }));
+      return rows.map(toRecord);
+    },
+
+    async search(filter, { limit, after }) {
+      let query = db.selectFrom('audit_events').selectAll();
+      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+      if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
+      if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+      if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+      if (after !== undefined) {
+        // the plain bound lets either database seek its index to the page's start; the rest breaks ties
+        query = query
+          .where('created_at', '<=', after.createdAt)
+          .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+
+    async countByDay(types, from, to) {
+      // created_at is a whole number of ms on both databases, so integer division buckets alike on each
+      const day = sql<number | string>`created_at / ${sql.lit(dayMs)}`;
+      const rows = await db
+        .selectFrom('audit_events')
+        .select((eb) => ['type', day.as('day'), eb.fn.countAll<number | string>().as('count')])
+        .where('type', 'in', types)
+        .where('created_at', '>=', from)
+        .where('created_at', '<', to)
+        .groupBy(['type', day])
+        .execute();
+      return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
     },
 
     async deleteOlderThan(cutoff, limit) {
@@ -82,5 +137,21 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
       const result = await db.deleteFrom('audit_events').where('id', 'in', doomed).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+  };
+}
+
+function toRecord(row: AuditEventsTable): AuditRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    userId: row.user_id,
+    actor: row.actor as AuditActor,
+    actorId: row.actor_id,
+    sessionId: row.session_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    detail: JSON.parse(row.detail) as Record<string, unknown>,
+    createdAt: row.created_at,
   };
 }

@@ -49,7 +49,7 @@ export interface OutboxRepository {
   markSent(id: string, at: number): Promise<void>;
   /**
    * One more attempt failed with `reason`: the mail waits until `retryAt`, or, when that is undefined, is
-   * given up on (failed, its payload erased).
+   * given up on (failed; its sealed payload stays until the mail is pruned, so that staff can retry it).
    */
   recordFailure(id: string, reason: string, retryAt: number | undefined): Promise<void>;
   /** Gives claimed mails back unattempted, due as they were. */
@@ -59,6 +59,22 @@ export interface OutboxRepository {
   /** Deletes sent and failed mails created before `cutoff`; returns how many. */
   deleteFinishedBefore(cutoff: number): Promise<number>;
   findById(id: string): Promise<OutboxEntry | undefined>;
+  /** Up to `limit` mails (in `state`, when given), newest first, after `after`. */
+  list(
+    state: MailState | undefined,
+    page: { limit: number; after?: OutboxPosition | undefined },
+  ): Promise<OutboxEntry[]>;
+  /**
+   * Puts a failed mail back in the queue, due at `now` with no attempts made; undefined when no failed
+   * mail has that id (unknown, or not failed: nothing changes then).
+   */
+  requeueFailed(id: string, now: number): Promise<OutboxEntry | undefined>;
+}
+
+/** A mail's place in the outbox list, newest first: where the next page starts (after it). */
+export interface OutboxPosition {
+  createdAt: number;
+  id: string;
 }
 
 /** The `mail_outbox` table over an executor: the database, or a unit of work's transaction. */
@@ -117,9 +133,7 @@ export function createOutboxRepository({ db, dialect }: Executor): OutboxReposit
           attempts: eb('attempts', '+', 1),
           last_error: reason,
           claimed_until: null,
-          ...(retryAt === undefined
-            ? { state: 'failed' as const, payload_sealed: null }
-            : { next_attempt_at: retryAt }),
+          ...(retryAt === undefined ? { state: 'failed' as const } : { next_attempt_at: retryAt }),
         }))
         .where('id', '=', id)
         .where('state', '=', 'queued')
@@ -156,6 +170,32 @@ export function createOutboxRepository({ db, dialect }: Executor): OutboxReposit
 
     async findById(id) {
       const row = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toEntry(row);
+    },
+
+    async list(state, { limit, after }) {
+      let query = db.selectFrom('mail_outbox').selectAll();
+      if (state !== undefined) query = query.where('state', '=', state);
+      if (after !== undefined) {
+        // as the audit log's pages: a plain bound to seek the index by, then the tie on the id
+        query = query
+          .where('created_at', '<=', after.createdAt)
+          .where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb('id', '<', after.id)]));
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toEntry);
+    },
+
+    async requeueFailed(id, now) {
+      // compare-and-set: of two retries at once, one finds the mail failed; the relay never claims a
+      // failed mail, so nothing else writes the row meanwhile
+      const row = await db
+        .updateTable('mail_outbox')
+        .set({ state: 'queued', attempts: 0, next_attempt_at: now, claimed_until: null, last_error: null })
+        .where('id', '=', id)
+        .where('state', '=', 'failed')
+        .returningAll()
+        .executeTakeFirst();
       return row && toEntry(row);
     },
   };

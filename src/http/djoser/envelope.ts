@@ -29,6 +29,8 @@ const statusByCode = {
   session_not_found: 404,
   // djoser's activation of an account that needs none: PermissionDenied
   already_verified: 403,
+  mail_not_found: 404,
+  not_failed: 409,
   rate_limited: 429,
   forbidden: 403,
   service_unavailable: 503,
@@ -80,6 +82,8 @@ const bodyByCode = {
   cannot_follow_self: { detail: 'You cannot follow yourself.' },
   session_not_found: notFound,
   already_verified: { detail: 'Stale token for given user.' },
+  mail_not_found: notFound,
+  not_failed: { detail: 'Only a failed mail can be retried.' },
   service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
   response_timeout: { detail: 'Service temporarily unavailable, try again later.' },
   internal_error: { detail: 'A server error occurred.' },

@@ -1,0 +1,104 @@
+import type { AuditEventType } from '../audit/audit-trail.ts';
+import type { Clock } from '../clock.ts';
+import { throwIfInvalid, type FieldProblems } from '../errors.ts';
+import type { AuditRepository } from '../store/audit-repository.ts';
+
+/** One UTC day of activity, from the audit log. */
+export interface ActivityDay {
+  /** YYYY-MM-DD, UTC */
+  date: string;
+  signUps: number;
+  signIns: number;
+  failedSignIns: number;
+  lockouts: number;
+}
+
+/** The longest range asked for at once (a leap year), and the range when none is named. */
+export const activityDays = { max: 366, default: 30 } as const;
+
+type CountedField = Exclude<keyof ActivityDay, 'date'>;
+
+// Which audit event each count counts.
+const countedTypes = {
+  signUps: 'registered',
+  signIns: 'sign_in_succeeded',
+  failedSignIns: 'sign_in_failed',
+  lockouts: 'locked_out',
+} as const satisfies Record<CountedField, AuditEventType>;
+
+const dayMs = 86_400_000;
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The day (since the epoch) a YYYY-MM-DD date names; undefined for anything else, 2026-02-30 included. */
+function dayOf(date: string): number | undefined {
+  const match = datePattern.exec(date);
+  if (match === null) return undefined;
+  const time = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  // Date.UTC rolls 02-30 over into March; only a date that comes back as written is one
+  return new Date(time).toISOString().startsWith(date) ? time / dayMs : undefined;
+}
+
+const dateOf = (day: number): string => new Date(day * dayMs).toISOString().slice(0, 10);
+
+export interface ActivityDeps {
+  events: Pick<AuditRepository, 'countByDay'>;
+  clock: Clock;
+}
+
+export type Activity = ReturnType<typeof createActivity>;
+
+/** Sign-ups, sign-ins and lockouts per day, as the console's chart shows them. */
+export function createActivity({ events, clock }: ActivityDeps) {
+  return {
+    /**
+     * Every UTC day from `from` to `to` (both YYYY-MM-DD, both included), zeros included: at most
+     * activityDays.max of them. Without `to`, up to today; without `from`, activityDays.default days
+     * ending at `to`.
+     */
+    async perDay({
+      from,
+      to,
+    }: {
+      from?: string | undefined;
+      to?: string | undefined;
+    }): Promise<ActivityDay[]> {
+      const lastDay = to === undefined ? Math.floor(clock.now() / dayMs) : dayOf(to);
+      const firstDay =
+        from === undefined
+          ? lastDay === undefined
+            ? undefined
+            : lastDay - activityDays.default + 1
+          : dayOf(from);
+      const problems: FieldProblems = {};
+      if (firstDay === undefined) problems.from = { code: 'invalid' };
+      if (lastDay === undefined) problems.to = { code: 'invalid' };
+      // a range that ends before it begins, or spans more days than allowed, is refused at its end
+      if (firstDay !== undefined && lastDay !== undefined) {
+        if (lastDay < firstDay || lastDay - firstDay + 1 > activityDays.max)
+          problems.to = { code: 'invalid' };
+      }
+      throwIfInvalid(problems);
+      if (firstDay === undefined || lastDay === undefined) return [];
+
+      // one grouped query over the (type, created_at) index, however many days
+      const counts = await events.countByDay(
+        Object.values(countedTypes),
+        firstDay * dayMs,
+        (lastDay + 1) * dayMs,
+      );
+      const days: ActivityDay[] = [];
+      for (let day = firstDay; day <= lastDay; day += 1) {
+        days.push({ date: dateOf(day), signUps: 0, signIns: 0, failedSignIns: 0, lockouts: 0 });
+      }
+      const fieldOf = new Map<string, CountedField>(
+        Object.entries(countedTypes).map(([field, type]) => [type, field as CountedField]),
+      );
+      for (const { day, type, count } of counts) {
+        const entry = days[day - firstDay];
+        const field = fieldOf.get(type);
+        if (entry !== undefined && field !== undefined) entry[field] = count;
+      }
+      return days;
+    },
+  };
+}
