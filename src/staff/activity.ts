@@ -1,6 +1,6 @@
 import type { AuditEventType } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
-import { throwIfInvalid, type FieldProblems } from '../errors.ts';
+import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { AuditRepository } from '../store/audit-repository.ts';
 
 /** One UTC day of activity, from the audit log. */
@@ -63,22 +63,18 @@ export function createActivity({ events, clock }: ActivityDeps) {
       to?: string | undefined;
     }): Promise<ActivityDay[]> {
       const lastDay = to === undefined ? Math.floor(clock.now() / dayMs) : dayOf(to);
-      const firstDay =
-        from === undefined
-          ? lastDay === undefined
-            ? undefined
-            : lastDay - activityDays.default + 1
-          : dayOf(from);
-      const problems: FieldProblems = {};
-      if (firstDay === undefined) problems.from = { code: 'invalid' };
-      if (lastDay === undefined) problems.to = { code: 'invalid' };
-      // a range that ends before it begins, or spans more days than allowed, is refused at its end
-      if (firstDay !== undefined && lastDay !== undefined) {
-        if (lastDay < firstDay || lastDay - firstDay + 1 > activityDays.max)
-          problems.to = { code: 'invalid' };
+      const firstDay = from === undefined ? (lastDay ?? 0) - activityDays.default + 1 : dayOf(from);
+      if (firstDay === undefined || lastDay === undefined) {
+        throw new GatehouseError('validation_failed', 'not a date', {
+          fields: {
+            ...(firstDay === undefined ? { from: { code: 'invalid' } } : {}),
+            ...(lastDay === undefined ? { to: { code: 'invalid' } } : {}),
+          },
+        });
       }
-      throwIfInvalid(problems);
-      if (firstDay === undefined || lastDay === undefined) return [];
+      // a range that ends before it begins, or spans more days than allowed, is refused at its end
+      const span = lastDay - firstDay + 1;
+      throwIfInvalid(span < 1 || span > activityDays.max ? { to: { code: 'invalid' } } : {});
 
       // one grouped query over the (type, created_at) index, however many days
       const counts = await events.countByDay(

@@ -5,6 +5,8 @@ import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit-r
 /** Events per page of the staff's audit log: when the caller names no size, and the most it may name. */
 export const auditPageSize = { default: 50, max: 100 } as const;
 
+export type { AuditFilter, AuditRecord };
+
 // Events read per query while exporting: large enough that the round trips do not dominate, small enough
 // that memory stays flat however large the log.
 const exportBatch = 500;

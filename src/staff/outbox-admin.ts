@@ -7,6 +7,8 @@ import type { OutboxEntry } from '../store/outbox-repository.ts';
 import type { Store } from '../store/store.ts';
 import type { MailState } from '../store/tables.ts';
 
+export type { OutboxEntry };
+
 /** Mails per page of the staff's outbox list: when the caller names no size, and the most it may name. */
 export const outboxPageSize = { default: 50, max: 100 } as const;
 

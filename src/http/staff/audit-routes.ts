@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { AuditSearch } from '../../staff/audit-search.ts';
-import type { AuditFilter, AuditRecord } from '../../store/audit-repository.ts';
+import type { AuditFilter, AuditRecord, AuditSearch } from '../../staff/audit-search.ts';
 import { csvLine } from './csv.ts';
 import { staffErrors } from './envelope.ts';
 import { AuditExportQuery, AuditQuery, AuditResponse, toAuditEvent } from './record-schemas.ts';

@@ -31,7 +31,7 @@ export function outboxRoutes(outbox: OutboxAdmin): FastifyPluginCallbackTypebox 
     app.post(
       '/outbox/:id/retry',
       {
-        config: { caller: 'staff' },
+        config: { caller: 'staff', unknownParam: 'mail_not_found' },
         schema: {
           summary: 'Queue a failed mail again, its attempts counted afresh (audited)',
           tags: ['staff'],

@@ -1,9 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { activityDays } from '../../staff/activity.ts';
-import { auditPageSize } from '../../staff/audit-search.ts';
-import { outboxPageSize } from '../../staff/outbox-admin.ts';
-import type { AuditRecord } from '../../store/audit-repository.ts';
-import type { OutboxEntry } from '../../store/outbox-repository.ts';
+import { auditPageSize, type AuditRecord } from '../../staff/audit-search.ts';
+import { outboxPageSize, type OutboxEntry } from '../../staff/outbox-admin.ts';
 
 const Time = Type.String({ format: 'date-time' });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -101,7 +99,8 @@ export const Mail = Type.Object({
   sentAt: Type.Union([Time, Type.Null()]),
 });
 
-export const MailParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+// any id is looked up: one that names no mail is a 404, whatever its length
+export const MailParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
 export const OutboxResponse = Type.Object({ mails: Type.Array(Mail), nextCursor: NextCursor });
 
