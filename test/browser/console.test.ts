@@ -145,8 +145,10 @@ for (const dialect of dialects) {
         const chart = page.getByRole('img', { name: 'Sign-ups and sign-ins per day' });
         await chart.waitFor();
         await assert.doesNotReject(page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor());
-        const series = await chart.evaluate<{ label: string; data: number[] }[], undefined>(
-          '(canvas) => Chart.getChart(canvas).data.datasets.map((set) => ({ label: set.label, data: set.data }))',
+        // expressions evaluated in the page (this file is compiled without the DOM's types)
+        const series = await page.evaluate<{ label: string; data: number[] }[]>(
+          'Chart.getChart(document.getElementById("activity-chart")).data.datasets' +
+            '.map((set) => ({ label: set.label, data: set.data }))',
         );
         assert.deepEqual(
           series.map(({ label }) => label),
@@ -157,9 +159,10 @@ for (const dialect of dialects) {
         assert.ok(sum(0) >= 1, 'no sign-up in the chart');
         assert.ok(sum(1) >= 1, 'no sign-in in the chart');
         assert.ok(sum(2) >= 1, 'no failed sign-in in the chart');
-        const painted = await chart.evaluate<number, undefined>(
-          '(canvas) => { const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);' +
-            ' let count = 0; for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) count++; return count; }',
+        const painted = await page.evaluate<number>(
+          '(() => { const canvas = document.getElementById("activity-chart");' +
+            ' const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);' +
+            ' let count = 0; for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) count++; return count; })()',
         );
         assert.ok(painted > 1000, `only ${painted} pixels drawn`);
         const table = page.getByRole('table', { name: /Sign-ups and sign-ins per day/ });

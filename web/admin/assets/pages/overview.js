@@ -13,11 +13,11 @@ function utcDay(offset) {
   return date.toISOString().slice(0, 10);
 }
 
-// Colours that keep 3:1 against white and tell the series apart also by line style (dashes), not colour alone.
+// Colours that keep 3:1 against white; the series differ also by dashes and point shapes, not colour alone.
 const series = [
-  { key: 'signUps', label: 'Sign-ups', colour: '#1d4ed8', dash: [] },
-  { key: 'signIns', label: 'Sign-ins', colour: '#047857', dash: [6, 4] },
-  { key: 'failedSignIns', label: 'Failed sign-ins', colour: '#b91c1c', dash: [2, 3] },
+  { key: 'signUps', label: 'Sign-ups', colour: '#1d4ed8', dash: [], point: 'circle' },
+  { key: 'signIns', label: 'Sign-ins', colour: '#047857', dash: [6, 4], point: 'rect' },
+  { key: 'failedSignIns', label: 'Failed sign-ins', colour: '#b91c1c', dash: [2, 3], point: 'triangle' },
 ];
 
 export async function renderOverview(main) {
@@ -68,14 +68,18 @@ function drawChart(canvas, rows) {
     type: 'line',
     data: {
       labels: rows.map((day) => day.date.slice(5)),
-      datasets: series.map(({ key, label, colour, dash }) => ({
+      // equal numbers draw one line over another: the solid one goes under the dashed ones (chart.js draws
+      // a lower `order` on top), and each series marks its points with a shape of its own
+      datasets: series.map(({ key, label, colour, dash, point }, index) => ({
         label,
         data: rows.map((day) => day[key]),
         borderColor: colour,
         backgroundColor: colour,
         borderDash: dash,
         borderWidth: 2,
-        pointRadius: 2,
+        pointStyle: point,
+        pointRadius: 3,
+        order: series.length - index,
         tension: 0,
       })),
     },

@@ -281,7 +281,7 @@ function accountSection(user) {
   if (user.deactivation !== null) {
     rows.push(
       ['Deactivated', time(user.deactivation.at)],
-      ['Reason', user.deactivation.reason],
+      ['Reason', user.deactivation.reason ?? 'None given (the user deactivated the account)'],
       [
         'Until',
         user.deactivation.until === null ? 'Until activated by staff' : time(user.deactivation.until),
