@@ -1,13 +1,13 @@
 // Audit events as a table: the user page's latest ones and the audit log's pages.
 import { h, table, time } from '../dom.js';
 
-/** An event's detail in a line: the reason first (a staff action's), then the rest as key=value. */
+/** An event's detail in a line: the reason first (a staff action's), then the rest as key=value (empty ones left out). */
 export function detailText(detail) {
   if (detail === null || typeof detail !== 'object') return '';
   const { reason, ...rest } = detail;
-  const parts = Object.entries(rest).map(
-    ([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
-  );
+  const parts = Object.entries(rest)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   return [reason === undefined ? null : `Reason: ${reason}`, ...parts].filter(Boolean).join('; ');
 }
 
