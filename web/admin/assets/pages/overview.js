@@ -39,10 +39,10 @@ export async function renderOverview(main) {
     h(
       'ul',
       { className: 'totals', 'aria-label': `Totals over ${days} days` },
-      h('li', {}, h('strong', {}, String(totals.signUps)), ' sign-ups'),
-      h('li', {}, h('strong', {}, String(totals.signIns)), ' sign-ins'),
-      h('li', {}, h('strong', {}, String(totals.failedSignIns)), ' failed sign-ins'),
-      h('li', {}, h('strong', {}, String(totals.lockouts)), ' lockouts'),
+      total(totals.signUps, 'sign-up'),
+      total(totals.signIns, 'sign-in'),
+      total(totals.failedSignIns, 'failed sign-in'),
+      total(totals.lockouts, 'lockout'),
     ),
   );
   const canvas = h('canvas', {
@@ -59,6 +59,10 @@ export async function renderOverview(main) {
     ),
   );
   drawChart(canvas, rows);
+}
+
+function total(count, noun) {
+  return h('li', {}, h('strong', {}, String(count)), ` ${noun}${count === 1 ? '' : 's'}`);
 }
 
 function drawChart(canvas, rows) {
@@ -94,7 +98,17 @@ function drawChart(canvas, rows) {
         x: { ticks: { color: '#374151' } },
       },
       // the legend draws each series as its line, dashes included
-      plugins: { legend: { labels: { color: '#111827', usePointStyle: true, pointStyle: 'line' } } },
+      // (in the series' own order, not the drawing order)
+      plugins: {
+        legend: {
+          labels: {
+            color: '#111827',
+            usePointStyle: true,
+            pointStyle: 'line',
+            sort: (a, b) => a.datasetIndex - b.datasetIndex,
+          },
+        },
+      },
     },
   });
 }
