@@ -119,6 +119,37 @@ for (const dialect of dialects) {
       }
     });
 
+    it('says why a sign-in failed: a wrong password, then a locked email', async () => {
+      const context = await browser.newContext();
+      try {
+        const { page, problems } = await openPage(context);
+        const email = `locked-${dialect}@example.com`;
+        await signIn(page, server.url, email, 'not the password at all');
+        await assert.doesNotReject(
+          page.getByRole('alert').filter({ hasText: 'Wrong email or password.' }).waitFor(),
+        );
+        // the email's tenth failure locks it (LOGIN_FAILURES_PER_EMAIL, 10 by default), at every door
+        for (let attempt = 2; attempt <= 10; attempt++) {
+          const failed = await server.request('POST', '/api/users/login', {
+            body: { user: { email, password: 'not the password at all' } },
+          });
+          assert.equal(failed.status, 401);
+        }
+        await page.getByLabel('Password').fill('not the password at all');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await assert.doesNotReject(
+          page
+            .getByRole('alert')
+            .filter({ hasText: /Too many attempts: sign-in is locked/ })
+            .waitFor(),
+        );
+        assert.deepEqual(await context.cookies(), []);
+        assert.deepEqual(problems, []);
+      } finally {
+        await context.close();
+      }
+    });
+
     it('signs in, draws the chart, finds and deactivates a user, reads the audit log and outbox, signs out', async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       try {
