@@ -13,6 +13,7 @@ import {
   startServer,
   type ServerProcess,
 } from '../support/server-process.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 // compiled to dist/test/browser/; screenshots go beside the clone's sources, in a folder git ignores
 const artifacts = fileURLToPath(new URL('../../../test-artifacts/console/', import.meta.url));
@@ -24,6 +25,8 @@ const cookieName = 'gatehouse_console';
 const staffPassword = 'console staff passphrase 1';
 const userPassword = 'ordinary user passphrase 2';
 const reason = 'Reported for credential stuffing from the console test';
+// one more than the console's page of users, so that the list has a second page
+const crowd = 26;
 
 /**
  * A page of the console that records what must never happen: a CSP violation (reported by the
@@ -69,12 +72,22 @@ for (const dialect of dialects) {
     let database: TestDatabase;
     let server: ServerProcess;
     let browser: Browser;
+    let smtp: SmtpSink;
     let user: { id?: string; email: string; username: string; token: string };
     const staffEmail = `root-${dialect}@example.com`;
 
     before(async () => {
       database = await createTestDatabase(dialect);
-      const env = processEnvironment({ DATABASE_URL: database.url, PUBLIC_URL: 'http://127.0.0.1' });
+      // every mail fails at once (a 5xx answer) until the test accepts them, so the outbox has one to retry
+      smtp = await startSmtpSink();
+      smtp.refuse(550, 'Mailbox unavailable');
+      const env = processEnvironment({
+        DATABASE_URL: database.url,
+        PUBLIC_URL: 'http://127.0.0.1',
+        SMTP_URL: smtp.url,
+        MAIL_POLL_INTERVAL: '100ms',
+        REGISTRATIONS_PER_IP: '1000',
+      });
       const migrated = await runCommand(['migrate'], { env });
       assert.equal(migrated.code, 0, migrated.stderr);
       const created = await runCommand(
@@ -95,11 +108,24 @@ for (const dialect of dialects) {
         body: { user: { email, password: 'not the password at all' } },
       });
       assert.equal(failed.status, 401);
+      for (let index = 0; index < crowd; index++) {
+        const member = await server.request('POST', '/api/users', {
+          body: {
+            user: {
+              email: `crowd${index}-${dialect}@example.com`,
+              username: `crowd${index}_${dialect}`,
+              password: userPassword,
+            },
+          },
+        });
+        assert.equal(member.status, 201, member.text);
+      }
       browser = await launchChromium();
     });
     after(async () => {
       await browser.close();
       await server.stop();
+      await smtp.stop();
       await database.drop();
     });
 
@@ -212,6 +238,22 @@ for (const dialect of dialects) {
         // Users: search, then open the user's page
         await page.getByRole('link', { name: 'Users', exact: true }).click();
         await assert.doesNotReject(page.getByRole('heading', { name: 'Users', level: 1 }).waitFor());
+        // pages of a search: 25 of the crowd, then the last one
+        await page.getByLabel('Search users').fill('crowd');
+        await page.getByRole('button', { name: 'Search' }).click();
+        // the unfiltered first page listed the staff account too; the search's does not
+        await page.getByRole('link', { name: staffEmail }).waitFor({ state: 'detached' });
+        const status = page.getByRole('status');
+        await assert.doesNotReject(
+          status.filter({ hasText: '25 users shown, more on the next page.' }).waitFor(),
+        );
+        assert.equal(await page.getByRole('button', { name: 'Previous' }).isDisabled(), true);
+        await page.getByRole('button', { name: 'Next' }).click();
+        await assert.doesNotReject(status.filter({ hasText: '1 user shown.' }).waitFor());
+        assert.equal(await page.getByRole('button', { name: 'Next' }).isDisabled(), true);
+        await page.getByRole('button', { name: 'Previous' }).click();
+        await assert.doesNotReject(status.filter({ hasText: '25 users shown' }).waitFor());
+
         await page.getByLabel('Search users').fill(user.email.slice(0, 6).toUpperCase());
         await page.getByLabel('Search users').press('Enter');
         const link = page.getByRole('link', { name: user.email });
@@ -270,7 +312,29 @@ for (const dialect of dialects) {
         await page.getByRole('link', { name: 'Outbox', exact: true }).click();
         await assert.doesNotReject(page.getByRole('heading', { name: 'Outbox', level: 1 }).waitFor());
         await assert.doesNotReject(page.getByRole('cell', { name: user.email }).first().waitFor());
+        // a failed mail, retried once the mail server takes mail again
+        const retry = page.getByRole('button', { name: `Retry the mail to ${user.email}` }).first();
+        const failedShown = await poll(
+          async () => {
+            await page.getByLabel('State').selectOption('queued');
+            await page.getByLabel('State').selectOption('failed');
+            await page
+              .getByRole('status')
+              .filter({ hasText: /shown|match/ })
+              .waitFor();
+            return retry.isVisible();
+          },
+          (visible) => visible,
+          10_000,
+        );
+        assert.ok(failedShown, "no failed mail of the user's to retry");
         await screenshot(page, `${dialect}-outbox`);
+        smtp.accept();
+        await retry.click();
+        await page.getByRole('dialog').getByRole('button', { name: 'Retry' }).click();
+        await assert.doesNotReject(page.getByRole('status').filter({ hasText: 'queued again' }).waitFor());
+        const delivered = await smtp.waitFor(1, 10_000);
+        assert.ok(delivered.some((mail) => mail.to.includes(user.email)));
 
         // Sign out: back to the form, and the old cookie opens nothing
         await page.getByRole('button', { name: 'Sign out' }).click();

@@ -69,7 +69,10 @@ export async function renderUsers(main) {
     }
   });
 
+  // results follow the typing, a moment after it pauses; a search started otherwise cancels that one
+  let typing;
   const apply = () => {
+    clearTimeout(typing);
     Object.assign(filters, {
       q: search.value.trim(),
       active: active.value,
@@ -84,8 +87,6 @@ export async function renderUsers(main) {
     event.preventDefault();
     void apply();
   });
-  // results follow the typing, a moment after it pauses
-  let typing;
   search.addEventListener('input', () => {
     clearTimeout(typing);
     typing = setTimeout(() => void apply(), 300);
