@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { routeNotFound } from '../dialect.ts';
 import { loadConsoleFiles, type Asset } from './assets.ts';
 
@@ -41,16 +41,16 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
  * has one URL to answer) and its assets, all from Gatehouse itself. It holds no data: the page calls
  * /api/admin with the console's cookie. Routes are left out of the OpenAPI document: they are not API.
  */
-export const consoleRoutes: FastifyPluginAsync = (app) => {
+export const consoleRoutes: FastifyPluginCallback = (app, _options, done) => {
   const { page, assets } = loadConsoleFiles();
 
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (_request, reply, payload, next) => {
     reply
       .header('content-security-policy', consolePolicy)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .header('cross-origin-resource-policy', 'same-origin');
-    done(null, payload);
+    next(null, payload);
   });
   // an unknown console URL answers in the same envelope as any other, under the same headers
   app.setNotFoundHandler(routeNotFound);
@@ -61,5 +61,5 @@ export const consoleRoutes: FastifyPluginAsync = (app) => {
     if (asset === undefined) return routeNotFound();
     return sendAsset(request, reply, asset);
   });
-  return Promise.resolve();
+  done();
 };
