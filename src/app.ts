@@ -40,6 +40,7 @@ export async function buildApp(options: ServiceOptions & { logger: Logger }) {
     services.mail.relay,
     services.auditPruner,
     services.accountEraser,
+    services.staff.reactivation,
   ];
   metrics.watchDatabase({
     pool: database.poolStats,

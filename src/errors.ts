@@ -20,12 +20,17 @@ export type ErrorCode =
   | 'refresh_token_invalid'
   | 'rate_limited'
   | 'forbidden'
+  | 'csrf_failed'
   // what they ask for
   | 'user_not_found'
   | 'profile_not_found'
   | 'cannot_follow_self'
   | 'session_not_found'
   | 'already_verified'
+  | 'cannot_change_self'
+  | 'last_superuser'
+  | 'account_erased'
+  | 'account_inactive'
   | 'mail_not_found'
   | 'not_failed'
   // the service

@@ -26,6 +26,9 @@ import { createRedisCounterStore } from './store/redis-counter-store.ts';
 import { createActivity } from './staff/activity.ts';
 import { createAuditSearch } from './staff/audit-search.ts';
 import { createOutboxAdmin } from './staff/outbox-admin.ts';
+import { createAccountActions } from './staff/account-actions.ts';
+import { createConsoleSessions } from './staff/console-sessions.ts';
+import { createScheduledReactivation } from './staff/reactivation.ts';
 import { createUserDirectory } from './staff/user-directory.ts';
 import { createSigningKeyRepository } from './store/signing-key-repository.ts';
 import { createStore } from './store/store.ts';
@@ -111,6 +114,7 @@ export async function createServices(options: ServiceOptions) {
     maxSessionsPerUser: config.maxSessionsPerUser,
     accessTokenTtl: config.accessTokenTtl,
     longLivedTokenTtl: config.conduitTokenTtl,
+    consoleSessionTtl: config.consoleSessionTtl,
     cacheTtl: config.sessionCacheTtl,
     sharedDatabase: database.dialect === 'postgres',
     pruneEvery: sessionsPerPrune,
@@ -220,10 +224,32 @@ export async function createServices(options: ServiceOptions) {
     mail,
     changeListener,
     staff: {
-      directory: createUserDirectory({ users: store.users }),
+      directory: createUserDirectory({ users: store.users, sessions, events: store.auditEvents, limits }),
       auditLog: createAuditSearch({ events: store.auditEvents }),
       activity: createActivity({ events: store.auditEvents, clock }),
       outbox: createOutboxAdmin({ store, audit, clock, wakeRelay: mail.wake }),
+      actions: createAccountActions({
+        store,
+        accounts,
+        sessions,
+        passwordReset,
+        verification,
+        limits,
+        audit,
+        clock,
+      }),
+      console: createConsoleSessions({ accounts, sessions, secretKey, clock }),
+      reactivation: createScheduledReactivation({
+        store,
+        sessions,
+        audit,
+        clock,
+        onFailure: (error) => {
+          logger.warn({ err: error }, 'reactivating accounts failed; the next round tries again');
+        },
+      }),
+      // the console's cookie travels over HTTPS only, wherever clients reach Gatehouse by HTTPS
+      secureCookies: config.publicUrl.startsWith('https:'),
     },
     close,
   };

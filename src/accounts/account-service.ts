@@ -1,4 +1,4 @@
-import type { AuditTrail } from '../audit/audit-trail.ts';
+import type { AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
@@ -54,6 +54,15 @@ export interface EmailChange {
 export interface PasswordChange {
   currentPassword?: string | undefined;
   newPassword?: string | undefined;
+}
+
+/** Why, by whom and until when an account is deactivated: null reason and `by` when its owner did it. */
+export interface Deactivation {
+  reason: string | null;
+  /** epoch ms at which it ends by itself; null: until someone activates the account */
+  until: number | null;
+  /** the staff member who did it */
+  by: string | null;
 }
 
 /** A user who has just signed in (or registered), with what their door asked to be handed. */
@@ -150,6 +159,30 @@ export function createAccountService(deps: AccountServiceDeps) {
     return created;
   }
 
+  /**
+   * Deactivates `user` in `unit`: logins are refused from now on, every session ends (every instance
+   * hears of it once the unit commits), and `event` is recorded as `deactivated`.
+   */
+  async function deactivateIn(
+    unit: UnitOfWork,
+    user: User,
+    deactivation: Deactivation,
+    event: Omit<AuditEvent, 'type' | 'userId'>,
+  ): Promise<User> {
+    const now = clock.now();
+    const updated = await save(unit, user, {
+      isActive: false,
+      deactivatedAt: now,
+      deactivationReason: deactivation.reason,
+      deactivatedUntil: deactivation.until,
+      deactivatedBy: deactivation.by,
+      updatedAt: now,
+    });
+    await sessions.endAll(unit, user.id, 'deactivated');
+    await audit.record(unit, { ...event, type: 'deactivated', userId: user.id });
+    return updated;
+  }
+
   /** Stores a user's changes inside `unit`; the user must still exist. */
   async function save(unit: UnitOfWork, user: User, changes: UserChanges): Promise<User> {
     const updated = await unit.users.update(user.id, changes);
@@ -238,6 +271,16 @@ export function createAccountService(deps: AccountServiceDeps) {
       // said only to whoever knows the password, so it tells nobody else whether the account exists
       if (requireVerifiedEmail && user.emailVerifiedAt === null) {
         throw new GatehouseError('email_not_verified', 'address not verified yet');
+      }
+      // the console's session is for staff alone: anyone else is refused before a session exists
+      if (grant === 'console-session' && !user.isStaff) {
+        await audit.record(store, {
+          type: 'sign_in_failed',
+          userId: user.id,
+          context,
+          detail: { reason: 'not_staff' },
+        });
+        throw new GatehouseError('forbidden', 'the console is for staff');
       }
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
@@ -367,16 +410,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       addProblem(fields, 'current_password', await passwords.proveCurrent(user, currentPassword));
       throwIfInvalid(fields);
       await store.transaction(async (unit) => {
-        await save(unit, user, { isActive: false, deactivatedAt: clock.now(), updatedAt: clock.now() });
-        await sessions.endAll(unit, user.id, 'deactivated');
-        await audit.record(unit, {
-          type: 'deactivated',
-          userId: user.id,
-          context,
-          sessionId: context.caller.session.id,
-        });
+        const deactivation = { reason: null, until: null, by: null };
+        await deactivateIn(unit, user, deactivation, { context, sessionId: context.caller.session.id });
       });
     },
+
+    deactivateIn,
 
     /** Whether an account has this email: what an operator's command checks before asking for anything. */
     async hasAccount(email: string): Promise<boolean> {

@@ -2,7 +2,8 @@ import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { RequestContext } from '../context.ts';
 import { throwIfInvalid, type FieldProblems } from '../errors.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, UnitOfWork } from '../store/store.ts';
+import type { User } from '../store/user-repository.ts';
 import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
@@ -39,7 +40,22 @@ export type PasswordReset = ReturnType<typeof createPasswordReset>;
 export function createPasswordReset(deps: PasswordResetDeps) {
   const { store, hasher, policy, mail, sessions, limits, audit, clock, tokenTtl } = deps;
 
+  const mailResetLink = (unit: UnitOfWork, user: User): Promise<void> =>
+    mailNewToken(unit, mail, {
+      user,
+      purpose: 'password-reset',
+      email: user.email,
+      now: clock.now(),
+      ttl: tokenTtl,
+    });
+
   return {
+    /**
+     * Queues, in `unit`, a reset link to the user's address, uncounted: what staff send on someone's
+     * behalf (the audit log names who did it).
+     */
+    mailResetLink,
+
     /** Mails a reset link to `email` when an active account has it and the address has mails left. */
     async request(email: string): Promise<void> {
       const address = addressAskedFor(email);
@@ -47,13 +63,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       await store.transaction(async (unit) => {
         const user = await unit.users.findByEmail(address);
         if (user?.isActive !== true) return;
-        await mailNewToken(unit, mail, {
-          user,
-          purpose: 'password-reset',
-          email: user.email,
-          now: clock.now(),
-          ttl: tokenTtl,
-        });
+        await mailResetLink(unit, user);
       });
     },
 

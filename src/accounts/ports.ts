@@ -20,6 +20,11 @@ export interface TokenPair {
 export interface Grants {
   'access-token': { accessToken: string };
   'token-pair': TokenPair;
+  /**
+   * The staff console's: one access token whose session lasts exactly as long as it does
+   * (CONSOLE_SESSION_TTL), kept in a cookie; the session's id keys the console's CSRF token.
+   */
+  'console-session': { accessToken: string; sessionId: string; expiresAt: number };
 }
 export type Grant = keyof Grants;
 

@@ -24,7 +24,16 @@ export type AuditEventType =
   | 'mail_failed'
   | 'mail_retried'
   | 'key_rotated'
-  | 'superuser_created';
+  | 'superuser_created'
+  // what staff do to an account (actor `staff`, the reason in `detail.reason`), and what follows by itself
+  | 'activated'
+  | 'reactivated'
+  | 'sessions_revoked'
+  | 'password_reset_mailed'
+  | 'verification_mailed'
+  | 'roles_changed'
+  | 'flags_changed'
+  | 'lock_cleared';
 
 /** Small and flat; never a password, a token or a hash. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
@@ -58,6 +67,11 @@ const loggedEvents: Partial<Record<AuditEventType, 'warn' | 'info'>> = {
   password_reset: 'info',
   deactivated: 'info',
   erased: 'info',
+  activated: 'info',
+  reactivated: 'info',
+  roles_changed: 'info',
+  flags_changed: 'warn',
+  lock_cleared: 'info',
 };
 
 // What people see of their own history, as the large providers show it: how and from where they signed

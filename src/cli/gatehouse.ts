@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import { GatehouseError } from '../errors.ts';
 import { conduitWording } from '../http/conduit/wording.ts';
 import { word } from '../http/wording.ts';
+import { audit } from './audit.ts';
 import { changePassword } from './change-password.ts';
 import { CommandError, type Env } from './context.ts';
 import { createSuperuser } from './create-superuser.ts';
@@ -9,6 +10,7 @@ import { keys } from './keys.ts';
 import { mail } from './mail.ts';
 import { migrate } from './migrate.ts';
 import { showConfig } from './show-config.ts';
+import { users } from './users.ts';
 
 const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   serve: async (args, env) => {
@@ -23,6 +25,8 @@ const commands: Record<string, (args: string[], env: Env) => Promise<void>> = {
   keys,
   mail,
   config: showConfig,
+  users,
+  audit,
 };
 
 const usage = `usage: gatehouse <command>
@@ -37,7 +41,10 @@ const usage = `usage: gatehouse <command>
                              its tokens expire
   keys list                  list signing keys: kid, algorithm, state, created
   mail test <address>        send one mail through SMTP_URL and print the server's answer
-  config                     print the effective configuration, secrets masked`;
+  config                     print the effective configuration, secrets masked
+  users show <email|id>      one account: flags, live sessions, latest events
+  audit [--user <email|id>] [--type <type>] [--since <time|24h|7d>] [--limit N]
+                             the audit log, newest first (50; at most 10000)`;
 
 /** One line a failure: what went wrong, never a stack. Field problems read as RealWorld words them. */
 function describe(error: unknown): string {

@@ -105,6 +105,7 @@ function toConfig(env: Environment) {
     accessTokenTtl: parseDuration(env.ACCESS_TOKEN_TTL),
     conduitTokenTtl: parseDuration(env.CONDUIT_TOKEN_TTL),
     sessionTtl: parseDuration(env.SESSION_TTL),
+    consoleSessionTtl: parseDuration(env.CONSOLE_SESSION_TTL),
     sessionIdleTtl: parseDuration(env.SESSION_IDLE_TTL),
     maxSessionsPerUser: env.MAX_SESSIONS_PER_USER,
     sessionCacheTtl: parseDuration(env.SESSION_CACHE_TTL),
@@ -169,8 +170,10 @@ function publicUrlOf(env: Environment): string {
 }
 
 /** The longest lifetime an access token is issued with: how long a retired signing key keeps verifying. */
-export function longestTokenLifetime(config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl'>): number {
-  return Math.max(config.accessTokenTtl, config.conduitTokenTtl);
+export function longestTokenLifetime(
+  config: Pick<Config, 'accessTokenTtl' | 'conduitTokenTtl' | 'consoleSessionTtl'>,
+): number {
+  return Math.max(config.accessTokenTtl, config.conduitTokenTtl, config.consoleSessionTtl);
 }
 
 function splitList(value: string): readonly string[] {

@@ -72,6 +72,10 @@ const tokens = {
   ACCESS_TOKEN_TTL: Duration('15m', 'lifetime of /api/tokens and /auth/jwt access tokens'),
   CONDUIT_TOKEN_TTL: Duration('60d', 'lifetime of the Conduit `token`; it never outlives its session'),
   SESSION_TTL: Duration('60d', 'absolute session lifetime, counted from login'),
+  CONSOLE_SESSION_TTL: Duration(
+    '8h',
+    "lifetime of a staff console sign-in: its session and the access token in the console's cookie",
+  ),
   SESSION_IDLE_TTL: Duration('14d', 'a session unused this long ends'),
   MAX_SESSIONS_PER_USER: Count(
     100,

@@ -17,6 +17,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** the authenticated caller, on routes that name one (`config.caller`) and were given credentials */
     caller: Caller | undefined;
+    /**
+     * where the caller's credentials came from: the Authorization header, or a cookie its dialect reads
+     * (`Dialect.credentialsOf`), which a browser sends by itself and so needs a CSRF defence
+     */
+    credentialsIn: 'header' | 'cookie' | undefined;
   }
 }
 
@@ -47,21 +52,27 @@ export type AuthenticateToken = (token: string) => Promise<Caller>;
  * request (401 token_missing / token_invalid otherwise).
  */
 export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateToken) {
-  async function callerFrom(header: string): Promise<Caller> {
-    const token = tokenIn(header);
-    if (token === undefined) throw new GatehouseError('token_invalid', 'unreadable authorization header');
+  /** The request's caller, from its Authorization header or else its dialect's cookie; undefined: none given. */
+  async function identify(request: FastifyRequest): Promise<Caller | undefined> {
+    const header = request.headers.authorization;
+    if (header !== undefined && header.trim() !== '') {
+      const token = tokenIn(header);
+      if (token === undefined) throw new GatehouseError('token_invalid', 'unreadable authorization header');
+      request.credentialsIn = 'header';
+      return authenticate(token);
+    }
+    const token = dialect.credentialsOf?.(request);
+    if (token === undefined) return undefined;
+    request.credentialsIn = 'cookie';
     return authenticate(token);
   }
   const hooks: Record<CallerNeed, (request: FastifyRequest) => Promise<void>> = {
     async required(request) {
-      const header = request.headers.authorization;
-      if (header === undefined || header.trim() === '')
-        throw new GatehouseError('token_missing', 'no credentials');
-      request.caller = await callerFrom(header);
+      request.caller = await identify(request);
+      if (request.caller === undefined) throw new GatehouseError('token_missing', 'no credentials');
     },
     async optional(request) {
-      const header = request.headers.authorization;
-      if (header !== undefined && header.trim() !== '') request.caller = await callerFrom(header);
+      request.caller = await identify(request);
     },
     async staff(request) {
       await hooks.required(request);

@@ -22,6 +22,11 @@ export interface Dialect {
    * once the body has passed its schema (`preHandler`, as RealWorld servers do).
    */
   readonly authenticateAt: 'onRequest' | 'preHandler';
+  /**
+   * The access token a request carries besides an Authorization header (which always wins), if this
+   * dialect reads one: the staff console's cookie. Conduit and djoser read none.
+   */
+  credentialsOf?(request: FastifyRequest): string | undefined;
 }
 
 /** A dialect as the server mounts it: the URL prefix it answers under and the routes it serves there. */

@@ -117,6 +117,7 @@ export async function buildHttpServer(deps: HttpDeps) {
   // before any route, so that every route (and the unmatched) is counted
   countRequests(app, deps.metrics.http, (url) => dialectOf(url).name);
   app.decorateRequest('caller', undefined);
+  app.decorateRequest('credentialsIn', undefined);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -73,6 +73,13 @@ export function createLimiter(limit: Limit, { counters, clock }: LimiterDeps) {
       };
     },
 
+    /** `subject`'s open window, without counting: its hits, when it closes, and whether it refuses now. */
+    async peek(subject: string): Promise<{ hits: number; endsAt: number; refusing: boolean } | undefined> {
+      if (limit.max === 0) return undefined;
+      const window = await counters.find(keyOf(subject), clock.now());
+      return window && { ...window, refusing: window.hits >= limit.max };
+    },
+
     /** Forgets `subject`'s hits. */
     async clear(subject: string): Promise<void> {
       await counters.delete(keyOf(subject));

@@ -36,6 +36,13 @@ export interface RateLimitDeps {
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
+/** An email's login lock as staff see it; `until` (epoch ms) only while it is locked. */
+export interface LoginLock {
+  locked: boolean;
+  failures: number;
+  until: number | null;
+}
+
 /**
  * The contract's rate limits (section 1), one call each for the routes and services that need them.
  * Refusals are `rate_limited` errors carrying Retry-After; every answer is the same whether or not an
@@ -130,6 +137,20 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
      */
     async admitMail(address: string): Promise<boolean> {
       return counted(await mails.hit(emailSubject(address))).allowed;
+    },
+
+    /**
+     * The email's failed logins in the open window, and whether they lock it now (until the window ends):
+     * what staff see of a login lock.
+     */
+    async loginLock(email: string): Promise<LoginLock> {
+      const window = await loginFailures.peek(emailSubject(email));
+      if (window === undefined) return { locked: false, failures: 0, until: null };
+      return {
+        locked: window.refusing,
+        failures: window.hits,
+        until: window.refusing ? window.endsAt : null,
+      };
     },
 
     /** Unlocks an email locked by failed logins: what a completed password reset does. */

@@ -38,7 +38,7 @@ describe('access token verification', () => {
       cacheSize: 10,
       cacheMetrics: ignoreMetrics.tokenCache,
     });
-    const { token } = await tokens.sign({ userId: 'u1', sessionId: 's1' }, 900_000);
+    const { token } = await tokens.sign({ userId: 'u1', sessionId: 's1', roles: [] }, 900_000);
 
     state.failing = true;
     const callers = [tokens.verify(token), tokens.verify(token)];

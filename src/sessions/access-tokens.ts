@@ -14,8 +14,9 @@ export interface AccessClaims {
 }
 
 export interface AccessTokens {
+  /** `roles`, when there are any, travel as the `roles` claim: what relying parties authorize by. */
   sign(
-    subject: { userId: string; sessionId: string },
+    subject: { userId: string; sessionId: string; roles: readonly string[] },
     ttl: number,
   ): Promise<{ token: string; expiresAt: number }>;
   /** Throws token_invalid for anything but a well-formed, current token of ours. */
@@ -105,11 +106,13 @@ export function createAccessTokens(deps: AccessTokenDeps): AccessTokens {
       await deps.keys.signer();
     },
 
-    async sign({ userId, sessionId }, ttl) {
+    async sign({ userId, sessionId, roles }, ttl) {
       const key = await deps.keys.signer();
       const issuedAt = Math.floor(deps.clock.now() / 1000);
       const expiresAt = issuedAt + Math.floor(ttl / 1000);
-      const token = await new SignJWT({ sid: sessionId })
+      // no roles, no claim (contract section 5): a token says nothing it need not
+      const claims = roles.length > 0 ? { sid: sessionId, roles: [...roles] } : { sid: sessionId };
+      const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: key.algorithm, kid: key.kid, typ: tokenType })
         .setIssuer(deps.issuer)
         .setAudience(deps.audience)

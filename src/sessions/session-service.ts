@@ -6,6 +6,7 @@ import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
 import type { Liveness, RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
+import type { User } from '../store/user-repository.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { ChangeFeed } from './change-feed.ts';
 import type { RefreshTokens } from './refresh-tokens.ts';
@@ -30,6 +31,8 @@ export interface SessionServiceDeps {
   accessTokenTtl: number;
   /** lifetime of a long-lived access token handed out alone (Conduit's `token`) */
   longLivedTokenTtl: number;
+  /** lifetime of a staff console's session, and of its one access token */
+  consoleSessionTtl: number;
   /** how long a cached session and user are trusted before they are read again */
   cacheTtl: number;
   /**
@@ -137,13 +140,19 @@ export function createSessionService(deps: SessionServiceDeps) {
     });
   }
 
-  async function issueAccessToken(session: Session, ttl: number) {
+  // the roles are the user's as they are now: a token carries them as issued (docs/decisions.md)
+  async function issueAccessToken(session: Session, roles: readonly string[], ttl: number) {
     const lifetime = Math.min(ttl, session.expiresAt - clock.now());
-    return tokens.sign({ userId: session.userId, sessionId: session.id }, lifetime);
+    return tokens.sign({ userId: session.userId, sessionId: session.id, roles }, lifetime);
   }
 
-  async function pair(session: Session, refreshToken: string): Promise<TokenPair> {
-    const { token, expiresAt } = await issueAccessToken(session, deps.accessTokenTtl);
+  async function consoleToken(session: Session, roles: readonly string[]) {
+    const { token, expiresAt } = await issueAccessToken(session, roles, deps.consoleSessionTtl);
+    return { accessToken: token, sessionId: session.id, expiresAt };
+  }
+
+  async function pair(session: Session, roles: readonly string[], refreshToken: string): Promise<TokenPair> {
+    const { token, expiresAt } = await issueAccessToken(session, roles, deps.accessTokenTtl);
     return {
       accessToken: token,
       refreshToken,
@@ -177,7 +186,12 @@ export function createSessionService(deps: SessionServiceDeps) {
   const port: SessionPort = {
     readyToIssue: () => tokens.ready(),
 
-    async open<G extends Grant>(unit: UnitOfWork, user: { id: string }, context: RequestContext, grant: G) {
+    async open<G extends Grant>(
+      unit: UnitOfWork,
+      user: Pick<User, 'id' | 'roles'>,
+      context: RequestContext,
+      grant: G,
+    ) {
       const now = clock.now();
       // pruning rides along with logins, so the table stays bounded without a timer or a cron job
       opened += 1;
@@ -199,7 +213,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         id: deps.newId(),
         userId: user.id,
         createdAt: now,
-        expiresAt: now + deps.sessionTtl,
+        expiresAt: now + (grant === 'console-session' ? deps.consoleSessionTtl : deps.sessionTtl),
         userAgent: context.userAgent?.slice(0, maxUserAgentLength) ?? null,
         ip: context.ip,
       });
@@ -208,9 +222,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       // signing may read the key table, which must wait until the unit has let go of the connection
       return async (): Promise<Grants[G]> => {
         const issued: Grants[Grant] =
-          refreshToken === undefined
-            ? { accessToken: (await issueAccessToken(session, deps.longLivedTokenTtl)).token }
-            : await pair(session, refreshToken);
+          refreshToken !== undefined
+            ? await pair(session, user.roles, refreshToken)
+            : grant === 'console-session'
+              ? await consoleToken(session, user.roles)
+              : { accessToken: (await issueAccessToken(session, user.roles, deps.longLivedTokenTtl)).token };
         return issued as Grants[G];
       };
     },
@@ -226,8 +242,16 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
   };
 
+  /** Ends one live session in `unit`; every instance hears of it once the unit commits. */
+  async function endOne(unit: UnitOfWork, sessionId: string, reason: RevocationReason): Promise<boolean> {
+    const ended = await unit.sessions.revoke(sessionId, clock.now(), reason);
+    unit.afterCommit(() => sessionEnded(sessionId, reason, ended));
+    return ended;
+  }
+
   return {
     ...port,
+    endOne,
     authenticate,
 
     /**
@@ -251,7 +275,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const found = await read(exchange.sessionId);
       if (found === undefined || !isLive(found, now)) throw refreshRefused('invalid', 'session is not live');
       await store.sessions.touch(found.session.id, now);
-      const renewed = await pair(found.session, exchange.token);
+      const renewed = await pair(found.session, found.user.roles, exchange.token);
       metrics.refreshed(exchange.outcome);
       return renewed;
     },

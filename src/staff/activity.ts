@@ -1,7 +1,7 @@
 import type { AuditEventType } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
-import type { AuditRepository } from '../store/audit-repository.ts';
+import type { AuditRepository, DailyCount } from '../store/audit-repository.ts';
 
 /** One UTC day of activity, from the audit log. */
 export interface ActivityDay {
@@ -27,6 +27,9 @@ const countedTypes = {
 } as const satisfies Record<CountedField, AuditEventType>;
 
 const dayMs = 86_400_000;
+// A day is settled this long after it ends: an event's time is taken before its transaction commits, and
+// instances' clocks differ by a little; after this, nothing more is written with that day's time.
+const settleTime = 3_600_000;
 const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The day (since the epoch) a YYYY-MM-DD date names; undefined for anything else, 2026-02-30 included. */
@@ -41,7 +44,7 @@ function dayOf(date: string): number | undefined {
 const dateOf = (day: number): string => new Date(day * dayMs).toISOString().slice(0, 10);
 
 export interface ActivityDeps {
-  events: Pick<AuditRepository, 'countByDay'>;
+  events: Pick<AuditRepository, 'countByDay' | 'findDailyCounts' | 'keepDailyCounts'>;
   clock: Clock;
 }
 
@@ -49,6 +52,45 @@ export type Activity = ReturnType<typeof createActivity>;
 
 /** Sign-ups, sign-ins and lockouts per day, as the console's chart shows them. */
 export function createActivity({ events, clock }: ActivityDeps) {
+  const types = Object.values(countedTypes);
+
+  /** Each day's events of the counted types, grouped, in one query over the (type, created_at) index. */
+  const countLive = (firstDay: number, lastDay: number) =>
+    events.countByDay(types, firstDay * dayMs, (lastDay + 1) * dayMs);
+
+  /**
+   * The counts of the days from `firstDay` to `lastDay`. A settled day is counted once, in the first
+   * request that asks for it, and its counts kept (zeros too, so that a quiet day is known as counted);
+   * the days since are counted afresh every time. Each request thus reads the events of the last day or
+   * two, not of its whole range.
+   */
+  async function countDays(firstDay: number, lastDay: number): Promise<DailyCount[]> {
+    const firstOpenDay = Math.floor((clock.now() - settleTime) / dayMs);
+    const lastSettledDay = Math.min(lastDay, firstOpenDay - 1);
+    const counts: DailyCount[] = [];
+    if (lastSettledDay >= firstDay) {
+      const kept = await events.findDailyCounts(firstDay, lastSettledDay);
+      counts.push(...kept);
+      const keptDays = new Set(kept.map((count) => count.day));
+      const missing: number[] = [];
+      for (let day = firstDay; day <= lastSettledDay; day += 1) if (!keptDays.has(day)) missing.push(day);
+      const [first, last] = [missing[0], missing.at(-1)];
+      if (first !== undefined && last !== undefined) {
+        const counted = new Map(
+          (await countLive(first, last)).map((count) => [`${String(count.day)} ${count.type}`, count.count]),
+        );
+        const fresh = missing.flatMap((day) =>
+          types.map((type) => ({ day, type, count: counted.get(`${String(day)} ${type}`) ?? 0 })),
+        );
+        await events.keepDailyCounts(fresh);
+        counts.push(...fresh);
+      }
+    }
+    const firstLiveDay = Math.max(firstDay, firstOpenDay);
+    if (firstLiveDay <= lastDay) counts.push(...(await countLive(firstLiveDay, lastDay)));
+    return counts;
+  }
+
   return {
     /**
      * Every UTC day from `from` to `to` (both YYYY-MM-DD, both included), zeros included: at most
@@ -76,12 +118,7 @@ export function createActivity({ events, clock }: ActivityDeps) {
       const span = lastDay - firstDay + 1;
       throwIfInvalid(span < 1 || span > activityDays.max ? { to: { code: 'invalid' } } : {});
 
-      // one grouped query over the (type, created_at) index, however many days
-      const counts = await events.countByDay(
-        Object.values(countedTypes),
-        firstDay * dayMs,
-        (lastDay + 1) * dayMs,
-      );
+      const counts = await countDays(firstDay, lastDay);
       const days: ActivityDay[] = [];
       for (let day = firstDay; day <= lastDay; day += 1) {
         days.push({ date: dateOf(day), signUps: 0, signIns: 0, failedSignIns: 0, lockouts: 0 });

@@ -1,19 +1,115 @@
-import { GatehouseError } from '../errors.ts';
-import type { User, UserRepository } from '../store/user-repository.ts';
+import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
+import type { LoginLock, RateLimits } from '../limits/rate-limits.ts';
+import type { SessionService } from '../sessions/session-service.ts';
+import type { AuditRecord, AuditRepository } from '../store/audit-repository.ts';
+import type { Session } from '../store/session-repository.ts';
+import { positionOf, type User, type UserRepository, type UserSort } from '../store/user-repository.ts';
+import { normalizeRole } from './roles.ts';
+import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
+
+// what one account's view holds, for the HTTP layer's mapping
+export type { AuditRecord, Session };
 
 export interface UserDirectoryDeps {
-  users: Pick<UserRepository, 'findById'>;
+  users: Pick<UserRepository, 'findById' | 'findByEmail' | 'list'>;
+  sessions: Pick<SessionService, 'listPage'>;
+  events: Pick<AuditRepository, 'listForUser'>;
+  limits: Pick<RateLimits, 'loginLock'>;
 }
+
+/** What staff ask of the list: every part optional. */
+export interface UserQuery {
+  /** a prefix of the email or the username, in any casing */
+  q?: string | undefined;
+  active?: boolean | undefined;
+  staff?: boolean | undefined;
+  verified?: boolean | undefined;
+  role?: string | undefined;
+  sort?: UserSort | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/** Accounts per page of the list: when the caller names no size, and at most whatever it names. */
+export const userPageSize = { default: 50, max: 100 } as const;
+
+// The latest events shown with one account; the whole history is the audit log's.
+const recentEvents = 20;
 
 export type UserDirectory = ReturnType<typeof createUserDirectory>;
 
 /** The accounts as staff look them up. */
-export function createUserDirectory({ users }: UserDirectoryDeps) {
+export function createUserDirectory({ users, sessions, events, limits }: UserDirectoryDeps) {
+  /** The account with this id, whatever its state; user_not_found when there is none. */
+  async function user(id: string): Promise<User> {
+    const found = await users.findById(id);
+    if (found === undefined) throw new GatehouseError('user_not_found', 'no such user');
+    return found;
+  }
+
   return {
-    /** The account with this id, whatever its state; user_not_found when there is none. */
-    async user(id: string): Promise<User> {
-      const user = await users.findById(id);
-      if (user === undefined) throw new GatehouseError('user_not_found', 'no such user');
+    user,
+
+    /**
+     * A page of accounts matching `query`, in its order (newest sign-up first by default). The cursor
+     * holds the last account's sort key and id, so an account added meanwhile never shifts the next page,
+     * and none is skipped or repeated.
+     */
+    async search(query: UserQuery): Promise<{ users: User[]; nextCursor: string | null }> {
+      const sort = query.sort ?? '-joined';
+      const limit = query.limit ?? userPageSize.default;
+      const fields: FieldProblems = {};
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > userPageSize.max)
+        fields.limit = { code: 'invalid' };
+      const after = query.cursor === undefined ? undefined : decodeUserCursor(sort, query.cursor);
+      if (query.cursor !== undefined && after === undefined) fields.cursor = { code: 'invalid' };
+      const role = query.role === undefined ? undefined : normalizeRole(query.role);
+      if (query.role !== undefined && role === undefined) fields.role = { code: 'invalid' };
+      throwIfInvalid(fields);
+      const filter = {
+        prefix: query.q?.normalize('NFKC').trim().toLowerCase(),
+        active: query.active,
+        staff: query.staff,
+        verified: query.verified,
+        role,
+      };
+      // one more than the page, to know whether another follows
+      const found = await users.list(filter, sort, { limit: limit + 1, after });
+      const page = found.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        found.length > limit && last !== undefined ? encodeUserCursor(sort, positionOf(last, sort)) : null;
+      return { users: page, nextCursor };
+    },
+
+    /** One account with its live sessions, its latest security events and its login lock. */
+    async details(
+      id: string,
+    ): Promise<{ user: User; sessions: Session[]; events: AuditRecord[]; lock: LoginLock }> {
+      const found = await user(id);
+      const [live, latest, lock] = await Promise.all([
+        // a user holds at most MAX_SESSIONS_PER_USER; the first page of the largest size shows plenty
+        sessions.listPage(found.id, { limit: userPageSize.max }),
+        events.listForUser(found.id, undefined, recentEvents),
+        limits.loginLock(found.email),
+      ]);
+      return { user: found, sessions: live.sessions, events: latest, lock };
+    },
+
+    /** The login lock on the account's email. */
+    async lock(id: string): Promise<LoginLock> {
+      return limits.loginLock((await user(id)).email);
+    },
+
+    /**
+     * The account an operator names by email (any casing) or by id, as the CLI takes it; user_not_found
+     * when neither names one.
+     */
+    async userByEmailOrId(reference: string): Promise<User> {
+      const user = reference.includes('@')
+        ? await users.findByEmail(reference)
+        : await users.findById(reference);
+      if (user === undefined) throw new GatehouseError('user_not_found', `no user ${reference}`);
       return user;
     },
   };

@@ -45,8 +45,8 @@ const dayMs = 86_400_000;
 
 export interface AuditRepository {
   insert(record: AuditRecord): Promise<void>;
-  /** The user's events of these types, newest first. */
-  listForUser(userId: string, types: readonly string[], limit: number): Promise<AuditRecord[]>;
+  /** The user's events of these types (of every type when `types` is undefined), newest first. */
+  listForUser(userId: string, types: readonly string[] | undefined, limit: number): Promise<AuditRecord[]>;
   /**
    * Up to `limit` events matching `filter`, newest first, after `after`: an event written since the
    * previous page sorts before it, so pages never shift while the log grows.
@@ -57,6 +57,10 @@ export interface AuditRepository {
   ): Promise<AuditRecord[]>;
   /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day. */
   countByDay(types: readonly string[], from: number, to: number): Promise<DailyCount[]>;
+  /** The kept counts of the days from `firstDay` to `lastDay` (days since the epoch, both included). */
+  findDailyCounts(firstDay: number, lastDay: number): Promise<DailyCount[]>;
+  /** Keeps counts of settled days; a count already kept (another instance's) stays as it is. */
+  keepDailyCounts(counts: readonly DailyCount[]): Promise<void>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
   deleteOlderThan(cutoff: number, limit: number): Promise<number>;
 }
@@ -83,15 +87,9 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
     },
 
     async listForUser(userId, types, limit) {
-      const rows = await db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('type', 'in', types)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit)
-        .execute();
+      let query = db.selectFrom('audit_events').selectAll().where('user_id', '=', userId);
+      if (types !== undefined) query = query.where('type', 'in', types);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
       return rows.map(toRecord);
     },
 
@@ -124,6 +122,27 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
         .groupBy(['type', day])
         .execute();
       return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
+    },
+
+    async findDailyCounts(firstDay, lastDay) {
+      const rows = await db
+        .selectFrom('audit_daily_counts')
+        .selectAll()
+        .where('day', '>=', firstDay)
+        .where('day', '<=', lastDay)
+        .execute();
+      return rows.map((row) => ({ day: row.day, type: row.type, count: row.count }));
+    },
+
+    async keepDailyCounts(counts) {
+      // a year of days at most, four types each: well under SQLite's limit of bound values per statement
+      for (let start = 0; start < counts.length; start += 1000) {
+        await db
+          .insertInto('audit_daily_counts')
+          .values(counts.slice(start, start + 1000))
+          .onConflict((conflict) => conflict.columns(['day', 'type']).doNothing())
+          .execute();
+      }
     },
 
     async deleteOlderThan(cutoff, limit) {

@@ -8,6 +8,7 @@ import * as mailOutbox from './migrations/0007-mail-outbox.ts';
 import * as oneTimeTokens from './migrations/0008-one-time-tokens.ts';
 import * as auditEvents from './migrations/0009-audit-events.ts';
 import * as accountErasure from './migrations/0010-account-erasure.ts';
+import * as staffRolesAndDeactivation from './migrations/0011-staff-roles-and-deactivation.ts';
 import * as staffRecords from './migrations/0012-staff-records.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008-one-time-tokens': oneTimeTokens,
   '0009-audit-events': auditEvents,
   '0010-account-erasure': accountErasure,
+  '0011-staff-roles-and-deactivation': staffRolesAndDeactivation,
   '0012-staff-records': staffRecords,
 };
 

@@ -23,8 +23,22 @@ export interface UsersTable {
   deactivated_at: number | null;
   /** when its personal data was erased; the row stays for the audit log's sake */
   erased_at: number | null;
+  /** the roles staff gave it, a JSON array of names; `user_roles` indexes them */
+  roles: string;
+  /** why staff deactivated it (null when its owner did, or it is active) */
+  deactivation_reason: string | null;
+  /** when a deactivation by staff ends by itself; null: until someone activates it */
+  deactivated_until: number | null;
+  /** the staff member who deactivated it */
+  deactivated_by: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** One role of one user, for filtering by role; `users.roles` holds the same names. */
+export interface UserRolesTable {
+  user_id: string;
+  role: string;
 }
 
 export interface SessionsTable {
@@ -128,8 +142,17 @@ export interface AuditEventsTable {
   created_at: number;
 }
 
+/** How many events of one type one settled UTC day holds: the activity chart's counts, kept once counted. */
+export interface AuditDailyCountsTable {
+  /** days since the epoch (UTC) */
+  day: number;
+  type: string;
+  count: number;
+}
+
 export interface Tables {
   users: UsersTable;
+  user_roles: UserRolesTable;
   sessions: SessionsTable;
   follows: FollowsTable;
   signing_keys: SigningKeysTable;
@@ -138,6 +161,7 @@ export interface Tables {
   one_time_tokens: OneTimeTokensTable;
   mail_outbox: MailOutboxTable;
   audit_events: AuditEventsTable;
+  audit_daily_counts: AuditDailyCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

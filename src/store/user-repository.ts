@@ -1,5 +1,6 @@
+import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import type { Executor } from './executor.ts';
-import type { UserRow, UserUpdate } from './tables.ts';
+import type { Tables, UserRow, UserUpdate } from './tables.ts';
 
 /** A user as the rest of the service sees it: camelCase, booleans, no normalised shadow columns. */
 export interface User {
@@ -15,7 +16,15 @@ export interface User {
   emailVerifiedAt: number | null;
   lastLoginAt: number | null;
   deactivatedAt: number | null;
+  /** why staff deactivated it; null when its owner did, or it is active */
+  deactivationReason: string | null;
+  /** when a deactivation by staff ends by itself; null: until someone activates the account */
+  deactivatedUntil: number | null;
+  /** the staff member who deactivated it; null when its owner did */
+  deactivatedBy: string | null;
   erasedAt: number | null;
+  /** the roles staff gave it, sorted */
+  roles: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -42,8 +51,30 @@ export interface UserChanges {
   emailVerifiedAt?: number | null;
   lastLoginAt?: number;
   deactivatedAt?: number | null;
+  deactivationReason?: string | null;
+  deactivatedUntil?: number | null;
+  deactivatedBy?: string | null;
   erasedAt?: number;
   updatedAt: number;
+}
+
+/** How the staff's list orders accounts: by sign-up or by last sign-in (never: as at 0), either way. */
+export type UserSort = 'joined' | '-joined' | 'lastLogin' | '-lastLogin';
+
+/** Where a page of the list starts: after the account with this sort key and id. */
+export interface UserPosition {
+  key: number;
+  id: string;
+}
+
+/** What the staff's list narrows accounts to; every filter is optional. */
+export interface UserFilter {
+  /** a lower-cased prefix of the normalised email or username */
+  prefix?: string | undefined;
+  active?: boolean | undefined;
+  staff?: boolean | undefined;
+  verified?: boolean | undefined;
+  role?: string | undefined;
 }
 
 /** The outcome of a write that a unique index may refuse. */
@@ -55,9 +86,37 @@ export interface UserRepository {
   findByUsername(username: string): Promise<User | undefined>;
   insert(user: NewUser): Promise<UniqueWrite<User>>;
   update(id: string, changes: UserChanges): Promise<UniqueWrite<User | undefined>>;
-  /** Ids of accounts deactivated before `cutoff` whose data is not erased yet, oldest first. */
+  /**
+   * Ids of accounts deactivated before `cutoff` whose data is not erased yet, oldest first; a deactivation
+   * with an end (`deactivated_until`) is a pause, never erased.
+   */
   findErasableBefore(cutoff: number, limit: number): Promise<string[]>;
+  /** Ids of deactivated accounts whose deactivation ended at or before `now`, soonest first. */
+  findReactivatableAt(now: number, limit: number): Promise<string[]>;
+  /** Up to `limit` accounts matching `filter` in `sort` order, after `after` if given. */
+  list(
+    filter: UserFilter,
+    sort: UserSort,
+    page: { limit: number; after?: UserPosition | undefined },
+  ): Promise<User[]>;
+  /** Replaces the user's roles (sorted, distinct) in the row and in the role index alike. */
+  setRoles(userId: string, roles: readonly string[], updatedAt: number): Promise<User | undefined>;
+  /**
+   * Ids of the active superusers. In a unit of work on PostgreSQL their rows stay locked until it ends,
+   * so that two demotions at once cannot both see the other superuser still there (SQLite writes one at a
+   * time anyway).
+   */
+  lockActiveSuperusers(): Promise<string[]>;
 }
+
+/** An account's place in `sort` order: the cursor of the page after it. */
+export function positionOf(user: User, sort: UserSort): UserPosition {
+  const key = sort === 'joined' || sort === '-joined' ? user.createdAt : (user.lastLoginAt ?? 0);
+  return { key, id: user.id };
+}
+
+// Above every code point a normalised name can hold: `prefix <= x < prefix + top` is "x starts with prefix".
+const top = '\u{10FFFF}';
 
 /** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
 const normalizedEmail = (email: string): string => email.toLowerCase();
@@ -78,6 +137,42 @@ export function createUserRepository(executor: Executor): UserRepository {
     if (column === 'email_normalized') return { ok: false, taken: 'email' };
     if (column === 'username_normalized') return { ok: false, taken: 'username' };
     throw error;
+  }
+
+  // the column as prefix search compares it: code point order (the "C" collation) on PostgreSQL
+  const comparable = (column: 'email_normalized' | 'username_normalized'): RawBuilder<string> =>
+    executor.dialect === 'postgres' ? sql`(${sql.ref(column)} collate "C")` : sql`${sql.ref(column)}`;
+  const startsWith = (column: 'email_normalized' | 'username_normalized', prefix: string) =>
+    sql<boolean>`${comparable(column)} >= ${prefix} and ${comparable(column)} < ${prefix + top}`;
+
+  function sortKey(sort: UserSort): RawBuilder<number> {
+    return sort === 'joined' || sort === '-joined' ? sql`created_at` : sql`coalesce(last_login_at, 0)`;
+  }
+
+  function matching(filter: UserFilter) {
+    return (eb: ExpressionBuilder<Tables, 'users'>) => {
+      const conditions = [];
+      if (filter.prefix !== undefined && filter.prefix !== '') {
+        conditions.push(
+          eb.or([
+            startsWith('email_normalized', filter.prefix),
+            startsWith('username_normalized', filter.prefix),
+          ]),
+        );
+      }
+      if (filter.active !== undefined) conditions.push(eb('is_active', '=', filter.active ? 1 : 0));
+      if (filter.staff !== undefined) conditions.push(eb('is_staff', '=', filter.staff ? 1 : 0));
+      if (filter.verified !== undefined) {
+        conditions.push(eb('email_verified_at', filter.verified ? 'is not' : 'is', null));
+      }
+      if (filter.role !== undefined) {
+        const role = filter.role;
+        conditions.push(
+          eb('id', 'in', eb.selectFrom('user_roles').select('user_id').where('role', '=', role)),
+        );
+      }
+      return eb.and(conditions);
+    };
   }
 
   return {
@@ -104,7 +199,11 @@ export function createUserRepository(executor: Executor): UserRepository {
             email_verified_at: null,
             last_login_at: null,
             deactivated_at: null,
+            deactivation_reason: null,
+            deactivated_until: null,
+            deactivated_by: null,
             erased_at: null,
+            roles: '[]',
             created_at: user.createdAt,
             updated_at: user.createdAt,
           })
@@ -136,10 +235,68 @@ export function createUserRepository(executor: Executor): UserRepository {
         .select('id')
         .where('is_active', '=', 0)
         .where('erased_at', 'is', null)
+        .where('deactivated_until', 'is', null)
         .where('deactivated_at', '<', cutoff)
         .orderBy('deactivated_at')
         .limit(limit)
         .execute();
+      return rows.map((row) => row.id);
+    },
+
+    async findReactivatableAt(now, limit) {
+      const rows = await db
+        .selectFrom('users')
+        .select('id')
+        .where('is_active', '=', 0)
+        .where('deactivated_until', '<=', now)
+        .orderBy('deactivated_until')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => row.id);
+    },
+
+    async list(filter, sort, { limit, after }) {
+      const key = sortKey(sort);
+      const descending = sort.startsWith('-');
+      let query = db.selectFrom('users').selectAll().where(matching(filter));
+      // keyset: an account added since the previous page sorts before or after `after`, never shifting it
+      if (after !== undefined) {
+        query = descending
+          ? query.where(sql<boolean>`(${key}, id) < (${after.key}, ${after.id})`)
+          : query.where(sql<boolean>`(${key}, id) > (${after.key}, ${after.id})`);
+      }
+      const direction = descending ? 'desc' : 'asc';
+      const rows = await query.orderBy(key, direction).orderBy('id', direction).limit(limit).execute();
+      return rows.map(toUser);
+    },
+
+    async setRoles(userId, roles, updatedAt) {
+      const names = [...new Set(roles)].sort();
+      const row = await db
+        .updateTable('users')
+        .set({ roles: JSON.stringify(names), updated_at: updatedAt })
+        .where('id', '=', userId)
+        .returningAll()
+        .executeTakeFirst();
+      if (row === undefined) return undefined;
+      await db.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+      if (names.length > 0) {
+        await db
+          .insertInto('user_roles')
+          .values(names.map((role) => ({ user_id: userId, role })))
+          .execute();
+      }
+      return toUser(row);
+    },
+
+    async lockActiveSuperusers() {
+      const query = db
+        .selectFrom('users')
+        .select('id')
+        .where('is_superuser', '=', 1)
+        .where('is_active', '=', 1)
+        .orderBy('id');
+      const rows = await (executor.dialect === 'postgres' ? query.forUpdate() : query).execute();
       return rows.map((row) => row.id);
     },
   };
@@ -165,6 +322,9 @@ function toRowUpdate(changes: UserChanges): UserUpdate {
   if (changes.emailVerifiedAt !== undefined) row.email_verified_at = changes.emailVerifiedAt;
   if (changes.lastLoginAt !== undefined) row.last_login_at = changes.lastLoginAt;
   if (changes.deactivatedAt !== undefined) row.deactivated_at = changes.deactivatedAt;
+  if (changes.deactivationReason !== undefined) row.deactivation_reason = changes.deactivationReason;
+  if (changes.deactivatedUntil !== undefined) row.deactivated_until = changes.deactivatedUntil;
+  if (changes.deactivatedBy !== undefined) row.deactivated_by = changes.deactivatedBy;
   if (changes.erasedAt !== undefined) row.erased_at = changes.erasedAt;
   return row;
 }
@@ -183,7 +343,11 @@ function toUser(row: UserRow): User {
     emailVerifiedAt: row.email_verified_at,
     lastLoginAt: row.last_login_at,
     deactivatedAt: row.deactivated_at,
+    deactivationReason: row.deactivation_reason,
+    deactivatedUntil: row.deactivated_until,
+    deactivatedBy: row.deactivated_by,
     erasedAt: row.erased_at,
+    roles: JSON.parse(row.roles) as string[],
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

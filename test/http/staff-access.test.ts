@@ -58,7 +58,9 @@ for (const dialect of dialects) {
         headers: bearer(person.token),
       });
       assert.equal(own.status, 403, own.text);
-      assert.deepEqual(own.body, { error: { code: 'forbidden', message: 'Staff only.' } });
+      assert.deepEqual(own.body, {
+        error: { code: 'forbidden', message: 'You are not allowed to do this.' },
+      });
       const unknown = await request(test.app, 'GET', '/api/admin/users/no-such-user', {
         headers: bearer(person.token),
       });

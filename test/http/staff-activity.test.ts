@@ -63,6 +63,20 @@ for (const dialect of dialects) {
       assert.deepEqual(await days('?from=2025-03-02&to=2025-03-02'), [
         { date: '2025-03-02', signUps: 0, signIns: 0, failedSignIns: 1, lockouts: 1 },
       ]);
+      // settled days are counted once and kept, quiet ones too: four types a day
+      const kept = await test.database.db
+        .selectFrom('audit_daily_counts')
+        .selectAll()
+        .where('day', '>=', first / day)
+        .where('day', '<=', first / day + 3)
+        .execute();
+      assert.equal(kept.length, 16);
+      assert.equal(kept.filter((row) => row.day === first / day && row.type === 'registered')[0]?.count, 2);
+      // asked again, from the kept counts and the live ones around them
+      assert.deepEqual(
+        (await days('?from=2025-02-28&to=2025-03-02')).map((each) => each.signUps),
+        [1, 2, 0],
+      );
     });
 
     it('matches what the app recorded, over the last 30 days by default', async () => {
@@ -90,6 +104,17 @@ for (const dialect of dialects) {
         lockouts: count('locked_out'),
       });
       assert.ok(count('registered') >= 2 && count('sign_in_failed') === 1);
+      // today has not settled: counted afresh each time, never kept
+      const keptToday = await test.database.db
+        .selectFrom('audit_daily_counts')
+        .select('day')
+        .where('day', '>=', Math.floor(now / day))
+        .execute();
+      assert.deepEqual(keptToday, []);
+      await request(test.app, 'POST', '/api/users/login', {
+        body: { user: { email: person.email, password: 'wrong-guess-002' } },
+      });
+      assert.equal((await days('')).at(-1)?.failedSignIns, count('sign_in_failed') + 1);
       assert.ok(last30.slice(0, -1).every((each) => each.signUps + each.signIns + each.failedSignIns === 0));
       // `to` alone: the 30 days ending then; `from` alone: up to today
       const ending = await days('?to=2025-03-04');

@@ -62,6 +62,7 @@ export function sessionServiceOver(
     clock,
     newId: randomUUID,
     sessionTtl: 60 * day,
+    consoleSessionTtl: day / 3,
     sessionIdleTtl: 14 * day,
     maxSessionsPerUser: 100,
     accessTokenTtl: 900_000,

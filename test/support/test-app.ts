@@ -8,6 +8,7 @@ import { createLogger } from '../../src/http/logger.ts';
 import type { HttpServer } from '../../src/http/server.ts';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { migrateToLatest } from '../../src/store/migrator.ts';
+import type { Worker } from '../../src/worker.ts';
 import { createTestDatabase, type DialectName } from './databases.ts';
 import { poll } from './poll.ts';
 
@@ -34,6 +35,8 @@ export interface TestApp {
   secretKey: string;
   /** every JSON log line the app wrote */
   logs: string[];
+  /** the background workers it runs, as `serve` runs them (restarting one runs a round at once) */
+  workers: readonly Worker[];
   close(): Promise<void>;
 }
 
@@ -85,6 +88,7 @@ export async function startTestApp(
     clock,
     secretKey,
     logs,
+    workers,
     async close() {
       await app.close();
       await database.close();

@@ -21,6 +21,7 @@ import {
   UserPatchBody,
   UserReplaceBody,
   UserResponse,
+  CurrentUserResponse,
 } from './schemas.ts';
 
 export interface DjoserServices {
@@ -31,6 +32,7 @@ export interface DjoserServices {
 }
 
 const toUserBody = (user: User) => ({ id: user.id, email: user.email, username: user.username });
+const toCurrentUserBody = (user: User) => ({ ...toUserBody(user), roles: user.roles });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
 /** djoser 2 and simplejwt 5 under /auth: the users endpoints and the JWT create/refresh/verify views. */
@@ -69,13 +71,13 @@ export function djoserRoutes({
         schema: {
           summary: 'The current user (djoser)',
           tags: ['djoser'],
-          response: { 200: UserResponse, ...drfErrors(401, 503) },
+          response: { 200: CurrentUserResponse, ...drfErrors(401, 503) },
         },
       },
-      (request) => toUserBody(callerOf(request).user),
+      (request) => toCurrentUserBody(callerOf(request).user),
     );
 
-    const updateSchema = { response: { 200: UserResponse, ...drfErrors(400, 401, 413, 415, 503) } };
+    const updateSchema = { response: { 200: CurrentUserResponse, ...drfErrors(400, 401, 413, 415, 503) } };
     app.put(
       '/users/me/',
       {
@@ -90,7 +92,7 @@ export function djoserRoutes({
       async (request) => {
         // named one by one: the body may carry anything, and only the username is writable here
         const changes = { username: request.body.username };
-        return toUserBody(await accounts.update(callerContextOf(request), changes));
+        return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
       },
     );
     app.patch(
@@ -106,7 +108,7 @@ export function djoserRoutes({
       },
       async (request) => {
         const changes = { username: request.body.username };
-        return toUserBody(await accounts.update(callerContextOf(request), changes));
+        return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
       },
     );
 

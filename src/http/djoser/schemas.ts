@@ -34,6 +34,12 @@ export const UserResponse = Type.Object({
   username: Type.String(),
 });
 
+/** The current user (`users/me/`): djoser's user fields and the roles staff gave the account. */
+export const CurrentUserResponse = Type.Object({
+  ...UserResponse.properties,
+  roles: Type.Array(Type.String(), { description: 'lower-case role names, sorted; as in the `roles` claim' }),
+});
+
 export const TokenPairResponse = Type.Object({
   refresh: Type.String({ description: 'opaque, single use: every refresh rotates it' }),
   access: Type.String({ description: 'a JWT for Authorization: Bearer (or JWT, or Token)' }),

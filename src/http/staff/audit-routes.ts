@@ -4,7 +4,8 @@ import { Type } from 'typebox';
 import type { AuditFilter, AuditRecord, AuditSearch } from '../../staff/audit-search.ts';
 import { csvLine } from './csv.ts';
 import { staffErrors } from './envelope.ts';
-import { AuditExportQuery, AuditQuery, AuditResponse, toAuditEvent } from './record-schemas.ts';
+import { AuditExportQuery, AuditQuery, AuditResponse } from './record-schemas.ts';
+import { toStaffAuditEvent } from './schemas.ts';
 
 interface FilterQuery {
   user?: string | undefined;
@@ -40,7 +41,7 @@ const csvColumns = [
 ] as const;
 
 function csvRecord(record: AuditRecord): string {
-  const event = toAuditEvent(record);
+  const event = toStaffAuditEvent(record);
   return csvLine(
     csvColumns.map((column) => (column === 'detail' ? JSON.stringify(event.detail) : event[column])),
   );
@@ -66,7 +67,7 @@ export function auditRoutes(auditLog: AuditSearch): FastifyPluginCallbackTypebox
           limit: limit === undefined ? undefined : Number(limit),
           cursor,
         });
-        return { events: page.events.map(toAuditEvent), nextCursor: page.nextCursor };
+        return { events: page.events.map(toStaffAuditEvent), nextCursor: page.nextCursor };
       },
     );
 

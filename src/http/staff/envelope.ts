@@ -3,6 +3,7 @@ import type { ErrorCode, FieldProblems, GatehouseError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
 import { wordFields, type Wording } from '../wording.ts';
+import { tokenInConsoleCookie } from './console-cookie.ts';
 
 /**
  * The staff API's status for every failure. Its clients are Gatehouse's own console and operators'
@@ -24,11 +25,16 @@ const statusByCode = {
   refresh_token_invalid: 401,
   rate_limited: 429,
   forbidden: 403,
+  csrf_failed: 403,
   user_not_found: 404,
   profile_not_found: 404,
   cannot_follow_self: 422,
   session_not_found: 404,
   already_verified: 409,
+  cannot_change_self: 403,
+  last_superuser: 409,
+  account_erased: 409,
+  account_inactive: 409,
   mail_not_found: 404,
   not_failed: 409,
   service_unavailable: 503,
@@ -52,12 +58,18 @@ const messageByCode = {
   token_invalid: 'The credentials are invalid or expired; sign in again.',
   refresh_token_invalid: 'The refresh token is invalid or expired.',
   rate_limited: 'Too many requests; try again later.',
-  forbidden: 'Staff only.',
+  // a non-staff caller, or staff asking what only a superuser may do
+  forbidden: 'You are not allowed to do this.',
+  csrf_failed: 'The X-CSRF-Token header is missing or wrong; reload the console.',
   user_not_found: 'No such user.',
   profile_not_found: 'No such profile.',
   cannot_follow_self: 'A profile cannot be followed by its owner.',
   session_not_found: 'No such session.',
   already_verified: 'The email address is already verified.',
+  cannot_change_self: 'Staff cannot do this to their own account.',
+  last_superuser: 'The last active superuser cannot be removed or deactivated.',
+  account_erased: 'The account has been erased; it cannot be activated.',
+  account_inactive: 'The account is deactivated; activate it first.',
   mail_not_found: 'No such mail.',
   not_failed: 'Only a failed mail can be retried.',
   service_unavailable: 'The service is temporarily unavailable; retry later.',
@@ -120,6 +132,9 @@ export const staffDialect: Dialect = {
     return undefined;
   },
   describeSchemaProblems,
+  // the console's cookie, when no Authorization header is given; a write with it needs the CSRF token
+  // (session-routes.ts)
+  credentialsOf: tokenInConsoleCookie,
 };
 
 const StaffErrorSchema = Type.Object(

@@ -1,7 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { activityDays } from '../../staff/activity.ts';
-import { auditPageSize, type AuditRecord } from '../../staff/audit-search.ts';
+import { auditPageSize } from '../../staff/audit-search.ts';
 import { outboxPageSize, type OutboxEntry } from '../../staff/outbox-admin.ts';
+import { StaffAuditEvent } from './schemas.ts';
 
 const Time = Type.String({ format: 'date-time' });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -47,38 +48,7 @@ export const AuditQuery = Type.Object({
 
 export const AuditExportQuery = Type.Object(auditFilters);
 
-export const AuditEvent = Type.Object({
-  id: Type.String(),
-  at: Time,
-  type: Type.String(),
-  userId: NullableString,
-  actor: Type.Union([Type.Literal('self'), Type.Literal('staff'), Type.Literal('system')]),
-  actorId: NullableString,
-  sessionId: NullableString,
-  ip: NullableString,
-  userAgent: NullableString,
-  requestId: NullableString,
-  detail: Type.Record(Type.String(), Type.Unknown()),
-});
-
-export const AuditResponse = Type.Object({ events: Type.Array(AuditEvent), nextCursor: NextCursor });
-
-/** An audit event as staff read it. */
-export function toAuditEvent(event: AuditRecord): Static<typeof AuditEvent> {
-  return {
-    id: event.id,
-    at: iso(event.createdAt),
-    type: event.type,
-    userId: event.userId,
-    actor: event.actor,
-    actorId: event.actorId,
-    sessionId: event.sessionId,
-    ip: event.ip,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    detail: event.detail,
-  };
-}
+export const AuditResponse = Type.Object({ events: Type.Array(StaffAuditEvent), nextCursor: NextCursor });
 
 const MailState = Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed')]);
 

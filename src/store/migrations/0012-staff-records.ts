@@ -7,8 +7,16 @@ import type { Kysely } from 'kysely';
  * and by time (0009; the activity per day counts over `type, created_at`); the staff also filter it by who
  * acted. The outbox is listed by state, newest first: without an index each page would sort the table.
  * Both lists page by keyset on `created_at, id`, so the id ends each index and ties need no sort.
+ * A day's activity, once the day has settled, is counted once and kept: `audit_daily_counts`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('audit_daily_counts')
+    .addColumn('day', 'bigint', (column) => column.notNull())
+    .addColumn('type', 'text', (column) => column.notNull())
+    .addColumn('count', 'bigint', (column) => column.notNull())
+    .addPrimaryKeyConstraint('audit_daily_counts_pkey', ['day', 'type'])
+    .execute();
   await db.schema
     .createIndex('audit_events_actor_idx')
     .on('audit_events')
@@ -24,4 +32,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('mail_outbox_state_created_at_idx').execute();
   await db.schema.dropIndex('audit_events_actor_idx').execute();
+  await db.schema.dropTable('audit_daily_counts').execute();
 }
