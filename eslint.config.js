@@ -181,6 +181,31 @@ export default tseslint.config(
       ],
     },
   },
+  // The console's browser modules, served as they are (no build step): plain JavaScript, outside the
+  // TypeScript project, so linted without types, against the browser's globals instead of Node's.
+  {
+    files: ['web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'history',
+          'fetch',
+          'URLSearchParams',
+          'FormData',
+          'HTMLElement',
+          'Node',
+          'setTimeout',
+          'clearTimeout',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   {
     files: ['eslint.config.js', 'scripts/**/*.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -10,6 +10,7 @@ import type { GatehouseMetrics } from '../metrics/prometheus.ts';
 import type { KeyRing } from '../keys/key-ring.ts';
 import { authenticateRoutes, type AuthenticateToken } from './authenticate.ts';
 import { drainAnswerTime, manageConnections } from './connections.ts';
+import { consoleRoutes } from './console/routes.ts';
 import { answerWithinDeadline } from './deadline.ts';
 import {
   dialectErrorHandler,
@@ -170,6 +171,7 @@ export async function buildHttpServer(deps: HttpDeps) {
     metricsToken: config.metricsToken,
   });
   await app.register(apiDocsRoutes, { publicUrl: config.publicUrl });
+  await app.register(consoleRoutes, { prefix: '/admin' });
   for (const { dialect, prefix, routes } of deps.dialects) {
     await app.register(
       async (scope) => {

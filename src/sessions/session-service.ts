@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
 import type { Metrics, RefreshOutcome } from '../metrics/metrics.ts';
-import type { Liveness, RevocationReason, Session, SessionRepository } from '../store/session-repository.ts';
+import type { Liveness, RevocationReason, Session } from '../store/session-repository.ts';
 import type { Repositories, Store, UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
 import type { AccessClaims, AccessTokens } from './access-tokens.ts';

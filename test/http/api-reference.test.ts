@@ -13,6 +13,7 @@ const reference = readFileSync(fileURLToPath(new URL(`../../../${referencePath}`
 /** Routes the reference documents that the OpenAPI document leaves out on purpose. */
 const outsideDocument: ReadonlyMap<string, string> = new Map([
   ['GET /docs', 'Swagger UI, whose plugin hides its own routes from the document'],
+  ['GET /admin', 'the staff console: a page and its assets, not API'],
 ]);
 
 type Caller = 'none' | 'optional' | 'required';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { onCi } from './ci.ts';
 
 /** The Redis the tests use: REDIS_URL_TEST, or the one on this machine's standard port. */
 export const testRedisUrl = process.env.REDIS_URL_TEST ?? 'redis://127.0.0.1:6379';
@@ -51,9 +52,6 @@ export async function deleteKeys(prefix: string): Promise<void> {
   const keys = [...(await readKeys(prefix)).keys()];
   if (keys.length > 0) await withRedis((redis) => redis.del(...keys));
 }
-
-/** Under CI (`CI` set, as every CI service sets it), where a Redis is part of the machine. */
-const onCi = !['', '0', 'false'].includes((process.env.CI ?? '').toLowerCase());
 
 /**
  * The `skip` option of every test that needs a Redis: on a developer's machine without one, a reason in

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { SwaggerOptions, SwaggerTransformObject } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { bodyOptional } from '../absent-body.ts';
 import { credentialSchemes } from '../authenticate.ts';
+import { packageRoot } from '../package-root.ts';
 
 /**
  * Seconds a client or proxy may keep the document. It is the same for everyone and changes only with a
@@ -18,15 +18,10 @@ const documentMaxAge = 300;
 /** Where the UI lives; its page, assets and its own copy of the document are all under it. */
 const docsPrefix = '/docs';
 
-/** The package's version, found by walking up from this file (it runs from src/ or dist/src/). */
+/** The package's version, from its package.json. */
 function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the http module');
-    dir = parent;
-  }
-  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
+  const path = join(packageRoot(), 'package.json');
+  const { version } = JSON.parse(readFileSync(path, 'utf8')) as { version: string };
   return version;
 }
 
