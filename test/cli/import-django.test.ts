@@ -5,7 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
-import { copyToPostgres, makeDjangoProject, type DjangoFixture } from '../support/django-fixtures.ts';
+import {
+  copyToPostgres,
+  makeDjangoProject,
+  skipWithoutDjango,
+  type DjangoFixture,
+} from '../support/django-fixtures.ts';
 import { runAtTerminal, skipWithoutTerminal } from '../support/terminal.ts';
 import {
   linesOf,
@@ -38,7 +43,7 @@ async function userRow(database: Database, email: string) {
     .executeTakeFirstOrThrow();
 }
 
-describe('gatehouse import-django', () => {
+describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
   let auth: DjangoFixture;
   let conduit: DjangoFixture;
   before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { createTestDatabase, dialects, type TestDatabase } from '../support/databases.ts';
-import { makeDjangoProject, type DjangoFixture } from '../support/django-fixtures.ts';
+import { makeDjangoProject, skipWithoutDjango, type DjangoFixture } from '../support/django-fixtures.ts';
 import {
   processEnvironment,
   runCommand,
@@ -18,7 +18,7 @@ const tokenExp = Math.floor(Date.now() / 1000) + 86_400;
 const windowOpen = new Date(Date.now() + 7 * 86_400_000).toISOString();
 const newPassword = 'copper-kettle-orchard-31';
 
-describe('legacy Django tokens', () => {
+describe('legacy Django tokens', { skip: skipWithoutDjango }, () => {
   let fixture: DjangoFixture;
   before(async () => {
     fixture = await makeDjangoProject('auth', djangoKey, tokenExp);

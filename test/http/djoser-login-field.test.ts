@@ -89,7 +89,7 @@ for (const dialect of dialects) {
       const me = await request(test.app, 'GET', '/auth/users/me/', {
         headers: bearer((pair.body as TokenPairBody).access),
       });
-      assert.deepEqual(me.body, { id: user.id, email: '', username: user.username });
+      assert.deepEqual(me.body, { id: user.id, email: '', username: user.username, roles: [] });
       // any casing of the username, as Django's ModelBackend on a case-insensitive name
       const token = await request(test.app, 'POST', '/auth/token/login/', {
         body: { username: user.username.toUpperCase(), password: user.password },
@@ -174,7 +174,7 @@ for (const dialect of dialects) {
         body: { email, username: 'ignored-name' },
       });
       assert.equal(patched.status, 200, patched.text);
-      assert.deepEqual(patched.body, { id: user.id, email, username: user.username });
+      assert.deepEqual(patched.body, { id: user.id, email, username: user.username, roles: [] });
       // a verification mail to the new address, and no notice to an old one it never had
       assert.equal(await countMails(), mails + 1);
       const stored = await users().findById(user.id);

@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
+import { onCi } from './ci.ts';
 import { scratchDir } from './server-process.ts';
 
 // This file runs compiled, from dist/test/support/; the script stays in the source tree.
@@ -12,6 +13,16 @@ const script = join(root, 'test', 'support', 'django-project.py');
 // Debian's Python, which has python3-django, -argon2, -bcrypt and PyJWT (not a pyenv one on PATH)
 const python = '/usr/bin/python3';
 const fixtureTimeout = 120_000;
+
+/**
+ * The `skip` option of every test whose fixtures real Django makes: on a developer's machine without
+ * Debian's Django and its hashers, a reason in one line; false when they are there, and always under CI,
+ * where .ci/run installs them and their absence must fail.
+ */
+export const skipWithoutDjango: string | false =
+  onCi || spawnSync(python, ['-c', 'import django, argon2, bcrypt, jwt'], { timeout: 30_000 }).status === 0
+    ? false
+    : `no Django for ${python}: apt-get install python3-django python3-argon2 python3-bcrypt python3-jwt (with CI=true this fails)`;
 
 /** A user as the Django fixture made it, and what the importer should do with it. */
 export interface DjangoFixtureUser {
