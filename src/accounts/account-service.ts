@@ -18,8 +18,10 @@ import {
   checkBio,
   checkEmail,
   checkImage,
+  checkName,
   checkUsername,
   normalizeEmail,
+  normalizeName,
   normalizePassword,
   normalizeUsername,
   sameAddress,
@@ -49,13 +51,15 @@ export interface RegistrationRules {
   emailRequired: boolean;
 }
 
-/** What a user may change about themselves; `null` clears bio and image. */
+/** What a user may change about themselves; `null` or `""` clears bio, image and the names. */
 export interface ProfileChanges {
   email?: string | null | undefined;
   username?: string | null | undefined;
   password?: string | null | undefined;
   bio?: string | null | undefined;
   image?: string | null | undefined;
+  firstName?: string | null | undefined;
+  lastName?: string | null | undefined;
 }
 
 export interface EmailChange {
@@ -363,6 +367,15 @@ export function createAccountService(deps: AccountServiceDeps) {
         const image = emptyToNull(input.image);
         if (image !== null) addProblem(fields, 'image', checkImage(image));
         changes.image = image;
+      }
+      for (const [key, field] of [
+        ['firstName', 'first_name'],
+        ['lastName', 'last_name'],
+      ] as const) {
+        if (input[key] === undefined) continue;
+        const name = emptyToNull(normalizeName(input[key] ?? ''));
+        if (name !== null) addProblem(fields, field, checkName(name));
+        changes[key] = name;
       }
       throwIfInvalid(fields);
 
