@@ -277,10 +277,10 @@ export function createAccountService(deps: AccountServiceDeps) {
       context: RequestContext,
       grant: G,
     ): Promise<SignedIn<G>> {
-      const password = normalizePassword(input.password ?? '');
+      const typed = input.password ?? '';
       let user: User;
       try {
-        user = await passwords.proveCredentials(loginNameOf(input), password, context);
+        user = await passwords.proveCredentials(loginNameOf(input), typed, context);
       } catch (error) {
         await recordFailedSignIn(error, context);
         throw error;
@@ -301,7 +301,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
-      if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
+      // of the normalised form, whichever form a Django hash matched: the next sign-in compares that form
+      if (hasher.needsRehash(user.passwordHash))
+        changes.passwordHash = await hasher.hash(normalizePassword(typed));
       await sessions.readyToIssue();
       const signedIn = await store.transaction(async (unit) => {
         const updated = await unit.users.update(user.id, changes);

@@ -157,7 +157,7 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         assert.equal(result.code, 0, result.stderr);
         assert.match(
           result.stdout,
-          /dry run: 16 rows in auth_user: imported would be 13, updated would be 0/,
+          /dry run: 17 rows in auth_user: imported would be 14, updated would be 0/,
         );
         assert.equal(await userCount(), 0);
         // stderr is no terminal here: no progress line, no output at all
@@ -173,9 +173,9 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
           },
         );
         assert.equal(code, 0, output);
-        for (const step of ['5/16 rows (31%)', '10/16 rows (62%)', '16/16 rows (100%)'])
+        for (const step of ['5/17 rows (29%)', '10/17 rows (58%)', '15/17 rows (88%)', '17/17 rows (100%)'])
           assert.ok(output.includes(step), output);
-        assert.match(output, /dry run: 16 rows in auth_user/);
+        assert.match(output, /dry run: 17 rows in auth_user/);
         assert.equal(await userCount(), 0);
       });
 
@@ -206,9 +206,9 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         assert.equal(lines.filter((line) => line.startsWith('django user')).length, 6, result.stdout);
         assert.match(
           lines.at(-1) ?? '',
-          /^16 rows in auth_user: imported 13, updated 0, unchanged 0, skipped 3 \(no_email 1, invalid_email 1, duplicate_email 1\); without a usable password \(must reset\) 2$/,
+          /^17 rows in auth_user: imported 14, updated 0, unchanged 0, skipped 3 \(no_email 1, invalid_email 1, duplicate_email 1\); without a usable password \(must reset\) 2$/,
         );
-        assert.equal(await userCount(), 13);
+        assert.equal(await userCount(), 14);
 
         const staff = auth.users.find((user) => user.key === 'staff');
         const row = await userRow(database, staff?.email ?? '');
@@ -231,7 +231,7 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         assert.deepEqual(JSON.parse(events.map((event) => event.detail).join('')), {
           source: 'django',
           table: 'auth_user',
-          imported: 13,
+          imported: 14,
           updated: 0,
           unchanged: 0,
           skipped: 3,
@@ -240,28 +240,43 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         });
       });
 
-      it('signs every imported user in with their Django password, and upgrades the hash to argon2id', async () => {
+      it('signs every imported user in with their Django password as typed, and upgrades the hash to argon2id', async () => {
         const server = await startServer({ env });
+        const login = (email: string, password: string) =>
+          server.request('POST', '/api/users/login', { body: { user: { email, password } } });
+        const nfkc = auth.users.find((user) => user.key === 'nfkc');
+        assert.ok(nfkc);
+        const typed = nfkc.password;
+        const normalized = typed.normalize('NFKC');
+        assert.notEqual(normalized, typed, 'the fixture password is one NFKC changes');
         try {
+          // Django hashed the password as typed: its NFKC form is another password to that hash
+          assert.equal((await login(nfkc.email, normalized)).status, 401);
+          assert.equal((await userRow(database, nfkc.email)).password_hash, nfkc.storedHash);
+
           // an empty email is no sign-in at all (blank), and that user was not imported
           for (const user of auth.users.filter((candidate) => candidate.email !== '')) {
-            const login = () =>
-              server.request('POST', '/api/users/login', {
-                body: { user: { email: user.email, password: user.password } },
-              });
-            const response = await login();
+            const response = await login(user.email, user.password);
             const signsIn = user.expect === 'imported' || user.expect === 'renamed';
             assert.equal(response.status, signsIn ? 200 : 401, `${user.key}: ${response.text}`);
             if (!signsIn) continue;
             const row = await userRow(database, user.email);
             assert.match(row.password_hash, /^\$argon2id\$/, `${user.key}'s hash is upgraded`);
-            assert.equal((await login()).status, 200, `${user.key} signs in again with the new hash`);
+            assert.equal(
+              (await login(user.email, user.password)).status,
+              200,
+              `${user.key} signs in again with the new hash`,
+            );
           }
           // a wrong password is refused for a Django hash too
           const response = await server.request('POST', '/api/users/login', {
             body: { user: { email: 'bcrypt.auth@example.com', password: 'not-the-password' } },
           });
           assert.equal(response.status, 401);
+
+          // upgraded from the password as typed, the hash now holds under Gatehouse's rule: either form
+          assert.equal((await login(nfkc.email, typed)).status, 200);
+          assert.equal((await login(nfkc.email, normalized)).status, 200);
         } finally {
           await server.stop();
         }
@@ -270,8 +285,8 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
       it('re-runs idempotently: nothing duplicated, upgraded hashes kept, a row changed in Django updated', async () => {
         const again = await runCommand(['import-django', ...authSource], { env });
         assert.equal(again.code, 0, again.stderr);
-        assert.match(linesOf(again.stdout).at(-1) ?? '', /imported 0, updated 0, unchanged 13, skipped 3/);
-        assert.equal(await userCount(), 13);
+        assert.match(linesOf(again.stdout).at(-1) ?? '', /imported 0, updated 0, unchanged 14, skipped 3/);
+        assert.equal(await userCount(), 14);
         assert.match((await userRow(database, 'scrypt.auth@example.com')).password_hash, /^\$argon2id\$/);
 
         // Django changes a name: that row alone is updated, and its upgraded hash stays
@@ -279,7 +294,7 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         await changeSourceRow(dialect, source?.url, sqliteCopy, 'auth_user', scrypt?.id ?? 0);
         const changed = await runCommand(['import-django', ...authSource], { env });
         assert.equal(changed.code, 0, changed.stderr);
-        assert.match(linesOf(changed.stdout).at(-1) ?? '', /imported 0, updated 1, unchanged 12, skipped 3/);
+        assert.match(linesOf(changed.stdout).at(-1) ?? '', /imported 0, updated 1, unchanged 13, skipped 3/);
         const row = await userRow(database, 'scrypt.auth@example.com');
         assert.equal(row.first_name, 'Grace');
         assert.match(row.password_hash, /^\$argon2id\$/);
@@ -359,8 +374,8 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
             env: ownEnv,
           });
           assert.equal(resumed.code, 0, resumed.stderr);
-          assert.match(linesOf(resumed.stdout).at(-1) ?? '', /imported 7, updated 0, unchanged 6, skipped 3/);
-          assert.equal(await countRows(), 13);
+          assert.match(linesOf(resumed.stdout).at(-1) ?? '', /imported 8, updated 0, unchanged 6, skipped 3/);
+          assert.equal(await countRows(), 14);
         } finally {
           await ownDatabase.close();
           await own.drop();

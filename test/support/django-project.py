@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import textwrap
+import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -122,9 +123,9 @@ hashers = {
 people = []
 
 
-def add(key, email, username, hasher, expect, **fields):
+def add(key, email, username, hasher, expect, password=None, **fields):
     """A user as Django makes one; `expect` is what the importer should do with it."""
-    password = "pw-%s-%s" % (key, uuid.uuid4().hex[:10])
+    password = password or "pw-%s-%s" % (key, uuid.uuid4().hex[:10])
     extra = {"email": email, "username": username, "is_active": fields.get("is_active", True),
              "is_staff": fields.get("is_staff", False)}
     if mode == "auth":
@@ -168,6 +169,10 @@ if mode == "auth":
     add("dup_new", "dup.%s@example.com" % suffix, "dup_new_%s" % suffix, "pbkdf2_sha256", "imported",
         last_login=now - timedelta(days=1))
     add("noemail", "", "noemail_%s" % suffix, "pbkdf2_sha256", "no_email")
+    # Django hashes the password as typed: a ligature and full-width letters, which NFKC would change
+    nfkc = "pw-\ufb01ne-\uff30\uff37-%s" % uuid.uuid4().hex[:10]
+    assert unicodedata.normalize("NFKC", nfkc) != nfkc
+    add("nfkc", "nfkc.%s@example.com" % suffix, "nfkc_%s" % suffix, "pbkdf2_sha256", "imported", password=nfkc)
 
 subject = next(person for person in people if person["key"] == "pbkdf2_sha256")
 user = User.objects.get(pk=subject["id"])
