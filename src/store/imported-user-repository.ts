@@ -3,7 +3,8 @@ import { normalizedEmail, normalizedUsername } from './user-repository.ts';
 
 /** A Django user as `import-django` writes it: the fields it maps, and where they came from. */
 export interface ImportedUser {
-  email: string;
+  /** null: the account has no address, and signs in by username */
+  email: string | null;
   username: string;
   /** the Django hash as stored there (accounts/django-hashes.ts verifies it), or an unusable one */
   passwordHash: string;
@@ -47,7 +48,7 @@ export interface ImportedUserRepository {
 export function createImportedUserRepository({ db }: Executor): ImportedUserRepository {
   const columnsOf = (user: ImportedUser) => ({
     email: user.email,
-    email_normalized: normalizedEmail(user.email),
+    email_normalized: user.email === null ? null : normalizedEmail(user.email),
     username: user.username,
     username_normalized: normalizedUsername(user.username),
     password_hash: user.passwordHash,

@@ -157,7 +157,7 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         assert.equal(result.code, 0, result.stderr);
         assert.match(
           result.stdout,
-          /dry run: 17 rows in auth_user: imported would be 14, updated would be 0/,
+          /dry run: 19 rows in auth_user: imported would be 17, updated would be 0/,
         );
         assert.equal(await userCount(), 0);
         // stderr is no terminal here: no progress line, no output at all
@@ -173,9 +173,9 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
           },
         );
         assert.equal(code, 0, output);
-        for (const step of ['5/17 rows (29%)', '10/17 rows (58%)', '15/17 rows (88%)', '17/17 rows (100%)'])
+        for (const step of ['5/19 rows (26%)', '10/19 rows (52%)', '15/19 rows (78%)', '19/19 rows (100%)'])
           assert.ok(output.includes(step), output);
-        assert.match(output, /dry run: 17 rows in auth_user/);
+        assert.match(output, /dry run: 19 rows in auth_user/);
         assert.equal(await userCount(), 0);
       });
 
@@ -188,7 +188,15 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
           return lines.find((line) => line.startsWith(`django user ${String(user?.id)}:`)) ?? '';
         };
         assert.match(lineOf('invalid'), /skipped \(invalid_email\)/);
-        assert.match(lineOf('noemail'), /skipped \(no_email\)/);
+        const usernameOnly =
+          /imported; no email: signs in by username only \(under \/auth\), and gets no mail until an address is added/;
+        for (const key of ['noemail', 'noemail2']) assert.match(lineOf(key), usernameOnly);
+        const nameless = auth.users.find((user) => user.key === 'nameless');
+        assert.match(lineOf('nameless'), usernameOnly);
+        assert.match(
+          lineOf('nameless'),
+          new RegExp(`; no username and no email: imported as "user-${String(nameless?.id)}"$`),
+        );
         const kept = auth.users.find((user) => user.key === 'dup_new');
         assert.match(
           lineOf('dup_old'),
@@ -203,12 +211,22 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
           lineOf('plus'),
           /imported; username "first\.last\+auth@site" is not valid here: imported as "first\.last_auth_site"/,
         );
-        assert.equal(lines.filter((line) => line.startsWith('django user')).length, 6, result.stdout);
+        assert.equal(lines.filter((line) => line.startsWith('django user')).length, 8, result.stdout);
         assert.match(
           lines.at(-1) ?? '',
-          /^17 rows in auth_user: imported 14, updated 0, unchanged 0, skipped 3 \(no_email 1, invalid_email 1, duplicate_email 1\); without a usable password \(must reset\) 2$/,
+          /^19 rows in auth_user: imported 17, updated 0, unchanged 0, skipped 2 \(invalid_email 1, duplicate_email 1\); without a usable password \(must reset\) 2; without an email \(sign in by username\) 3$/,
         );
-        assert.equal(await userCount(), 14);
+        assert.equal(await userCount(), 17);
+        // Django's "" is no address: both rows hold none, and neither holds the other's
+        for (const key of ['noemail', 'noemail2', 'nameless']) {
+          const user = auth.users.find((candidate) => candidate.key === key);
+          const stored = await database.db
+            .selectFrom('users')
+            .select(['email', 'email_normalized', 'email_verified_at'])
+            .where('legacy_id', '=', String(user?.id))
+            .executeTakeFirstOrThrow();
+          assert.deepEqual(stored, { email: null, email_normalized: null, email_verified_at: null }, key);
+        }
 
         const staff = auth.users.find((user) => user.key === 'staff');
         const row = await userRow(database, staff?.email ?? '');
@@ -231,11 +249,12 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         assert.deepEqual(JSON.parse(events.map((event) => event.detail).join('')), {
           source: 'django',
           table: 'auth_user',
-          imported: 14,
+          imported: 17,
           updated: 0,
           unchanged: 0,
-          skipped: 3,
+          skipped: 2,
           mustReset: 2,
+          withoutEmail: 3,
           completed: true,
         });
       });
@@ -282,11 +301,58 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         }
       });
 
+      it('signs a user imported without an email in by username, with their Django password, as djoser does', async () => {
+        const server = await startServer({ env: { ...env, DJOSER_LOGIN_FIELD: 'username' } });
+        try {
+          for (const key of ['noemail', 'noemail2', 'nameless']) {
+            const user = auth.users.find((candidate) => candidate.key === key);
+            assert.ok(user);
+            const username = user.username === '' ? `user-${String(user.id)}` : user.username;
+            const created = await server.request('POST', '/auth/jwt/create/', {
+              body: { username, password: user.password },
+            });
+            assert.equal(created.status, 200, `${key}: ${created.text}`);
+            const { access } = created.body as { access: string };
+            const me = await server.request('GET', '/auth/users/me/', {
+              headers: { authorization: `JWT ${access}` },
+            });
+            assert.equal(me.status, 200, me.text);
+            assert.deepEqual(me.body, {
+              id: (me.body as { id: string }).id,
+              email: '',
+              username,
+              first_name: user.firstName ?? '',
+              last_name: '',
+              roles: [],
+            });
+            const stored = await database.db
+              .selectFrom('users')
+              .select('password_hash')
+              .where('legacy_id', '=', String(user.id))
+              .executeTakeFirstOrThrow();
+            assert.match(stored.password_hash, /^\$argon2id\$/, `${key}'s hash is upgraded`);
+            // and again through djoser's token login, with the new hash
+            const token = await server.request('POST', '/auth/token/login/', {
+              body: { username, password: user.password },
+            });
+            assert.equal(token.status, 200, token.text);
+          }
+          // Conduit signs in by email: such an account has none to give
+          const noemail = auth.users.find((candidate) => candidate.key === 'noemail');
+          const conduit = await server.request('POST', '/api/users/login', {
+            body: { user: { email: '', password: noemail?.password } },
+          });
+          assert.equal(conduit.status, 422, conduit.text);
+        } finally {
+          await server.stop();
+        }
+      });
+
       it('re-runs idempotently: nothing duplicated, upgraded hashes kept, a row changed in Django updated', async () => {
         const again = await runCommand(['import-django', ...authSource], { env });
         assert.equal(again.code, 0, again.stderr);
-        assert.match(linesOf(again.stdout).at(-1) ?? '', /imported 0, updated 0, unchanged 14, skipped 3/);
-        assert.equal(await userCount(), 14);
+        assert.match(linesOf(again.stdout).at(-1) ?? '', /imported 0, updated 0, unchanged 17, skipped 2/);
+        assert.equal(await userCount(), 17);
         assert.match((await userRow(database, 'scrypt.auth@example.com')).password_hash, /^\$argon2id\$/);
 
         // Django changes a name: that row alone is updated, and its upgraded hash stays
@@ -294,7 +360,7 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
         await changeSourceRow(dialect, source?.url, sqliteCopy, 'auth_user', scrypt?.id ?? 0);
         const changed = await runCommand(['import-django', ...authSource], { env });
         assert.equal(changed.code, 0, changed.stderr);
-        assert.match(linesOf(changed.stdout).at(-1) ?? '', /imported 0, updated 1, unchanged 13, skipped 3/);
+        assert.match(linesOf(changed.stdout).at(-1) ?? '', /imported 0, updated 1, unchanged 16, skipped 2/);
         const row = await userRow(database, 'scrypt.auth@example.com');
         assert.equal(row.first_name, 'Grace');
         assert.match(row.password_hash, /^\$argon2id\$/);
@@ -374,8 +440,11 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
             env: ownEnv,
           });
           assert.equal(resumed.code, 0, resumed.stderr);
-          assert.match(linesOf(resumed.stdout).at(-1) ?? '', /imported 8, updated 0, unchanged 6, skipped 3/);
-          assert.equal(await countRows(), 14);
+          assert.match(
+            linesOf(resumed.stdout).at(-1) ?? '',
+            /imported 11, updated 0, unchanged 6, skipped 2/,
+          );
+          assert.equal(await countRows(), 17);
         } finally {
           await ownDatabase.close();
           await own.drop();

@@ -168,11 +168,15 @@ if mode == "auth":
         last_login=now - timedelta(days=30))
     add("dup_new", "dup.%s@example.com" % suffix, "dup_new_%s" % suffix, "pbkdf2_sha256", "imported",
         last_login=now - timedelta(days=1))
-    add("noemail", "", "noemail_%s" % suffix, "pbkdf2_sha256", "no_email")
+    add("noemail", "", "noemail_%s" % suffix, "pbkdf2_sha256", "username_only", first_name="Linus")
     # Django hashes the password as typed: a ligature and full-width letters, which NFKC would change
     nfkc = "pw-\ufb01ne-\uff30\uff37-%s" % uuid.uuid4().hex[:10]
     assert unicodedata.normalize("NFKC", nfkc) != nfkc
     add("nfkc", "nfkc.%s@example.com" % suffix, "nfkc_%s" % suffix, "pbkdf2_sha256", "imported", password=nfkc)
+    # a second user with Django's blank email: no address is nobody's, so the two do not collide
+    add("noemail2", "", "noemail2_%s" % suffix, "bcrypt_sha256", "username_only")
+    # neither email nor username (Django allows one such row): imported as user-<id>
+    add("nameless", "", "", "pbkdf2_sha256", "username_only")
 
 subject = next(person for person in people if person["key"] == "pbkdf2_sha256")
 user = User.objects.get(pk=subject["id"])

@@ -23,6 +23,8 @@ export interface ImportSummary {
   skipped: Record<SkipReason, number>;
   /** accounts (imported or updated) without a usable password: their owners must reset it */
   mustReset: number;
+  /** accounts (imported or updated) without an email: they sign in by username, and get no mail */
+  withoutEmail: number;
   dryRun: boolean;
 }
 
@@ -121,14 +123,17 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
     const previous = await unit.importedUsers.findPrevious(mapped.map((row) => row.legacyId));
     const changed = mapped.filter((row) => previous.get(row.legacyId)?.fingerprint !== row.fingerprint);
     summary.unchanged += mapped.length - changed.length;
-    const emailOwners = await unit.importedUsers.findEmailOwners(changed.map((row) => row.email));
+    const emailOwners = await unit.importedUsers.findEmailOwners(
+      changed.flatMap((row) => (row.email === null ? [] : [row.email])),
+    );
     const usernameOwners = await unit.importedUsers.findUsernameOwners(changed.map((row) => row.username));
     const claimedNames = new Set<string>();
     const inserts: Array<ImportedUser & { id: string }> = [];
     for (const row of changed) {
       const before = previous.get(row.legacyId);
       const id = before?.id ?? newId();
-      const owner = emailOwners.get(row.email.toLowerCase());
+      // no address is nobody's: any number of accounts may have none
+      const owner = row.email === null ? undefined : emailOwners.get(row.email.toLowerCase());
       if (owner !== undefined && owner !== id) {
         skip(
           row.legacyId,
@@ -148,13 +153,14 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         isActive: row.isActive,
         isStaff: row.isStaff,
         isSuperuser: row.isSuperuser,
-        emailVerifiedAt: options.emailsVerified ? now : null,
+        emailVerifiedAt: options.emailsVerified && row.email !== null ? now : null,
         lastLoginAt: row.lastLoginAt,
         createdAt: row.joinedAt ?? now,
         legacyId: row.legacyId,
         fingerprint: row.fingerprint,
       };
       if (row.mustReset) summary.mustReset += 1;
+      if (row.email === null) summary.withoutEmail += 1;
       if (before === undefined) {
         inserts.push({ ...user, id });
         summary.imported += 1;
@@ -231,8 +237,9 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         imported: 0,
         updated: 0,
         unchanged: 0,
-        skipped: { no_email: 0, invalid_email: 0, duplicate_email: 0, email_taken: 0 },
+        skipped: { invalid_email: 0, duplicate_email: 0, email_taken: 0 },
         mustReset: 0,
+        withoutEmail: 0,
         dryRun: options.dryRun,
       };
       const batchSize = Math.min(Math.max(1, options.batchSize), maxBatchSize);
@@ -293,6 +300,7 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         unchanged: summary.unchanged,
         skipped,
         mustReset: summary.mustReset,
+        withoutEmail: summary.withoutEmail,
         completed,
       },
     });
@@ -300,7 +308,6 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
 }
 
 const skipWords: Record<SkipReason, string> = {
-  no_email: 'no email (Gatehouse accounts sign in with one)',
   invalid_email: 'the email is not a valid address',
   duplicate_email: 'same email as another row',
   email_taken: 'the email belongs to another Gatehouse account',
