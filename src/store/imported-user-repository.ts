@@ -43,6 +43,13 @@ export interface ImportedUserRepository {
   findUsernameOwners(usernames: readonly string[]): Promise<Map<string, string>>;
   insertMany(users: ReadonlyArray<ImportedUser & { id: string }>, now: number): Promise<void>;
   update(id: string, user: ImportedUser, now: number): Promise<void>;
+  /**
+   * Takes the account off its address or username, in a dry run's batch only (rolled back with it): an
+   * earlier batch, rolled back too, gave the account new ones, so that another row may take the old one
+   * here as it would after that batch committed. The username becomes one no name can be (`#` is never
+   * valid), unique by the account's id.
+   */
+  vacate(id: string, field: 'email' | 'username'): Promise<void>;
 }
 
 export function createImportedUserRepository({ db }: Executor): ImportedUserRepository {
@@ -121,6 +128,14 @@ export function createImportedUserRepository({ db }: Executor): ImportedUserRepo
         .set({ ...columnsOf(user), updated_at: now })
         .where('id', '=', id)
         .execute();
+    },
+
+    async vacate(id, field) {
+      const vacated =
+        field === 'email'
+          ? { email: null, email_normalized: null }
+          : { username: `#${id}`, username_normalized: `#${id}` };
+      await db.updateTable('users').set(vacated).where('id', '=', id).execute();
     },
   };
 }

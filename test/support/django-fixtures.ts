@@ -39,6 +39,7 @@ export interface DjangoFixtureUser {
     | 'renamed'
     | 'invalid_email'
     | 'duplicate_email'
+    | 'email_taken'
     /** imported without an email: signs in by username */
     | 'username_only';
   isActive: boolean;

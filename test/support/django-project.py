@@ -177,6 +177,12 @@ if mode == "auth":
     add("noemail2", "", "noemail2_%s" % suffix, "bcrypt_sha256", "username_only")
     # neither email nor username (Django allows one such row): imported as user-<id>
     add("nameless", "", "", "pbkdf2_sha256", "username_only")
+    # collisions between rows far apart, so that small batches split them: a username Django holds in
+    # another case (its unique index is case-sensitive; Gatehouse's is not), an address with surrounding
+    # spaces (a duplicate, once trimmed), and one with a trailing tab (equal only once the importer trims it)
+    add("twin", "twin.%s@example.com" % suffix, "PBKDF2_SHA256_%s" % suffix.upper(), "pbkdf2_sha256", "renamed")
+    add("spaced", " staff.%s@example.com " % suffix, "spaced_%s" % suffix, "pbkdf2_sha256", "duplicate_email")
+    add("tabbed", "pbkdf2_sha1.%s@example.com\t" % suffix, "tabbed_%s" % suffix, "pbkdf2_sha256", "email_taken")
 
 subject = next(person for person in people if person["key"] == "pbkdf2_sha256")
 user = User.objects.get(pk=subject["id"])

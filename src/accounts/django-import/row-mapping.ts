@@ -12,6 +12,13 @@ import {
 /** Why a Django row was not imported. */
 export type SkipReason = 'invalid_email' | 'duplicate_email' | 'email_taken';
 
+/** Each reason in words, for a row the mapping itself skips. */
+export const skipWords: Record<SkipReason, string> = {
+  invalid_email: 'the email is not a valid address',
+  duplicate_email: 'same email as another row',
+  email_taken: 'the email belongs to another Gatehouse account',
+};
+
 /** A Django row as Gatehouse would hold it, before the batch checks it against the accounts there. */
 export interface MappedRow {
   legacyId: string;
