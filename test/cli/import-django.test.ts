@@ -547,31 +547,34 @@ describe('gatehouse import-django', { skip: skipWithoutDjango }, () => {
             ],
           );
 
-          // Django renames a user, and gives the freed name to a later one: the run frees it in one batch
-          // and hands it on in another, and the dry run must see it freed although it rolled that back
+          // Django renames a user and changes their address, and gives both freed ones to a later user: the
+          // run frees them in one batch and hands them on in another, and the dry run must see them freed
+          // although it rolled that batch back
           const [renamed, heir] = [idOf('pbkdf2_sha1'), idOf('argon2id')];
           await changeSource(
             (table) =>
-              sql`update ${sql.table(table)} set username = 'renamed_auth' where id = ${Number(renamed)}`,
+              sql`update ${sql.table(table)} set username = 'renamed_auth', email = 'renamed.auth@example.com'
+                where id = ${Number(renamed)}`,
           );
           await changeSource(
             (table) =>
-              sql`update ${sql.table(table)} set username = 'pbkdf2_sha1_auth' where id = ${Number(heir)}`,
+              sql`update ${sql.table(table)} set username = 'pbkdf2_sha1_auth', email = 'pbkdf2_sha1.auth@example.com'
+                where id = ${Number(heir)}`,
           );
           const second = await dryRunThenRun(['--batch-size', '1']);
           assert.match(second.at(-1) ?? '', /imported 0, updated 2, unchanged 16, skipped 4/);
           assert.ok(!second.some((line) => line.startsWith(`django user ${heir}:`)), second.join('\n'));
           const names = await ownDatabase.db
             .selectFrom('users')
-            .select(['legacy_id', 'username'])
+            .select(['legacy_id', 'username', 'email'])
             .where('legacy_id', 'in', [renamed, heir])
             .orderBy('username')
             .execute();
           assert.deepEqual(
-            names.map((row) => [row.legacy_id, row.username]),
+            names.map((row) => [row.legacy_id, row.username, row.email]),
             [
-              [heir, 'pbkdf2_sha1_auth'],
-              [renamed, 'renamed_auth'],
+              [heir, 'pbkdf2_sha1_auth', 'pbkdf2_sha1.auth@example.com'],
+              [renamed, 'renamed_auth', 'renamed.auth@example.com'],
             ],
           );
           // and in one batch (the default size), every colliding pair together, into a fresh database
