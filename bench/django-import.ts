@@ -13,6 +13,8 @@ const cli = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 export interface ImportRun {
   users: number;
   target: string;
+  /** `--dry-run`: every batch written and rolled back, the run's names kept in memory */
+  dryRun: boolean;
   seconds: number;
   usersPerSecond: number;
   /** the import process's peak resident set (GNU time's %M), in MiB */
@@ -58,12 +60,13 @@ export function makeDjangoDatabase(file: string, users: number): void {
 
 /**
  * Runs the real binary under GNU time against `source` into a fresh database (a SQLite file, or
- * `databaseUrl`): migrate first (not timed), then the import, timed from start to exit.
+ * `databaseUrl`): migrate first (not timed), then the import (or its dry run), timed from start to exit.
  */
 export async function measureImport(
   source: string,
   users: number,
   databaseUrl: string | undefined,
+  dryRun: boolean,
 ): Promise<ImportRun> {
   const directory = await mkdtemp(join(tmpdir(), 'gatehouse-bench-import-'));
   try {
@@ -76,7 +79,16 @@ export async function measureImport(
     await run(['node', cli, 'migrate'], env, directory);
     const started = process.hrtime.bigint();
     const { stderr } = await run(
-      ['/usr/bin/time', '-f', 'peak-rss-kib %M', 'node', cli, 'import-django', source],
+      [
+        '/usr/bin/time',
+        '-f',
+        'peak-rss-kib %M',
+        'node',
+        cli,
+        'import-django',
+        source,
+        ...(dryRun ? ['--dry-run'] : []),
+      ],
       env,
       directory,
     );
@@ -86,6 +98,7 @@ export async function measureImport(
     return {
       users,
       target: databaseUrl === undefined ? 'sqlite' : 'postgres',
+      dryRun,
       seconds,
       usersPerSecond: users / seconds,
       peakRssMib: Number(peak) / 1024,

@@ -213,35 +213,43 @@ async function measureDjangoImports(): Promise<void> {
   try {
     console.log(
       `\nimport-django: the real binary under GNU time, a Django auth_user (SQLite) of ${importSizes.join(' and ')} ` +
-        'users into a fresh, migrated database; batches of 500 (the default), one transaction each',
+        'users into a fresh, migrated database; batches of 500 (the default), one transaction each; ' +
+        'then the same as dry runs (--dry-run: each batch written and rolled back)',
     );
     const sources = importSizes.map((users) => {
       const file = join(directory, `django-${users}.sqlite3`);
       makeDjangoDatabase(file, users);
       return { users, file };
     });
-    for (const target of ['sqlite', 'postgres'] as const) {
-      const runs: ImportRun[] = [];
-      for (const { users, file } of sources) {
-        const database = target === 'postgres' ? await createTestDatabase('postgres') : undefined;
-        try {
-          const figures = await measureImport(file, users, database?.url);
-          runs.push(figures);
-          console.log(
-            `  ${users} users into ${target}: ${figures.seconds.toFixed(1)} s, ` +
-              `${Math.round(figures.usersPerSecond)} users/s, peak RSS ${figures.peakRssMib.toFixed(1)} MiB`,
-          );
-        } finally {
-          await database?.drop();
+    // the dry run holds the run's addresses and usernames to report collisions between its rolled-back
+    // batches as the run does: measured beside the run, judged by no target, its cost stated
+    for (const dryRun of [false, true]) {
+      for (const target of ['sqlite', 'postgres'] as const) {
+        const runs: ImportRun[] = [];
+        const what = dryRun ? 'dry run' : 'import';
+        for (const { users, file } of sources) {
+          const database = target === 'postgres' ? await createTestDatabase('postgres') : undefined;
+          try {
+            const figures = await measureImport(file, users, database?.url, dryRun);
+            runs.push(figures);
+            console.log(
+              `  ${what}, ${users} users into ${target}: ${figures.seconds.toFixed(1)} s, ` +
+                `${Math.round(figures.usersPerSecond)} users/s, peak RSS ${figures.peakRssMib.toFixed(1)} MiB`,
+            );
+          } finally {
+            await database?.drop();
+          }
         }
-      }
-      const [small, large] = runs;
-      if (small !== undefined && large !== undefined) {
-        const ratio = large.peakRssMib / small.peakRssMib;
-        console.log(
-          `  ${target}: peak RSS at ${large.users} over ${small.users} users ${ratio.toFixed(3)} ` +
-            `(target ≤ ${importMemoryTarget}: ${ratio <= importMemoryTarget ? 'met' : '!!! TARGET MISSED'})`,
-        );
+        const [small, large] = runs;
+        if (small !== undefined && large !== undefined) {
+          const ratio = large.peakRssMib / small.peakRssMib;
+          const verdict = dryRun
+            ? `${(large.peakRssMib - small.peakRssMib).toFixed(1)} MiB more for ${large.users - small.users} more users`
+            : `target ≤ ${importMemoryTarget}: ${ratio <= importMemoryTarget ? 'met' : '!!! TARGET MISSED'}`;
+          console.log(
+            `  ${what} into ${target}: peak RSS at ${large.users} over ${small.users} users ${ratio.toFixed(3)} (${verdict})`,
+          );
+        }
       }
     }
   } finally {

@@ -38,6 +38,8 @@ export function createAccountEraser(deps: AccountEraserDeps): Worker & { eraseDu
         passwordHash: '',
         bio: null,
         image: null,
+        firstName: null,
+        lastName: null,
         emailVerifiedAt: null,
         erasedAt: now,
         updatedAt: now,

@@ -18,8 +18,10 @@ import {
   checkBio,
   checkEmail,
   checkImage,
+  checkName,
   checkUsername,
   normalizeEmail,
+  normalizeName,
   normalizePassword,
   normalizeUsername,
   sameAddress,
@@ -49,13 +51,15 @@ export interface RegistrationRules {
   emailRequired: boolean;
 }
 
-/** What a user may change about themselves; `null` clears bio and image. */
+/** What a user may change about themselves; `null` or `""` clears bio, image and the names. */
 export interface ProfileChanges {
   email?: string | null | undefined;
   username?: string | null | undefined;
   password?: string | null | undefined;
   bio?: string | null | undefined;
   image?: string | null | undefined;
+  firstName?: string | null | undefined;
+  lastName?: string | null | undefined;
 }
 
 export interface EmailChange {
@@ -273,10 +277,10 @@ export function createAccountService(deps: AccountServiceDeps) {
       context: RequestContext,
       grant: G,
     ): Promise<SignedIn<G>> {
-      const password = normalizePassword(input.password ?? '');
+      const typed = input.password ?? '';
       let user: User;
       try {
-        user = await passwords.proveCredentials(loginNameOf(input), password, context);
+        user = await passwords.proveCredentials(loginNameOf(input), typed, context);
       } catch (error) {
         await recordFailedSignIn(error, context);
         throw error;
@@ -297,7 +301,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       }
       const now = clock.now();
       const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
-      if (hasher.needsRehash(user.passwordHash)) changes.passwordHash = await hasher.hash(password);
+      // of the normalised form, whichever form a Django hash matched: the next sign-in compares that form
+      if (hasher.needsRehash(user.passwordHash))
+        changes.passwordHash = await hasher.hash(normalizePassword(typed));
       await sessions.readyToIssue();
       const signedIn = await store.transaction(async (unit) => {
         const updated = await unit.users.update(user.id, changes);
@@ -363,6 +369,15 @@ export function createAccountService(deps: AccountServiceDeps) {
         const image = emptyToNull(input.image);
         if (image !== null) addProblem(fields, 'image', checkImage(image));
         changes.image = image;
+      }
+      for (const [key, field] of [
+        ['firstName', 'first_name'],
+        ['lastName', 'last_name'],
+      ] as const) {
+        if (input[key] === undefined) continue;
+        const name = emptyToNull(normalizeName(input[key] ?? ''));
+        if (name !== null) addProblem(fields, field, checkName(name));
+        changes[key] = name;
       }
       throwIfInvalid(fields);
 

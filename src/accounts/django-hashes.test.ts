@@ -78,10 +78,35 @@ describe('Django password hashes', () => {
     assert.deepEqual(calls, []);
   });
 
-  it("leaves Gatehouse's own hashes to Gatehouse's hasher", async () => {
+  it('verifies a Django hash against the password as typed, then against its NFKC form', async () => {
+    const verifying = withDjangoHashes(recordingHasher().hasher);
+    // Django hashed what was typed: a ligature and full-width digits, which NFKC turns into 'fi' and '12'
+    const typed = 'ﬁne day １２';
+    const normalized = typed.normalize('NFKC');
+    assert.equal(normalized, 'fine day 12');
+    const ofTyped = pbkdf2Hash(typed, 1000);
+    assert.equal(await verifying.verify(ofTyped, normalized, typed), true);
+    assert.equal(await verifying.verify(ofTyped, normalized), false, 'the normalised form alone misses it');
+    assert.equal(await verifying.verify(ofTyped, normalized, 'ﬁne day 12'), false, 'another typing');
+    // hashed in Django without compatibility characters: typing them is what Gatehouse's rule accepts
+    const ofPlain = pbkdf2Hash(normalized, 1000);
+    assert.equal(await verifying.verify(ofPlain, normalized, typed), true);
+    assert.equal(await verifying.verify(ofPlain, 'fine day 13', 'ﬁne day １３'), false);
+  });
+
+  it("leaves Gatehouse's own hashes to Gatehouse's hasher, with the normalised password", async () => {
     const { hasher, calls } = recordingHasher();
-    assert.equal(await withDjangoHashes(hasher).verify('$argon2id$right', 'pw'), true);
+    const seen: string[] = [];
+    const verifying = withDjangoHashes({
+      ...hasher,
+      verify: (stored, password) => {
+        seen.push(password);
+        return hasher.verify(stored, password);
+      },
+    });
+    assert.equal(await verifying.verify('$argon2id$right', 'fi', 'ﬁ'), true);
     assert.deepEqual(calls, ['verify $argon2id$right']);
+    assert.deepEqual(seen, ['fi']);
   });
 
   it('refuses unusable, unknown and malformed hashes at the cost of one verification', async () => {

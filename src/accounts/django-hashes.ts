@@ -131,11 +131,15 @@ export function classifyDjangoPassword(encoded: string): DjangoPassword {
  * `hasher`, also verifying Django hashes. Gatehouse's own hashes start with `$`, Django's with their
  * hasher's name, so the two never mistake each other. A hash that can never match (unusable, unknown)
  * costs what a wrong password costs, as an unknown email does.
+ *
+ * Django hashed the password as typed, never normalised: a Django hash is checked against `typed` first,
+ * then (only when NFKC changed it) against the normalised `password`, which Gatehouse's own rule would
+ * accept once the hash is replaced, since the sign-in stores the argon2id hash of the normalised form.
  */
 export function withDjangoHashes(hasher: PasswordHasher): PasswordHasher {
   return {
     ...hasher,
-    async verify(storedHash, password) {
+    async verify(storedHash, password, typed = password) {
       if (storedHash.startsWith('$')) return hasher.verify(storedHash, password);
       const verify = storedHash.startsWith('!') ? undefined : verifierOf(storedHash);
       if (verify === undefined) {
@@ -143,7 +147,7 @@ export function withDjangoHashes(hasher: PasswordHasher): PasswordHasher {
         return false;
       }
       try {
-        return await verify(password);
+        return (await verify(typed)) || (typed !== password && (await verify(password)));
       } catch {
         return false;
       }

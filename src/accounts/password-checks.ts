@@ -53,7 +53,8 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
   }
 
   /** The user these credentials belong to; one answer for every kind of refusal. */
-  async function checkCredentials(name: LoginName, user: User | undefined, password: string): Promise<User> {
+  async function checkCredentials(name: LoginName, user: User | undefined, typed: string): Promise<User> {
+    const password = normalizePassword(typed);
     const fields: FieldProblems = {};
     if (name.email === '') fields.email = blank;
     if (name.email === undefined && name.username === '') fields.username = blank;
@@ -64,7 +65,7 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
       await hasher.verifyNothing(password);
       throw new CredentialsRefused(name.email === undefined ? 'unknown_username' : 'unknown_email');
     }
-    const matches = await hasher.verify(user.passwordHash, password);
+    const matches = await hasher.verify(user.passwordHash, password, typed);
     if (!matches) throw new CredentialsRefused('wrong_password', user.id);
     if (!user.isActive) throw new CredentialsRefused('inactive', user.id);
     return user;
@@ -75,13 +76,17 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
     user: User,
     password: string | undefined,
   ): Promise<Problem | undefined> {
-    const given = normalizePassword(password ?? '');
+    const typed = password ?? '';
+    const given = normalizePassword(typed);
     if (given === '') return blank;
-    return (await hasher.verify(user.passwordHash, given)) ? undefined : { code: 'wrong_password' };
+    return (await hasher.verify(user.passwordHash, given, typed)) ? undefined : { code: 'wrong_password' };
   }
 
   return {
-    /** A password login (normalised name and password) from the client in `context`. */
+    /**
+     * A password login from the client in `context`: the name normalised, the password as typed (a hash
+     * imported from Django is of the password as typed; every other is of its NFKC form).
+     */
     async proveCredentials(name: LoginName, password: string, context: RequestContext): Promise<User> {
       // read before the count: the lock to count against is the account's, whichever name it is found by
       const { user, lockKey } = await findLogin(name);

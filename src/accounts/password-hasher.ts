@@ -8,8 +8,12 @@ export interface Argon2Parameters {
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** False for a wrong password and for a hash this hasher cannot read. */
-  verify(storedHash: string, password: string): Promise<boolean>;
+  /**
+   * False for a wrong password and for a hash this hasher cannot read. `password` is NFKC-normalised, as
+   * Gatehouse hashes every password; `typed` is the same password exactly as typed (when it differs), for
+   * hashes another system made without normalising (Django's).
+   */
+  verify(storedHash: string, password: string, typed?: string): Promise<boolean>;
   /** Burns the time of one verification; for logins whose email matches nobody. */
   verifyNothing(password: string): Promise<void>;
   /** True when the stored hash was made with other parameters (or another algorithm) than today's. */

@@ -8,6 +8,8 @@ const maxLocalPartOctets = 64;
 const maxUsernameLength = 64;
 const maxBioLength = 1000;
 const maxImageLength = 2048;
+// Django's AbstractUser: first_name and last_name are CharField(max_length=150, blank=True)
+const maxNameLength = 150;
 
 // The WHATWG HTML definition of a valid e-mail address: what browsers accept in <input type=email>.
 const emailPattern =
@@ -30,6 +32,8 @@ export const normalizeEmail = (email: string): string => email.trim();
 export const sameAddress = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 export const normalizeUsername = (username: string): string => username.normalize('NFKC');
 export const normalizePassword = (password: string): string => password.normalize('NFKC');
+/** A first or last name as DRF's CharField takes it: trimmed, otherwise as typed (no NFKC). */
+export const normalizeName = (name: string): string => name.trim();
 
 export function checkEmail(email: string): Problem | undefined {
   if (email === '') return blank;
@@ -50,6 +54,12 @@ export function checkUsername(username: string): Problem | undefined {
 export function checkBio(bio: string): Problem | undefined {
   if (bio.includes('\0')) return invalid;
   return codePointLength(bio) > maxBioLength ? tooLong(maxBioLength) : undefined;
+}
+
+/** A first or last name, normalised and not empty (an empty one clears it). */
+export function checkName(name: string): Problem | undefined {
+  if (name.includes('\0')) return invalid;
+  return codePointLength(name) > maxNameLength ? tooLong(maxNameLength) : undefined;
 }
 
 export function checkImage(image: string): Problem | undefined {

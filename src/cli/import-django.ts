@@ -86,7 +86,8 @@ function describeSummary(summary: ImportSummary): string {
   return [
     `${summary.dryRun ? 'dry run: ' : ''}${summary.total} rows in ${summary.table}:`,
     `imported ${verb}${summary.imported}, updated ${verb}${summary.updated}, unchanged ${summary.unchanged},`,
-    `skipped ${skippedTotal}${reasons === '' ? '' : ` (${reasons})`}; without a usable password (must reset) ${summary.mustReset}`,
+    `skipped ${skippedTotal}${reasons === '' ? '' : ` (${reasons})`}; without a usable password (must reset) ${summary.mustReset};`,
+    `without an email (sign in by username) ${summary.withoutEmail}`,
   ].join(' ');
 }
 

@@ -30,8 +30,9 @@ export interface DjangoSource {
   /** Up to `limit` rows after the row whose key is `after` (from the first when undefined), in key order. */
   readPage(after: number | string | undefined, limit: number): Promise<DjangoUserRow[]>;
   /**
-   * The rows whose email (or username) another row holds too, ignoring case: Django makes neither unique
-   * without regard to case. Only those rows, so memory follows the duplicates, not the users.
+   * The rows whose email (or username) another row holds too, ignoring case and surrounding spaces: Django
+   * makes neither unique without regard to case. Only those rows, so memory follows the duplicates, not
+   * the users. Blank values are nobody's and never duplicates.
    */
   findDuplicates(field: 'email' | 'username'): Promise<DjangoUserRow[]>;
   close(): Promise<void>;
@@ -179,9 +180,11 @@ async function describeSource(db: Kysely<unknown>, named: string | undefined): P
     async findDuplicates(field) {
       const column = mapped.get(field);
       if (column === undefined) return [];
-      const key = sql`lower(${sql.ref(column)})`;
+      // trim() strips spaces on both databases; the importer trims other whitespace too, and a row whose
+      // address only that makes equal to another's is then reported as email_taken
+      const key = sql`lower(trim(${sql.ref(column)}))`;
       return run(sql`select ${selectList} from ${from} where ${key} in (
-        select ${key} from ${from} where ${sql.ref(column)} is not null and ${sql.ref(column)} <> ''
+        select ${key} from ${from} where ${sql.ref(column)} is not null and ${key} <> ''
         group by ${key} having count(*) > 1) order by ${sql.ref('id')}`);
     },
     close: () => db.destroy(),

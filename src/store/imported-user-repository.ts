@@ -3,7 +3,8 @@ import { normalizedEmail, normalizedUsername } from './user-repository.ts';
 
 /** A Django user as `import-django` writes it: the fields it maps, and where they came from. */
 export interface ImportedUser {
-  email: string;
+  /** null: the account has no address, and signs in by username */
+  email: string | null;
   username: string;
   /** the Django hash as stored there (accounts/django-hashes.ts verifies it), or an unusable one */
   passwordHash: string;
@@ -42,12 +43,19 @@ export interface ImportedUserRepository {
   findUsernameOwners(usernames: readonly string[]): Promise<Map<string, string>>;
   insertMany(users: ReadonlyArray<ImportedUser & { id: string }>, now: number): Promise<void>;
   update(id: string, user: ImportedUser, now: number): Promise<void>;
+  /**
+   * Takes the account off its address or username, in a dry run's batch only (rolled back with it): an
+   * earlier batch, rolled back too, gave the account new ones, so that another row may take the old one
+   * here as it would after that batch committed. The username becomes one no name can be (`#` is never
+   * valid), unique by the account's id.
+   */
+  vacate(id: string, field: 'email' | 'username'): Promise<void>;
 }
 
 export function createImportedUserRepository({ db }: Executor): ImportedUserRepository {
   const columnsOf = (user: ImportedUser) => ({
     email: user.email,
-    email_normalized: normalizedEmail(user.email),
+    email_normalized: user.email === null ? null : normalizedEmail(user.email),
     username: user.username,
     username_normalized: normalizedUsername(user.username),
     password_hash: user.passwordHash,
@@ -120,6 +128,14 @@ export function createImportedUserRepository({ db }: Executor): ImportedUserRepo
         .set({ ...columnsOf(user), updated_at: now })
         .where('id', '=', id)
         .execute();
+    },
+
+    async vacate(id, field) {
+      const vacated =
+        field === 'email'
+          ? { email: null, email_normalized: null }
+          : { username: `#${id}`, username_normalized: `#${id}` };
+      await db.updateTable('users').set(vacated).where('id', '=', id).execute();
     },
   };
 }

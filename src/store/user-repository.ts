@@ -62,6 +62,8 @@ export interface UserChanges {
   deactivatedUntil?: number | null;
   deactivatedBy?: string | null;
   erasedAt?: number;
+  firstName?: string | null;
+  lastName?: string | null;
   updatedAt: number;
 }
 
@@ -370,6 +372,8 @@ function toRowUpdate(changes: UserChanges): UserUpdate {
   if (changes.deactivatedUntil !== undefined) row.deactivated_until = changes.deactivatedUntil;
   if (changes.deactivatedBy !== undefined) row.deactivated_by = changes.deactivatedBy;
   if (changes.erasedAt !== undefined) row.erased_at = changes.erasedAt;
+  if (changes.firstName !== undefined) row.first_name = changes.firstName;
+  if (changes.lastName !== undefined) row.last_name = changes.lastName;
   return row;
 }
 

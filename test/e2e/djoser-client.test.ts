@@ -124,6 +124,7 @@ for (const dialect of dialects) {
           'register by username',
           'token/login',
           'jwt/create by username',
+          'users/me PATCH',
           'set_username',
           'token/logout',
         ],

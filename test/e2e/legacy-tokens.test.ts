@@ -157,6 +157,33 @@ describe('legacy Django tokens', { skip: skipWithoutDjango }, () => {
         assert.equal((await me(fixture.unseenTokensByUser.bcrypt ?? '')).status, 401);
       });
 
+      it('checks a current password against a Django hash as typed, before any sign-in upgraded it', async () => {
+        // djoser's set_password/ under the old token: the user has not signed in to Gatehouse yet
+        const legacy = fixture.tokensByUser.nfkc ?? '';
+        const { password, storedHash } = userOf('nfkc');
+        const setPassword = (current: string) =>
+          server.request('POST', '/auth/users/set_password/', {
+            headers: { authorization: `JWT ${legacy}` },
+            body: { current_password: current, new_password: newPassword },
+          });
+        const hashOf = async () =>
+          (
+            await database.db
+              .selectFrom('users')
+              .select('password_hash')
+              .where('legacy_id', '=', String(userOf('nfkc').id))
+              .executeTakeFirstOrThrow()
+          ).password_hash;
+        // its NFKC form is not what Django hashed
+        const refused = await setPassword(password.normalize('NFKC'));
+        assert.equal(refused.status, 400, refused.text);
+        assert.deepEqual(refused.body, { current_password: ['Invalid password.'] });
+        assert.equal(await hashOf(), storedHash);
+        const changed = await setPassword(password);
+        assert.equal(changed.status, 204, changed.text);
+        assert.match(await hashOf(), /^\$argon2id\$/);
+      });
+
       it('refuses them once the user is deactivated', async () => {
         const legacy = fixture.tokensByUser.scrypt ?? '';
         assert.equal((await me(legacy)).status, 200);

@@ -54,6 +54,11 @@ for (const dialect of dialects) {
     it('erases the personal data 30 days after deactivation, and keeps the row and its history', async () => {
       const user = await registerUser(test.app, 'leaving');
       await request(test.app, 'PUT', '/api/user', { token: user.token, body: { user: { bio: 'hello' } } });
+      const named = await request(test.app, 'PATCH', '/auth/users/me/', {
+        token: user.token,
+        body: { first_name: 'Ada', last_name: 'Lovelace' },
+      });
+      assert.equal(named.status, 200, named.text);
       await obtainPair(test.app, user.email, user.password);
       const stays = await registerUser(test.app, 'staying');
       const gone = await request(test.app, 'DELETE', '/api/user', {
@@ -83,6 +88,7 @@ for (const dialect of dialects) {
       assert.equal(row.username, `erased-${id}`);
       assert.equal(row.password_hash, '');
       assert.equal(row.bio, null);
+      assert.deepEqual([row.first_name, row.last_name], [null, null]);
       assert.notEqual(row.erased_at, null);
       const sessions = await test.database.db
         .selectFrom('sessions')

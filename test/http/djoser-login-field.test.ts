@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createUserRepository } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { bearer, newUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
-import type { TokenPairBody, UserBody } from './djoser-shapes.ts';
+import { noNames, type TokenPairBody, type UserBody } from './djoser-shapes.ts';
 import { countUsers } from './user-rows.ts';
 
 const unableToLogIn = { non_field_errors: ['Unable to log in with provided credentials.'] };
@@ -89,7 +89,7 @@ for (const dialect of dialects) {
       const me = await request(test.app, 'GET', '/auth/users/me/', {
         headers: bearer((pair.body as TokenPairBody).access),
       });
-      assert.deepEqual(me.body, { id: user.id, email: '', username: user.username, roles: [] });
+      assert.deepEqual(me.body, { ...noNames, id: user.id, email: '', username: user.username, roles: [] });
       // any casing of the username, as Django's ModelBackend on a case-insensitive name
       const token = await request(test.app, 'POST', '/auth/token/login/', {
         body: { username: user.username.toUpperCase(), password: user.password },
@@ -174,7 +174,7 @@ for (const dialect of dialects) {
         body: { email, username: 'ignored-name' },
       });
       assert.equal(patched.status, 200, patched.text);
-      assert.deepEqual(patched.body, { id: user.id, email, username: user.username, roles: [] });
+      assert.deepEqual(patched.body, { ...noNames, id: user.id, email, username: user.username, roles: [] });
       // a verification mail to the new address, and no notice to an old one it never had
       assert.equal(await countMails(), mails + 1);
       const stored = await users().findById(user.id);

@@ -8,6 +8,7 @@ import {
   createTokens,
   getMe,
   givenTokenNotValid,
+  noNames,
   notAuthenticated,
   registerDjoserUser,
   type UserBody,
@@ -53,6 +54,7 @@ for (const dialect of dialects) {
         });
         assert.equal(response.status, 200, `${scheme}: ${response.text}`);
         assert.deepEqual(response.body, {
+          ...noNames,
           id: user.id,
           email: user.email,
           username: user.username,
@@ -102,7 +104,13 @@ for (const dialect of dialects) {
       const renamed = `${user.username}-renamed`;
       const put = await update('PUT', user.access, { username: renamed });
       assert.equal(put.status, 200, put.text);
-      assert.deepEqual(put.body, { id: user.id, email: user.email, username: renamed, roles: [] });
+      assert.deepEqual(put.body, {
+        ...noNames,
+        id: user.id,
+        email: user.email,
+        username: renamed,
+        roles: [],
+      });
       const patched = await update('PATCH', user.access, { username: `${renamed}2` });
       assert.equal(patched.status, 200, patched.text);
       assert.equal((patched.body as UserBody).username, `${renamed}2`);
@@ -115,7 +123,13 @@ for (const dialect of dialects) {
       const before = await readUser(test.database, user.email);
       const response = await update('PATCH', user.access, {});
       assert.equal(response.status, 200, response.text);
-      assert.deepEqual(response.body, { id: user.id, email: user.email, username: user.username, roles: [] });
+      assert.deepEqual(response.body, {
+        ...noNames,
+        id: user.id,
+        email: user.email,
+        username: user.username,
+        roles: [],
+      });
       assert.equal((await readUser(test.database, user.email)).username, before.username);
     });
 
@@ -131,7 +145,13 @@ for (const dialect of dialects) {
         password: 'a-new-passphrase-99',
       });
       assert.equal(response.status, 200, response.text);
-      assert.deepEqual(response.body, { id: user.id, email: user.email, username: user.username, roles: [] });
+      assert.deepEqual(response.body, {
+        ...noNames,
+        id: user.id,
+        email: user.email,
+        username: user.username,
+        roles: [],
+      });
       const after = await readUser(test.database, user.email);
       assert.deepEqual({ ...after, updatedAt: before.updatedAt }, before);
       // the password did not change either

@@ -7,7 +7,12 @@ export interface UserBody {
   id: string;
   email: string;
   username: string;
+  first_name: string;
+  last_name: string;
 }
+
+/** The names of a user object for an account that has none: Django's "" for a blank CharField. */
+export const noNames = { first_name: '', last_name: '' };
 
 export interface TokenPairBody {
   refresh: string;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createUserRepository } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { bearer, request, startTestApp, type TestApp } from '../support/test-app.ts';
-import { createTokens, notFound, registerDjoserUser, type UserBody } from './djoser-shapes.ts';
+import { createTokens, noNames, notFound, registerDjoserUser, type UserBody } from './djoser-shapes.ts';
 import { readUser } from './user-rows.ts';
 
 for (const dialect of dialects) {
@@ -33,7 +33,9 @@ for (const dialect of dialects) {
       await signedIn();
       const response = await request(test.app, 'GET', '/auth/users/', { headers: bearer(user.access) });
       assert.equal(response.status, 200, response.text);
-      assert.deepEqual(response.body, [{ id: user.id, email: user.email, username: user.username }]);
+      assert.deepEqual(response.body, [
+        { ...noNames, id: user.id, email: user.email, username: user.username },
+      ]);
       const paged = await request(test.app, 'GET', '/auth/users/?offset=1', { headers: bearer(user.access) });
       assert.deepEqual(paged.body, []);
     });
@@ -72,7 +74,7 @@ for (const dialect of dialects) {
       const staff = await signedIn({ staff: true });
       const own = await request(test.app, 'GET', `/auth/users/${user.id}/`, { headers: bearer(user.access) });
       assert.equal(own.status, 200, own.text);
-      assert.deepEqual(own.body, { id: user.id, email: user.email, username: user.username });
+      assert.deepEqual(own.body, { ...noNames, id: user.id, email: user.email, username: user.username });
       for (const id of [other.id, '00000000-0000-4000-8000-000000000000', 'not-an-id', 'a%00b']) {
         const response = await request(test.app, 'GET', `/auth/users/${id}/`, {
           headers: bearer(user.access),

@@ -33,7 +33,15 @@ export interface DjangoFixtureUser {
   password: string;
   hasher: string;
   expect:
-    'imported' | 'inactive' | 'must_reset' | 'renamed' | 'invalid_email' | 'duplicate_email' | 'no_email';
+    | 'imported'
+    | 'inactive'
+    | 'must_reset'
+    | 'renamed'
+    | 'invalid_email'
+    | 'duplicate_email'
+    | 'email_taken'
+    /** imported without an email: signs in by username */
+    | 'username_only';
   isActive: boolean;
   isStaff: boolean;
   isSuperuser: boolean;

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import textwrap
+import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -122,9 +123,9 @@ hashers = {
 people = []
 
 
-def add(key, email, username, hasher, expect, **fields):
+def add(key, email, username, hasher, expect, password=None, **fields):
     """A user as Django makes one; `expect` is what the importer should do with it."""
-    password = "pw-%s-%s" % (key, uuid.uuid4().hex[:10])
+    password = password or "pw-%s-%s" % (key, uuid.uuid4().hex[:10])
     extra = {"email": email, "username": username, "is_active": fields.get("is_active", True),
              "is_staff": fields.get("is_staff", False)}
     if mode == "auth":
@@ -167,7 +168,21 @@ if mode == "auth":
         last_login=now - timedelta(days=30))
     add("dup_new", "dup.%s@example.com" % suffix, "dup_new_%s" % suffix, "pbkdf2_sha256", "imported",
         last_login=now - timedelta(days=1))
-    add("noemail", "", "noemail_%s" % suffix, "pbkdf2_sha256", "no_email")
+    add("noemail", "", "noemail_%s" % suffix, "pbkdf2_sha256", "username_only", first_name="Linus")
+    # Django hashes the password as typed: a ligature and full-width letters, which NFKC would change
+    nfkc = "pw-\ufb01ne-\uff30\uff37-%s" % uuid.uuid4().hex[:10]
+    assert unicodedata.normalize("NFKC", nfkc) != nfkc
+    add("nfkc", "nfkc.%s@example.com" % suffix, "nfkc_%s" % suffix, "pbkdf2_sha256", "imported", password=nfkc)
+    # a second user with Django's blank email: no address is nobody's, so the two do not collide
+    add("noemail2", "", "noemail2_%s" % suffix, "bcrypt_sha256", "username_only")
+    # neither email nor username (Django allows one such row): imported as user-<id>
+    add("nameless", "", "", "pbkdf2_sha256", "username_only")
+    # collisions between rows far apart, so that small batches split them: a username Django holds in
+    # another case (its unique index is case-sensitive; Gatehouse's is not), an address with surrounding
+    # spaces (a duplicate, once trimmed), and one with a trailing tab (equal only once the importer trims it)
+    add("twin", "twin.%s@example.com" % suffix, "PBKDF2_SHA256_%s" % suffix.upper(), "pbkdf2_sha256", "renamed")
+    add("spaced", " staff.%s@example.com " % suffix, "spaced_%s" % suffix, "pbkdf2_sha256", "duplicate_email")
+    add("tabbed", "pbkdf2_sha1.%s@example.com\t" % suffix, "tabbed_%s" % suffix, "pbkdf2_sha256", "email_taken")
 
 subject = next(person for person in people if person["key"] == "pbkdf2_sha256")
 user = User.objects.get(pk=subject["id"])

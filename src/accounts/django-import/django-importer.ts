@@ -4,7 +4,15 @@ import type { DjangoSource, DjangoUserRow } from '../../store/django-source.ts';
 import type { ImportedUser, PreviousImport } from '../../store/imported-user-repository.ts';
 import type { Store, UnitOfWork } from '../../store/store.ts';
 import type { SessionPort } from '../ports.ts';
-import { disambiguatedUsername, mapDjangoRow, type MappedRow, type SkipReason } from './row-mapping.ts';
+import { findDuplicateLosers } from './duplicate-addresses.ts';
+import { createHeldNames, type HeldNames, type MayTake } from './held-names.ts';
+import {
+  disambiguatedUsername,
+  mapDjangoRow,
+  skipWords,
+  type MappedRow,
+  type SkipReason,
+} from './row-mapping.ts';
 
 export type { SkipReason };
 
@@ -23,6 +31,8 @@ export interface ImportSummary {
   skipped: Record<SkipReason, number>;
   /** accounts (imported or updated) without a usable password: their owners must reset it */
   mustReset: number;
+  /** accounts (imported or updated) without an email: they sign in by username, and get no mail */
+  withoutEmail: number;
   dryRun: boolean;
 }
 
@@ -69,34 +79,11 @@ class DryRunRollback extends Error {}
  * finds what it wrote by the Django id and writes only what changed in Django since.
  */
 export function createDjangoImporter({ store, sessions, audit, clock, newId }: DjangoImporterDeps) {
-  /** Django ids (as text) of rows whose address a preferred row of the same address keeps, with that row. */
-  async function findDuplicateLosers(source: DjangoSource): Promise<Map<string, string>> {
-    const groups = new Map<string, DjangoUserRow[]>();
-    for (const row of await source.findDuplicates('email')) {
-      const key = (row.email ?? '').trim().toLowerCase();
-      const group = groups.get(key) ?? [];
-      group.push(row);
-      groups.set(key, group);
-    }
-    const losers = new Map<string, string>();
-    for (const group of groups.values()) {
-      // the account in use is kept: an active one, then the latest sign-in, then the oldest
-      group.sort(
-        (a, b) =>
-          Number(b.isActive) - Number(a.isActive) ||
-          (b.lastLoginAt ?? -1) - (a.lastLoginAt ?? -1) ||
-          (a.joinedAt ?? 0) - (b.joinedAt ?? 0),
-      );
-      const [kept, ...others] = group;
-      for (const other of others) losers.set(String(other.id), String(kept?.id));
-    }
-    return losers;
-  }
-
   async function importBatch(
     unit: UnitOfWork,
     rows: DjangoUserRow[],
     losers: Map<string, string>,
+    held: HeldNames,
     options: ImportOptions,
     summary: ImportSummary,
   ): Promise<RowReport[]> {
@@ -121,15 +108,32 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
     const previous = await unit.importedUsers.findPrevious(mapped.map((row) => row.legacyId));
     const changed = mapped.filter((row) => previous.get(row.legacyId)?.fingerprint !== row.fingerprint);
     summary.unchanged += mapped.length - changed.length;
-    const emailOwners = await unit.importedUsers.findEmailOwners(changed.map((row) => row.email));
+    const emailOwners = await unit.importedUsers.findEmailOwners(
+      changed.flatMap((row) => (row.email === null ? [] : [row.email])),
+    );
     const usernameOwners = await unit.importedUsers.findUsernameOwners(changed.map((row) => row.username));
-    const claimedNames = new Set<string>();
+    // accounts this batch rewrote: the database shows their new names already
+    const rewrittenHere = new Set<string>();
+    /**
+     * Whether account `id` may take `key`, which `stored` holds in the database, if anyone. When it may
+     * though `stored` holds it, `stored` is an account the run rewrote: in this batch (done), or in a dry
+     * run's earlier batch, rolled back, so its old value is moved out of the way first, as the run's
+     * committed batch moved it.
+     */
+    const mayTake: MayTake = async (kind, key, stored, id) => {
+      if (held.isHeld(kind, key, stored, id)) return false;
+      // (a run's own batches are all committed: only a dry run ever has such a holder)
+      if (options.dryRun && stored !== undefined && stored !== id && !rewrittenHere.has(stored))
+        await unit.importedUsers.vacate(stored, kind);
+      return true;
+    };
     const inserts: Array<ImportedUser & { id: string }> = [];
     for (const row of changed) {
       const before = previous.get(row.legacyId);
       const id = before?.id ?? newId();
-      const owner = emailOwners.get(row.email.toLowerCase());
-      if (owner !== undefined && owner !== id) {
+      // no address is nobody's: any number of accounts may have none
+      const email = row.email?.toLowerCase();
+      if (email !== undefined && !(await mayTake('email', email, emailOwners.get(email), id))) {
         skip(
           row.legacyId,
           'email_taken',
@@ -137,8 +141,9 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         );
         continue;
       }
-      const username = await freeUsername(unit, row, id, usernameOwners, claimedNames);
-      claimedNames.add(username.toLowerCase());
+      const username = await freeUsername(unit, row, id, usernameOwners, mayTake);
+      held.hold(id, row.email, username, before !== undefined);
+      if (before !== undefined) rewrittenHere.add(id);
       const user: ImportedUser = {
         email: row.email,
         username,
@@ -148,13 +153,14 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         isActive: row.isActive,
         isStaff: row.isStaff,
         isSuperuser: row.isSuperuser,
-        emailVerifiedAt: options.emailsVerified ? now : null,
+        emailVerifiedAt: options.emailsVerified && row.email !== null ? now : null,
         lastLoginAt: row.lastLoginAt,
         createdAt: row.joinedAt ?? now,
         legacyId: row.legacyId,
         fingerprint: row.fingerprint,
       };
       if (row.mustReset) summary.mustReset += 1;
+      if (row.email === null) summary.withoutEmail += 1;
       if (before === undefined) {
         inserts.push({ ...user, id });
         summary.imported += 1;
@@ -171,27 +177,28 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         });
     }
     await unit.importedUsers.insertMany(inserts, now);
-    return reports;
+    // in the order the rows were read, skipped or not
+    const position = new Map(rows.map((row, index) => [String(row.id), index]));
+    return reports.sort((a, b) => (position.get(a.djangoId) ?? 0) - (position.get(b.djangoId) ?? 0));
   }
 
   /**
    * The row's username, or, when another account holds it (any casing), the same with the Django id after
-   * it: reported, never merged. Checked against the database and this batch's earlier rows.
+   * it: reported, never merged. Checked against the database and the rows of the run (`mayTake`).
    */
   async function freeUsername(
     unit: UnitOfWork,
     row: MappedRow,
     id: string,
     owners: Map<string, string>,
-    claimed: Set<string>,
+    mayTake: MayTake,
   ): Promise<string> {
-    const holder = owners.get(row.username.toLowerCase());
-    if ((holder === undefined || holder === id) && !claimed.has(row.username.toLowerCase()))
-      return row.username;
+    const wanted = row.username.toLowerCase();
+    if (await mayTake('username', wanted, owners.get(wanted), id)) return row.username;
     for (let attempt = 0; ; attempt += 1) {
       const candidate = disambiguatedUsername(row.username, row.legacyId, attempt);
       const other = await unit.users.findByUsername(candidate);
-      if ((other === undefined || other.id === id) && !claimed.has(candidate.toLowerCase())) {
+      if (await mayTake('username', candidate.toLowerCase(), other?.id, id)) {
         row.notes.push(
           `username ${JSON.stringify(row.username)} is taken: imported as ${JSON.stringify(candidate)}`,
         );
@@ -231,14 +238,17 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         imported: 0,
         updated: 0,
         unchanged: 0,
-        skipped: { no_email: 0, invalid_email: 0, duplicate_email: 0, email_taken: 0 },
+        skipped: { invalid_email: 0, duplicate_email: 0, email_taken: 0 },
         mustReset: 0,
+        withoutEmail: 0,
         dryRun: options.dryRun,
       };
       const batchSize = Math.min(Math.max(1, options.batchSize), maxBatchSize);
       let done = 0;
       try {
         const losers = await findDuplicateLosers(source);
+        // a dry run's batches are rolled back: what they would have written stays known here instead
+        const runHeld = createHeldNames();
         let after: number | string | undefined;
         for (;;) {
           const rows = await source.readPage(after, batchSize);
@@ -247,8 +257,9 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
           after = last.id;
           // counts are taken from a copy, and kept only once the batch has committed
           const counted = structuredClone(summary);
+          const held = options.dryRun ? runHeld : createHeldNames();
           const reports = await runBatch(
-            (unit) => importBatch(unit, rows, losers, options, counted),
+            (unit) => importBatch(unit, rows, losers, held, options, counted),
             options.dryRun,
           );
           Object.assign(summary, counted);
@@ -293,15 +304,9 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
         unchanged: summary.unchanged,
         skipped,
         mustReset: summary.mustReset,
+        withoutEmail: summary.withoutEmail,
         completed,
       },
     });
   }
 }
-
-const skipWords: Record<SkipReason, string> = {
-  no_email: 'no email (Gatehouse accounts sign in with one)',
-  invalid_email: 'the email is not a valid address',
-  duplicate_email: 'same email as another row',
-  email_taken: 'the email belongs to another Gatehouse account',
-};

@@ -10,12 +10,20 @@ import {
 } from '../user-fields.ts';
 
 /** Why a Django row was not imported. */
-export type SkipReason = 'no_email' | 'invalid_email' | 'duplicate_email' | 'email_taken';
+export type SkipReason = 'invalid_email' | 'duplicate_email' | 'email_taken';
+
+/** Each reason in words, for a row the mapping itself skips. */
+export const skipWords: Record<SkipReason, string> = {
+  invalid_email: 'the email is not a valid address',
+  duplicate_email: 'same email as another row',
+  email_taken: 'the email belongs to another Gatehouse account',
+};
 
 /** A Django row as Gatehouse would hold it, before the batch checks it against the accounts there. */
 export interface MappedRow {
   legacyId: string;
-  email: string;
+  /** null for a row without one (Django's blank "" included): the account signs in by username */
+  email: string | null;
   /** the username wanted (Django's, made valid), before any collision is settled */
   username: string;
   passwordHash: string;
@@ -40,11 +48,18 @@ const usernameCharacter = /[\p{L}\p{N}_.-]/u;
 
 /** The mapped row, or why it is skipped. Never throws for what a row holds. */
 export function mapDjangoRow(row: DjangoUserRow): MappedRow | { skip: SkipReason } {
-  const email = normalizeEmail(row.email ?? '');
-  if (email === '') return { skip: 'no_email' };
-  if (checkEmail(email) !== undefined) return { skip: 'invalid_email' };
+  const given = normalizeEmail(row.email ?? '');
+  // Django's default for a user without an address is "", never NULL: both are no address
+  const email = given === '' ? null : given;
+  if (email !== null && checkEmail(email) !== undefined) return { skip: 'invalid_email' };
   const notes: string[] = [];
-  if (email !== row.email) notes.push('email trimmed');
+  if (email === null) {
+    notes.push(
+      'no email: signs in by username only (under /auth), and gets no mail until an address is added',
+    );
+  } else if (email !== row.email) {
+    notes.push('email trimmed');
+  }
 
   const username = usableUsername(row, email, notes);
   const password = classifyDjangoPassword(row.password);
@@ -79,17 +94,25 @@ export function mapDjangoRow(row: DjangoUserRow): MappedRow | { skip: SkipReason
 /**
  * Django's username made valid here: Django allows `@`, `+` and 150 characters, Gatehouse letters,
  * digits, `_`, `.`, `-` and 64. A user model without usernames (the login is the email) takes the part
- * of the address before the @.
+ * of the address before the @; a row with neither gets `user-<Django id>`.
  */
-function usableUsername(row: DjangoUserRow, email: string, notes: string[]): string {
+function usableUsername(row: DjangoUserRow, email: string | null, notes: string[]): string {
   const given = row.username ?? '';
-  const wanted = normalizeUsername(given === '' ? email.slice(0, email.indexOf('@')) : given);
-  if (given === '') notes.push(`no username: ${JSON.stringify(wanted)} taken from the email`);
+  const byId = `user-${String(row.id)}`.slice(0, maxUsernameLength);
+  let wanted = normalizeUsername(given);
+  if (given === '') {
+    if (email === null) {
+      notes.push(`no username and no email: imported as ${JSON.stringify(byId)}`);
+      return byId;
+    }
+    wanted = normalizeUsername(email.slice(0, email.indexOf('@')));
+    notes.push(`no username: ${JSON.stringify(wanted)} taken from the email`);
+  }
   if (checkUsername(wanted) === undefined) return wanted;
   let made = Array.from(wanted, (character) => (usernameCharacter.test(character) ? character : '_'))
     .slice(0, maxUsernameLength)
     .join('');
-  if (checkUsername(made) !== undefined) made = `user-${String(row.id)}`.slice(0, maxUsernameLength);
+  if (checkUsername(made) !== undefined) made = byId;
   notes.push(`username ${JSON.stringify(given)} is not valid here: imported as ${JSON.stringify(made)}`);
   return made;
 }

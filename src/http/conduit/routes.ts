@@ -121,7 +121,9 @@ export function conduitRoutes({
       },
       async (request) => {
         const context = callerContextOf(request);
-        const user = await accounts.update(context, request.body.user);
+        // named one by one: the body may carry anything, and the domain takes fields Conduit does not offer
+        const { email, username, password, bio, image } = request.body.user;
+        const user = await accounts.update(context, { email, username, password, bio, image });
         return toUserBody(user, context.caller.token);
       },
     );

@@ -28,6 +28,7 @@ import {
   CurrentPasswordBody,
   EmptyResponse,
   NoContent,
+  RegisteredUserResponse,
   registrationBody,
   setLoginFieldBody,
   SetPasswordBody,
@@ -57,8 +58,13 @@ export interface DjoserServices {
   config: Pick<Config, 'djoserLoginField'>;
 }
 
-// Django's User keeps a left-out address as "", which djoser shows as it is.
-const toUserBody = (user: User) => ({ id: user.id, email: user.email ?? '', username: user.username });
+// Django's User keeps a left-out address or name as "", which djoser shows as it is.
+const toRegisteredBody = (user: User) => ({ id: user.id, email: user.email ?? '', username: user.username });
+const toUserBody = (user: User) => ({
+  ...toRegisteredBody(user),
+  first_name: user.firstName ?? '',
+  last_name: user.lastName ?? '',
+});
 const toCurrentUserBody = (user: User) => ({ ...toUserBody(user), roles: user.roles });
 const toPairBody = (pair: TokenPair) => ({ refresh: pair.refreshToken, access: pair.accessToken });
 
@@ -100,14 +106,14 @@ export function djoserRoutes({
           summary: 'Register (djoser)',
           tags: ['djoser'],
           body: registrationBody(loginField),
-          response: { 201: UserResponse, ...drfErrors(400, 413, 415, 429, 503) },
+          response: { 201: RegisteredUserResponse, ...drfErrors(400, 413, 415, 429, 503) },
         },
       },
       async (request, reply) => {
         const { email, username, password } = request.body;
         const rules = { emailRequired: loginField === 'email' };
         const user = await accounts.register({ email, username, password }, contextOf(request), rules);
-        return reply.code(201).send(toUserBody(user));
+        return reply.code(201).send(toRegisteredBody(user));
       },
     );
 
@@ -141,6 +147,13 @@ export function djoserRoutes({
       },
       (request) => toCurrentUserBody(callerOf(request).user),
     );
+
+    /** The fields PUT and PATCH change: the writable login name and the names, each only when sent. */
+    function changesOf(request: FastifyRequest) {
+      // named one by one: the body may carry anything, and only these are taken
+      const body = request.body as Record<string, string | undefined>;
+      return { [writable]: body[writable], firstName: body.first_name, lastName: body.last_name };
+    }
 
     /** The caller's own account, by /me/ or by their id: what every write below acts on. */
     function ownAccount(request: FastifyRequest): void {
@@ -179,7 +192,7 @@ export function djoserRoutes({
         {
           config: routeConfig,
           schema: {
-            summary: `Replace the writable fields (${writable})`,
+            summary: `Replace the writable fields (${writable}, first_name, last_name)`,
             tags: ['djoser'],
             ...params,
             body: userReplaceBody(loginField),
@@ -188,9 +201,7 @@ export function djoserRoutes({
         },
         async (request) => {
           ownAccount(request);
-          // named one by one: the body may carry anything, and only the writable field is taken
-          const changes = { [writable]: (request.body as Record<string, string | undefined>)[writable] };
-          return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
+          return toCurrentUserBody(await accounts.update(callerContextOf(request), changesOf(request)));
         },
       );
       app.patch(
@@ -198,7 +209,7 @@ export function djoserRoutes({
         {
           config: routeConfig,
           schema: {
-            summary: `Change the writable fields (${writable})`,
+            summary: `Change the writable fields (${writable}, first_name, last_name)`,
             tags: ['djoser'],
             ...params,
             body: userPatchBody(loginField),
@@ -207,8 +218,7 @@ export function djoserRoutes({
         },
         async (request) => {
           ownAccount(request);
-          const changes = { [writable]: (request.body as Record<string, string | undefined>)[writable] };
-          return toCurrentUserBody(await accounts.update(callerContextOf(request), changes));
+          return toCurrentUserBody(await accounts.update(callerContextOf(request), changesOf(request)));
         },
       );
 

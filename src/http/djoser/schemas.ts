@@ -21,15 +21,24 @@ export const registrationBody = (loginField: LoginField) =>
     password: Type.String(),
   });
 
-/** PUT replaces the writable fields, so it must name them all; the login field is read-only (djoser). */
+// Django's AbstractUser declares both blank=True: a serializer does not require them, even for PUT.
+const names = {
+  first_name: Type.Optional(Type.String()),
+  last_name: Type.Optional(Type.String()),
+};
+
+/**
+ * PUT replaces the writable fields, so it must name those a serializer requires; the login field is
+ * read-only (djoser).
+ */
 export const userReplaceBody = (loginField: LoginField) =>
   loginField === 'email'
-    ? Type.Object({ username: Type.String() })
-    : // Django's User declares its email blank=True: a serializer does not require it
-      Type.Object({ email: Type.Optional(Type.String()) });
+    ? Type.Object({ username: Type.String(), ...names })
+    : // Django's User declares its email blank=True too
+      Type.Object({ email: Type.Optional(Type.String()), ...names });
 
 export const userPatchBody = (loginField: LoginField) =>
-  Type.Object({ [writableFieldOf(loginField)]: Type.Optional(Type.String()) });
+  Type.Object({ [writableFieldOf(loginField)]: Type.Optional(Type.String()), ...names });
 
 /** `set_<login field>/`: djoser's SetUsernameSerializer (`re_new_…` off, its default). */
 export const setLoginFieldBody = (loginField: LoginField) =>
@@ -71,10 +80,18 @@ export const TokenRefreshBody = Type.Object({ refresh: Type.String({ minLength: 
 
 export const TokenVerifyBody = Type.Object({ token: Type.String({ minLength: 1 }) });
 
-export const UserResponse = Type.Object({
+/** What djoser's UserCreateSerializer answers a registration with (the contract's three fields). */
+export const RegisteredUserResponse = Type.Object({
   id: Type.String(),
   email: Type.String({ description: 'empty for an account registered without an address' }),
   username: Type.String(),
+});
+
+/** djoser's UserSerializer over Django's AbstractUser with its names among the serializer's fields. */
+export const UserResponse = Type.Object({
+  ...RegisteredUserResponse.properties,
+  first_name: Type.String({ description: 'empty when not given' }),
+  last_name: Type.String({ description: 'empty when not given' }),
 });
 
 export const UserListResponse = Type.Array(UserResponse);

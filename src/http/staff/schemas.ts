@@ -12,6 +12,10 @@ export const StaffUser = Type.Object({
   /** null for an account registered by username alone (DJOSER_LOGIN_FIELD=username) */
   email: Type.Union([Type.String(), Type.Null()]),
   username: Type.String(),
+  firstName: Nullable(
+    Type.String({ description: 'null when not given (imported from Django, or set through /auth)' }),
+  ),
+  lastName: Nullable(Type.String({ description: 'null when not given' })),
   bio: Nullable(Type.String()),
   image: Nullable(Type.String()),
   isActive: Type.Boolean(),
@@ -79,6 +83,8 @@ export function toStaffUser(user: User): Static<typeof StaffUser> {
     id: user.id,
     email: user.email,
     username: user.username,
+    firstName: user.firstName,
+    lastName: user.lastName,
     bio: user.bio,
     image: user.image,
     isActive: user.isActive,
