@@ -13,6 +13,7 @@ import {
   type LoginName,
 } from './password-checks.ts';
 import type { AddressVerification } from './address-verification.ts';
+import { endedByNewPassword } from './one-time-tokens.ts';
 import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 import {
   checkBio,
@@ -215,6 +216,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     by: { context?: RequestContext; sessionId?: string } = {},
   ): Promise<void> {
     await sessions.endAll(unit, user.id, 'password_changed', by.sessionId);
+    await unit.oneTimeTokens.deleteOfUser(user.id, endedByNewPassword);
     if (user.email !== null) await mail.queue(unit, { kind: 'password-changed', to: user.email });
     await audit.record(unit, { type: 'password_changed', userId: user.id, ...by });
   }

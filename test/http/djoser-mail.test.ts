@@ -108,6 +108,24 @@ for (const dialect of dialects) {
       const again = await post('reset_password_confirm/', { ...link, new_password: 'another-passphrase-8' });
       assert.deepEqual(again.body, { token: ['Invalid token for given user.'] });
     });
+
+    it('refuses a reset link once the password was changed through set_password/, as Django does', async () => {
+      const user = await register();
+      assert.equal((await post('reset_password/', { email: user.email })).status, 204);
+      const link = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const { access } = await createTokens(app(), { email: user.email, password: user.password });
+      const changed = await request(app(), 'POST', '/auth/users/set_password/', {
+        headers: { authorization: `Bearer ${access}` },
+        body: { current_password: user.password, new_password: newPassword },
+      });
+      assert.equal(changed.status, 204, changed.text);
+      const hash = (await readUser(mailing.test.database, user.email)).passwordHash;
+
+      const late = await post('reset_password_confirm/', { ...link, new_password: 'another-passphrase-8' });
+      assert.equal(late.status, 400, late.text);
+      assert.deepEqual(late.body, { token: ['Invalid token for given user.'] });
+      assert.equal((await readUser(mailing.test.database, user.email)).passwordHash, hash);
+    });
   });
 
   describe(`REQUIRE_VERIFIED_EMAIL on ${dialect}`, () => {
