@@ -369,6 +369,13 @@ export function createAccountService(deps: AccountServiceDeps) {
       throwIfInvalid(fields);
 
       if (password !== undefined) changes.passwordHash = await hasher.hash(password);
+      // within the address's hourly mails, as every verification mail, so that moving back and forth mails
+      // no address without end; counted before the unit, as SQLite's one connection is the counters' too
+      const mailsNewAddress =
+        sendVerificationEmail &&
+        changes.email !== undefined &&
+        changes.emailVerifiedAt === null &&
+        (await limits.admitMail(email ?? ''));
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
@@ -376,7 +383,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
         // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
         if (updated.email !== null && (user.email === null || !sameAddress(updated.email, user.email))) {
-          if (sendVerificationEmail) await verification.mailVerification(unit, updated);
+          if (mailsNewAddress) await verification.mailVerification(unit, updated);
           await audit.record(unit, {
             type: 'email_change_confirmed',
             userId: user.id,
@@ -419,8 +426,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (fields.new_email === undefined && (await store.users.findByEmail(email)) !== undefined)
         fields.new_email = taken;
       throwIfInvalid(fields);
+      // an address nobody has shown to be theirs yet: within its hourly mails, as every verification mail
+      // (beyond them the answer is the same and no mail goes out), so no caller can mail it without end
+      const mailed = await limits.admitMail(email);
       await store.transaction(async (unit) => {
-        await verification.mailNewAddress(unit, user, email);
+        if (mailed) await verification.mailNewAddress(unit, user, email);
         await audit.record(unit, {
           type: 'email_change_requested',
           userId: user.id,
