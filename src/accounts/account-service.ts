@@ -247,7 +247,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
         const created = await insertAccount(unit, prepared, context);
-        return { user: created, issue: await sessions.open(unit, created, context, grant) };
+        return { user: created, issue: (await sessions.open(unit, created, context, grant)).issue };
       });
       return { user, tokens: await issue() };
     },
@@ -306,8 +306,10 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (!updated.ok) throw takenError(updated.taken);
         // removed since its password was checked: as good as an unknown email
         if (updated.value === undefined) throw invalidCredentials();
-        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context });
-        return { user: updated.value, issue: await sessions.open(unit, updated.value, context, grant) };
+        const { sessionId, issue } = await sessions.open(unit, updated.value, context, grant);
+        // under the session it opened, so that its owner can tell it in their history (`current`)
+        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context, sessionId });
+        return { user: updated.value, issue };
       });
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
