@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
 import { bearer, registerUser, request } from '../support/test-app.ts';
-import { linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
+import { assertTimedAlike, linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
 import { readUser } from './user-rows.ts';
 
 const invalidToken = { errors: { token: ['is invalid'] } };
@@ -66,6 +66,12 @@ for (const dialect of dialects) {
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(mailing.mailsTo(user.email).length, before);
       assert.equal(mailing.mailsTo('nobody-here@example.com').length, 0);
+    });
+
+    it('takes as long for an unknown address as for an unverified one (medians within max(25 ms, 10%))', async (t) => {
+      const known = [];
+      for (let index = 0; index < 25; index += 1) known.push((await registerUser(app(), 'timed')).email);
+      await assertTimedAlike(t, (email) => resend({ email }), known, 202);
     });
 
     it('mails a signed-in caller who names no address at their own', async () => {

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
 import { newUser, request } from '../support/test-app.ts';
 import { createTokens } from './djoser-shapes.ts';
-import { linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
+import { assertTimedAlike, linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
 import { readUser } from './user-rows.ts';
 
 const newPassword = 'a-brand-new-passphrase-9';
@@ -76,6 +76,14 @@ for (const dialect of dialects) {
       assert.equal(missing.status, 400, missing.text);
       assert.deepEqual(missing.body, { email: ['This field is required.'] });
     });
+
+    for (const path of ['resend_activation/', 'reset_password/']) {
+      it(`answers ${path} as fast for an unknown address as for a known one (medians within max(25 ms, 10%))`, async (t) => {
+        const known = [];
+        for (let index = 0; index < 25; index += 1) known.push((await register()).email);
+        await assertTimedAlike(t, (email) => post(path, { email }), known, 204);
+      });
+    }
 
     it('resets the password from uid, token and new_password, and refuses what does not fit', async () => {
       const user = await register();
