@@ -113,7 +113,7 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
       unit.afterCommit(() => {
         record('committed');
       });
-      return () => {
+      const issue = () => {
         record('issue', user.id);
         const issued: Grants[Grant] =
           grant === 'token-pair'
@@ -121,6 +121,7 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
             : { accessToken: 'access' };
         return Promise.resolve(issued as Grants[G]);
       };
+      return { sessionId: `session-of-${user.id}`, issue };
     },
     async endAll(unit, userId, reason, keepSessionId) {
       record('endAll', userId, reason, keepSessionId);

@@ -13,6 +13,7 @@ import {
   type LoginName,
 } from './password-checks.ts';
 import type { AddressVerification } from './address-verification.ts';
+import { endedByNewPassword } from './one-time-tokens.ts';
 import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
 import {
   checkBio,
@@ -219,6 +220,7 @@ export function createAccountService(deps: AccountServiceDeps) {
     by: { context?: RequestContext; sessionId?: string } = {},
   ): Promise<void> {
     await sessions.endAll(unit, user.id, 'password_changed', by.sessionId);
+    await unit.oneTimeTokens.deleteOfUser(user.id, endedByNewPassword);
     if (user.email !== null) await mail.queue(unit, { kind: 'password-changed', to: user.email });
     await audit.record(unit, { type: 'password_changed', userId: user.id, ...by });
   }
@@ -249,7 +251,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       await sessions.readyToIssue();
       const { user, issue } = await store.transaction(async (unit) => {
         const created = await insertAccount(unit, prepared, context);
-        return { user: created, issue: await sessions.open(unit, created, context, grant) };
+        return { user: created, issue: (await sessions.open(unit, created, context, grant)).issue };
       });
       return { user, tokens: await issue() };
     },
@@ -310,8 +312,10 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (!updated.ok) throw takenError(updated.taken);
         // removed since its password was checked: as good as an unknown email
         if (updated.value === undefined) throw invalidCredentials();
-        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context });
-        return { user: updated.value, issue: await sessions.open(unit, updated.value, context, grant) };
+        const { sessionId, issue } = await sessions.open(unit, updated.value, context, grant);
+        // under the session it opened, so that its owner can tell it in their history (`current`)
+        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context, sessionId });
+        return { user: updated.value, issue };
       });
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
@@ -382,6 +386,13 @@ export function createAccountService(deps: AccountServiceDeps) {
       throwIfInvalid(fields);
 
       if (password !== undefined) changes.passwordHash = await hasher.hash(password);
+      // within the address's hourly mails, as every verification mail, so that moving back and forth mails
+      // no address without end; counted before the unit, as SQLite's one connection is the counters' too
+      const mailsNewAddress =
+        sendVerificationEmail &&
+        changes.email !== undefined &&
+        changes.emailVerifiedAt === null &&
+        (await limits.admitMail(email ?? ''));
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
@@ -389,7 +400,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
         // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
         if (updated.email !== null && (user.email === null || !sameAddress(updated.email, user.email))) {
-          if (sendVerificationEmail) await verification.mailVerification(unit, updated);
+          if (mailsNewAddress) await verification.mailVerification(unit, updated);
           await audit.record(unit, {
             type: 'email_change_confirmed',
             userId: user.id,
@@ -432,8 +443,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (fields.new_email === undefined && (await store.users.findByEmail(email)) !== undefined)
         fields.new_email = taken;
       throwIfInvalid(fields);
+      // an address nobody has shown to be theirs yet: within its hourly mails, as every verification mail
+      // (beyond them the answer is the same and no mail goes out), so no caller can mail it without end
+      const mailed = await limits.admitMail(email);
       await store.transaction(async (unit) => {
-        await verification.mailNewAddress(unit, user, email);
+        if (mailed) await verification.mailNewAddress(unit, user, email);
         await audit.record(unit, {
           type: 'email_change_requested',
           userId: user.id,

@@ -5,7 +5,14 @@ import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts
 import type { Store } from '../store/store.ts';
 import type { UserChanges } from '../store/user-repository.ts';
 import type { AddressVerification } from './address-verification.ts';
-import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
+import {
+  addressAskedFor,
+  decodeUid,
+  hashToken,
+  mailedToCurrentAddress,
+  mailNewToken,
+  tokenRefused,
+} from './one-time-tokens.ts';
 import type { AttemptLimits, MailPort, SessionPort } from './ports.ts';
 import {
   checkEmail,
@@ -67,7 +74,13 @@ export function createLoginNameReset(deps: LoginNameResetDeps) {
       const user = userId === undefined ? undefined : await store.users.findById(userId);
       if (user === undefined) throw tokenRefused('uid');
       const found = await store.oneTimeTokens.findUsable(tokenHash, clock.now(), 'login-name-reset');
-      if (found === undefined || found.userId !== user.id || !user.isActive) throw tokenRefused();
+      if (
+        found === undefined ||
+        found.userId !== user.id ||
+        !user.isActive ||
+        !mailedToCurrentAddress(found, user)
+      )
+        throw tokenRefused();
 
       const fields: FieldProblems = {};
       const changes: UserChanges = { updatedAt: clock.now() };

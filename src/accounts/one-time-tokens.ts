@@ -4,7 +4,7 @@ import type { TokenPurpose } from '../store/one-time-token-repository.ts';
 import type { UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
 import type { MailPort } from './ports.ts';
-import { checkEmail, invalid, normalizeEmail } from './user-fields.ts';
+import { checkEmail, invalid, normalizeEmail, sameAddress } from './user-fields.ts';
 
 /** A token to mail, and the hash that is all the database keeps of it. */
 export interface MintedToken {
@@ -62,6 +62,22 @@ export async function mailNewToken(
     uid: encodeUid(token.user.id),
     token: clear,
   });
+}
+
+/**
+ * The tokens a new password calls off: reset and login-name links already mailed, and an address change not
+ * yet confirmed — whatever someone who knew the old password may have set going (Django's token generator,
+ * which djoser uses, dies with the password hash as well).
+ */
+export const endedByNewPassword: readonly TokenPurpose[] = [
+  'password-reset',
+  'login-name-reset',
+  'email-change',
+];
+
+/** Whether a token went to the address the account has now: a link mailed to an address it has left opens nothing. */
+export function mailedToCurrentAddress(token: { email: string }, user: User): boolean {
+  return user.email !== null && sameAddress(token.email, user.email);
 }
 
 /** Every refusal of a token reads the same: forged, used, expired, superseded or for another purpose. */

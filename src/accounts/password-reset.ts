@@ -4,7 +4,15 @@ import type { RequestContext } from '../context.ts';
 import { throwIfInvalid, type FieldProblems } from '../errors.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
-import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
+import {
+  addressAskedFor,
+  decodeUid,
+  endedByNewPassword,
+  hashToken,
+  mailedToCurrentAddress,
+  mailNewToken,
+  tokenRefused,
+} from './one-time-tokens.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { PasswordPolicy } from './password-policy.ts';
 import type { AttemptLimits, MailPort, SessionPort } from './ports.ts';
@@ -81,7 +89,13 @@ export function createPasswordReset(deps: PasswordResetDeps) {
       const userId = input.uid === undefined ? found?.userId : decodeUid(input.uid);
       const user = userId === undefined ? undefined : await store.users.findById(userId);
       if (input.uid !== undefined && user === undefined) throw tokenRefused('uid');
-      if (found === undefined || user === undefined || found.userId !== user.id || !user.isActive)
+      if (
+        found === undefined ||
+        user === undefined ||
+        found.userId !== user.id ||
+        !user.isActive ||
+        !mailedToCurrentAddress(found, user)
+      )
         throw tokenRefused();
 
       const password = normalizePassword(input.newPassword);
@@ -97,6 +111,7 @@ export function createPasswordReset(deps: PasswordResetDeps) {
         if (used === undefined) throw tokenRefused();
         const updated = await unit.users.update(user.id, { passwordHash, updatedAt: clock.now() });
         if (!updated.ok || updated.value === undefined) throw tokenRefused();
+        await unit.oneTimeTokens.deleteOfUser(user.id, endedByNewPassword);
         await sessions.endAll(unit, user.id, 'password_reset');
         if (user.email !== null) await mail.queue(unit, { kind: 'password-changed', to: user.email });
         await audit.record(unit, { type: 'password_reset', userId: user.id, context });

@@ -36,16 +36,16 @@ export interface SessionPort {
    */
   readyToIssue(): Promise<void>;
   /**
-   * Opens a session in `unit` for a user who has just proved who they are. What `grant` names is issued
-   * by the returned function, to be called once the unit has committed: no token for a session that
-   * might never exist.
+   * Opens a session in `unit` for a user who has just proved who they are: its id, and `issue`, which
+   * issues what `grant` names and is to be called once the unit has committed: no token for a session
+   * that might never exist.
    */
   open<G extends Grant>(
     unit: UnitOfWork,
     user: User,
     context: RequestContext,
     grant: G,
-  ): Promise<() => Promise<Grants[G]>>;
+  ): Promise<{ sessionId: string; issue: () => Promise<Grants[G]> }>;
   /** Ends the user's live sessions, all but `keepSessionId` if given; caches learn of it after commit. */
   endAll(unit: UnitOfWork, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<void>;
   /** The user's stored fields changed: cached copies go, here and on every instance, after commit. */

@@ -70,7 +70,7 @@ async function createWorld() {
     refreshed,
     /** Opens a session as a login does (in a unit of its own) and issues what `grant` names. */
     async signIn<G extends Grant>(grant: G): Promise<Grants[G]> {
-      const issue = await store.transaction((unit) => service.open(unit, user, client, grant));
+      const { issue } = await store.transaction((unit) => service.open(unit, user, client, grant));
       return issue();
     },
     /** Every stored row of a table: what a rolled-back unit must not leave behind. */
@@ -143,14 +143,15 @@ describe('session service', () => {
 
   describe('open', () => {
     it('returns an issuer that signs nothing until it is called, after the unit has committed', async () => {
-      const issue = await world.store.transaction(async (unit) => {
-        const issuer = await world.service.open(unit, world.user, client, 'access-token');
+      const { sessionId, issue } = await world.store.transaction(async (unit) => {
+        const opened = await world.service.open(unit, world.user, client, 'access-token');
         assert.deepEqual(world.signedFor, []);
-        return issuer;
+        return opened;
       });
       assert.deepEqual(world.signedFor, []);
       const { accessToken } = await issue();
       const caller = await world.service.authenticate(accessToken);
+      assert.equal(caller.session.id, sessionId);
       assert.deepEqual(world.signedFor, [caller.session.id]);
       assert.equal(caller.user.id, world.user.id);
       assert.equal(caller.session.ip, client.ip);

@@ -238,7 +238,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const refreshToken =
         grant === 'token-pair' ? await refreshTokens.issue(unit.refreshTokens, session.id, now) : undefined;
       // signing may read the key table, which must wait until the unit has let go of the connection
-      return async (): Promise<Grants[G]> => {
+      const issue = async (): Promise<Grants[G]> => {
         const issued: Grants[Grant] =
           refreshToken !== undefined
             ? await pair(session, user.roles, refreshToken)
@@ -247,6 +247,7 @@ export function createSessionService(deps: SessionServiceDeps) {
               : { accessToken: (await issueAccessToken(session, user.roles, deps.longLivedTokenTtl)).token };
         return issued as Grants[G];
       };
+      return { sessionId: session.id, issue };
     },
 
     endAll(unit, userId, reason, keepSessionId) {

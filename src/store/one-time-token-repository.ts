@@ -26,6 +26,8 @@ export interface OneTimeTokenRepository {
   findUsable(tokenHash: string, at: number, purpose: TokenPurpose): Promise<ConsumedToken | undefined>;
   /** Deletes every token of the user: what erasure does. */
   deleteAllOfUser(userId: string): Promise<void>;
+  /** Deletes the user's live tokens of `purposes`: what a new password calls off. */
+  deleteOfUser(userId: string, purposes: readonly TokenPurpose[]): Promise<void>;
   /**
    * Marks the token used, if it is unused, unexpired, of one of `purposes` and (when `userId` is given)
    * that user's. One statement (compare-and-set): of two concurrent uses, exactly one gets the token.
@@ -74,6 +76,14 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
 
     async deleteAllOfUser(userId) {
       await db.deleteFrom('one_time_tokens').where('user_id', '=', userId).execute();
+    },
+
+    async deleteOfUser(userId, purposes) {
+      await db
+        .deleteFrom('one_time_tokens')
+        .where('user_id', '=', userId)
+        .where('purpose', 'in', purposes)
+        .execute();
     },
 
     async consume(tokenHash, at, purposes, userId) {

@@ -110,8 +110,21 @@ for (const dialect of dialects) {
       const [changed, succeeded] = events;
       assert.ok(changed !== undefined && succeeded !== undefined);
       assert.equal(changed.current, true, 'changed from this session');
+      assert.equal(succeeded.current, true, 'the sign-in that opened this session');
       assert.equal(succeeded.userAgent, 'audit-test/1.0');
       assert.equal(succeeded.ip, '127.0.0.1');
+      // a sign-in elsewhere is recorded under its own session: not this one
+      assert.equal((await login(user.email, newPassword)).status, 200);
+      const later = await request(app(), 'GET', '/api/user/events?limit=1', { token });
+      assert.deepEqual(
+        (later.body as { events: OwnEvent[] }).events.map(({ type, current }) => ({ type, current })),
+        [{ type: 'sign_in_succeeded', current: false }],
+      );
+      const sessionIds = (await rows(await idOf(user.email), 'sign_in_succeeded')).map(
+        (row) => row.session_id,
+      );
+      assert.equal(new Set(sessionIds).size, 2);
+      assert.ok(sessionIds.every((id) => id !== null));
 
       const limited = await request(app(), 'GET', '/api/user/events?limit=2', { token });
       assert.equal((limited.body as { events: OwnEvent[] }).events.length, 2);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { quickMailSettings } from '../mail/outbox.ts';
 import type { DialectName } from '../support/databases.ts';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../support/smtp-sink.ts';
@@ -73,3 +74,40 @@ export const subjects = {
   passwordChanged: /password was changed/,
   addressChanging: /email address of your .* account is changing/,
 };
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
+/**
+ * Asks for a mail for each known address and for an unknown one beside it, interleaved so that whatever
+ * else the machine does falls on both alike, and fails unless the medians of the two are within
+ * max(25 ms, 10%): the time of the answer must not tell whether an address has an account.
+ */
+export async function assertTimedAlike(
+  t: TestContext,
+  ask: (email: string) => Promise<{ status: number; text: string }>,
+  known: readonly string[],
+  status: number,
+): Promise<void> {
+  const timed = async (email: string) => {
+    const start = process.hrtime.bigint();
+    const response = await ask(email);
+    assert.equal(response.status, status, response.text);
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const knownTimes: number[] = [];
+  const unknownTimes: number[] = [];
+  for (const email of known) {
+    knownTimes.push(await timed(email));
+    unknownTimes.push(await timed(`absent-${email}`));
+  }
+  const [knownMedian, unknownMedian] = [median(knownTimes), median(unknownTimes)];
+  const allowed = Math.max(25, 0.1 * Math.max(knownMedian, unknownMedian));
+  t.diagnostic(`median known ${knownMedian.toFixed(2)} ms, unknown ${unknownMedian.toFixed(2)} ms`);
+  assert.ok(
+    Math.abs(knownMedian - unknownMedian) <= allowed,
+    `known ${knownMedian.toFixed(2)} ms, unknown ${unknownMedian.toFixed(2)} ms`,
+  );
+}

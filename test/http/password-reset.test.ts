@@ -113,6 +113,57 @@ for (const dialect of dialects) {
       assert.deepEqual(both.map((response) => response.status).sort(), [204, 422]);
     });
 
+    it('refuses a reset link mailed to an address the account has since left, and changes nothing', async () => {
+      const user = await registerUser(app());
+      assert.equal((await ask(user.email)).status, 202);
+      const { token } = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const newEmail = `left-${user.email}`;
+      const moved = await request(app(), 'PUT', '/api/user', {
+        token: user.token,
+        body: { user: { email: newEmail } },
+      });
+      assert.equal(moved.status, 200, moved.text);
+      const hash = (await readUser(mailing.test.database, newEmail)).passwordHash;
+
+      const refused = await confirm({ token, new_password: newPassword });
+      assert.equal(refused.status, 422, refused.text);
+      assert.deepEqual(refused.body, { errors: { token: ['is invalid'] } });
+      assert.equal((await readUser(mailing.test.database, newEmail)).passwordHash, hash);
+      assert.equal((await request(app(), 'GET', '/api/user', { token: user.token })).status, 200);
+    });
+
+    it('calls off the reset link and the address change mailed before a password change', async () => {
+      const user = await registerUser(app());
+      assert.equal((await ask(user.email)).status, 202);
+      const reset = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const newEmail = `pending-${user.email}`;
+      const asked = await request(app(), 'POST', '/api/user/email', {
+        token: user.token,
+        body: { current_password: user.password, new_email: newEmail },
+      });
+      assert.equal(asked.status, 202, asked.text);
+      const move = linkIn(await mailing.nextMail(newEmail, subjects.newAddress));
+      const changed = await request(app(), 'POST', '/api/user/password', {
+        token: user.token,
+        body: { current_password: user.password, new_password: newPassword },
+      });
+      assert.equal(changed.status, 204, changed.text);
+      const hash = (await readUser(mailing.test.database, user.email)).passwordHash;
+
+      const lateReset = await confirm({ token: reset.token, new_password: 'yet-another-passphrase-1' });
+      assert.equal(lateReset.status, 422, lateReset.text);
+      assert.deepEqual(lateReset.body, { errors: { token: ['is invalid'] } });
+      const lateMove = await request(app(), 'POST', '/api/users/verification/confirm', {
+        body: { token: move.token },
+      });
+      assert.equal(lateMove.status, 422, lateMove.text);
+      assert.deepEqual(lateMove.body, { errors: { token: ['is invalid'] } });
+      const stored = await readUser(mailing.test.database, user.email);
+      assert.equal(stored.passwordHash, hash);
+      assert.equal(stored.email, user.email);
+      assert.equal((await login(user.email, newPassword)).status, 200);
+    });
+
     it('takes as long for an unknown address as for a known one (medians within max(25 ms, 10%))', async (t) => {
       const users = [];
       for (let index = 0; index < 25; index += 1) users.push(await registerUser(app(), 'timed'));

@@ -34,7 +34,7 @@ for (const dialect of dialects) {
 
     /** Signs the user in as a login does, and answers the id of the session it opened. */
     const open = async (grant: Grant = 'access-token'): Promise<string> => {
-      const issue = await sessionStore.transaction((unit) => service.open(unit, user, client, grant));
+      const { issue } = await sessionStore.transaction((unit) => service.open(unit, user, client, grant));
       const { accessToken } = await issue();
       return (await service.authenticate(accessToken)).session.id;
     };
