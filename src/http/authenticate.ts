@@ -1,7 +1,7 @@
 import type { FastifyRequest, RouteOptions } from 'fastify';
 import type { Caller, CallerContext, RequestContext } from '../context.ts';
 import { GatehouseError } from '../errors.ts';
-import type { Dialect } from './dialect.ts';
+import type { Dialect, SecurityRequirement } from './dialect.ts';
 
 /**
  * Whether a route serves only signed-in callers, anonymous ones too (bad credentials are still a 401), or
@@ -61,7 +61,7 @@ export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateT
       request.credentialsIn = 'header';
       return authenticate(token);
     }
-    const token = dialect.credentialsOf?.(request);
+    const token = dialect.cookieCredentials?.tokenOf(request);
     if (token === undefined) return undefined;
     request.credentialsIn = 'cookie';
     return authenticate(token);
@@ -83,10 +83,19 @@ export function authenticateRoutes(dialect: Dialect, authenticate: AuthenticateT
     const need = route.config?.caller;
     if (need === undefined) return;
     const security = need === 'optional' ? callerOptional : callerRequired;
-    (route.schema ??= {}).security = [...security];
+    (route.schema ??= {}).security = [...security, ...cookieSecurity(dialect, route)];
     const stage = dialect.authenticateAt;
     route[stage] = [hooks[need], ...[route[stage] ?? []].flat()];
   };
+}
+
+/**
+ * The security requirement a dialect's cookie meets on `route`, as one more alternative to the header
+ * schemes; none where the dialect reads no cookie.
+ */
+function cookieSecurity(dialect: Dialect, route: RouteOptions): SecurityRequirement[] {
+  const cookie = dialect.cookieCredentials;
+  return cookie === undefined ? [] : [cookie.securityFor([route.method].flat())];
 }
 
 /** Who is asking, for a domain operation. */
@@ -125,7 +134,10 @@ export const credentialSchemes = {
   },
 } as const;
 
-/** The route schema's `security` where a caller is required: either scheme will do. */
+/**
+ * The route schema's `security` where a caller is required: either scheme will do (and, in a dialect that
+ * reads a cookie, the cookie's requirement after them).
+ */
 export const callerRequired = [{ Bearer: [] }, { Token: [] }] as const;
 
 /** The route schema's `security` where a caller is optional (`{}`: anonymous); bad credentials are a 401. */

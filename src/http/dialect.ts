@@ -23,10 +23,26 @@ export interface Dialect {
    */
   readonly authenticateAt: 'onRequest' | 'preHandler';
   /**
-   * The access token a request carries besides an Authorization header (which always wins), if this
-   * dialect reads one: the staff console's cookie. Conduit and djoser read none.
+   * Credentials a request carries besides an Authorization header (which always wins), if this dialect
+   * reads any: the staff console's cookie. Conduit and djoser read none.
    */
-  credentialsOf?(request: FastifyRequest): string | undefined;
+  readonly cookieCredentials?: CookieCredentials;
+}
+
+/** OpenAPI security requirement: the names of schemes that must all be met, each with no scopes. */
+export type SecurityRequirement = Readonly<Record<string, readonly []>>;
+
+/** A cookie that carries an access token, and how the OpenAPI document declares it. */
+export interface CookieCredentials {
+  /** the access token in the request's cookie, if any */
+  tokenOf(request: FastifyRequest): string | undefined;
+  /** the OpenAPI security schemes it takes (the cookie, and whatever header must come with it) */
+  readonly securitySchemes: Readonly<Record<string, object>>;
+  /**
+   * What a route of `methods` asks of the cookie's caller: for a write (any of them unsafe), the cookie
+   * and its CSRF header together.
+   */
+  securityFor(methods: readonly string[]): SecurityRequirement;
 }
 
 /** A dialect as the server mounts it: the URL prefix it answers under and the routes it serves there. */

@@ -162,7 +162,10 @@ export async function buildHttpServer(deps: HttpDeps) {
   }
 
   // before every route: it learns the routes from onRoute, as they are registered
-  await app.register(swagger, apiDescription(config.publicUrl));
+  const cookieSchemes = Object.fromEntries(
+    deps.dialects.flatMap(({ dialect }) => Object.entries(dialect.cookieCredentials?.securitySchemes ?? {})),
+  );
+  await app.register(swagger, apiDescription(config.publicUrl, cookieSchemes));
 
   await app.register(opsRoutes, {
     keys: deps.keys,

@@ -6,9 +6,11 @@ import { GatehouseError } from '../../src/errors.ts';
 import { callerOptional, callerRequired } from '../../src/http/authenticate.ts';
 import type { Dialect } from '../../src/http/dialect.ts';
 import { dialectFinder, type HttpServer } from '../../src/http/server.ts';
+import { staffDialect } from '../../src/http/staff/envelope.ts';
 import { dialects } from '../support/databases.ts';
 import { newUser, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { notFound as djoserNotFound } from './djoser-shapes.ts';
+import { consoleSignIn, registerStaff } from './staff-shapes.ts';
 
 interface Schema {
   type?: string;
@@ -43,6 +45,8 @@ interface DocumentedOperation {
 
 const conduitNotFound = { errors: { body: ['not found'] } };
 const badToken = { authorization: 'Bearer not.a.token' };
+const forgedCookie = { cookie: 'gatehouse_console=not.a.token' };
+const csrfFailed = staffDialect.envelope(new GatehouseError('csrf_failed', ''));
 const publicUrl = 'http://gatehouse.test';
 
 function operationsOf(document: OpenApiDocument): DocumentedOperation[] {
@@ -211,7 +215,14 @@ for (const dialect of dialects) {
     });
 
     it('declares security exactly where a route asks for credentials, and marks where they are optional', async () => {
-      assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ['Bearer', 'Token']);
+      assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), [
+        'Bearer',
+        'ConsoleCookie',
+        'ConsoleCsrf',
+        'Token',
+      ]);
+      let login = await consoleSignIn(test.app, await registerStaff(test));
+      const seen = { cookie: 0, cookieAndCsrf: 0 };
       for (const entry of operations) {
         const where = `${entry.method} ${entry.path}`;
         const kind = dialectOf(entry.path);
@@ -219,9 +230,34 @@ for (const dialect of dialects) {
         const forged = await call(test.app, entry, badToken);
         const demandsCredentials = isAnswer(anonymous, 401, missingCredentials(kind));
         const readsCredentials = isAnswer(forged, 401, invalidCredentials(kind));
-        const expected = demandsCredentials ? callerRequired : readsCredentials ? callerOptional : undefined;
-        assert.deepEqual(entry.operation.security, expected && [...expected], where);
+        const headers = demandsCredentials ? callerRequired : readsCredentials ? callerOptional : undefined;
+        // the console's cookie: a route that reads it refuses a forged one as it does a forged token; a
+        // route that also wants the CSRF header with it refuses the real cookie alone, and takes both
+        const readsCookie = isAnswer(
+          await call(test.app, entry, forgedCookie),
+          401,
+          invalidCredentials(kind),
+        );
+        const cookieAlone = await call(test.app, entry, { cookie: login.cookie });
+        const wantsCsrf = isAnswer(cookieAlone, 403, csrfFailed);
+        let cookie: unknown[] = [];
+        if (readsCookie && wantsCsrf) {
+          const both = await call(test.app, entry, { cookie: login.cookie, 'x-csrf-token': login.csrfToken });
+          assert.ok(both.status !== 401 && !isAnswer(both, 403, csrfFailed), `${where}: ${both.text}`);
+          // that was a sign-out: a new session for the routes after it
+          if (where === 'DELETE /api/admin/session')
+            login = await consoleSignIn(test.app, await registerStaff(test));
+          cookie = [{ ConsoleCookie: [], ConsoleCsrf: [] }];
+          seen.cookieAndCsrf += 1;
+        } else if (readsCookie) {
+          assert.notEqual(cookieAlone.status, 401, `${where}: ${cookieAlone.text}`);
+          cookie = [{ ConsoleCookie: [] }];
+          seen.cookie += 1;
+        }
+        assert.deepEqual(entry.operation.security, headers && [...headers, ...cookie], where);
       }
+      // the staff API's reads and writes both: no route silently passed over
+      assert.ok(seen.cookie >= 5 && seen.cookieAndCsrf >= 5, JSON.stringify(seen));
     });
 
     it('documents the statuses real requests get: registration 201, the current user 200 and 401', async () => {

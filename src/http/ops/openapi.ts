@@ -51,9 +51,14 @@ const describeResponses: SwaggerTransformObject = (documentObject) => {
 
 /**
  * @fastify/swagger's options: the document's fixed parts. Register it before any route, so its onRoute hook
- * sees them all; every path, body, parameter and response comes from the routes' own schemas.
+ * sees them all; every path, body, parameter and response comes from the routes' own schemas, and each
+ * route's `security` from authenticate.ts. The security schemes are the Authorization header's and those of
+ * the cookies the dialects read (`cookieSchemes`: the staff console's cookie and its CSRF header).
  */
-export function apiDescription(publicUrl: string): SwaggerOptions {
+export function apiDescription(
+  publicUrl: string,
+  cookieSchemes: Readonly<Record<string, object>>,
+): SwaggerOptions {
   return {
     openapi: {
       openapi: '3.1.0',
@@ -76,7 +81,7 @@ export function apiDescription(publicUrl: string): SwaggerOptions {
         { name: 'staff', description: 'The staff API under /api/admin, for the console and operators' },
         { name: 'ops', description: 'Probes, public keys and this document' },
       ],
-      components: { securitySchemes: credentialSchemes },
+      components: { securitySchemes: { ...credentialSchemes, ...cookieSchemes } },
     },
     transformObject: describeResponses,
     // PUBLIC_URL may carry a path (a service mounted behind a proxy); route paths are never relative to it

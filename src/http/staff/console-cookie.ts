@@ -1,5 +1,6 @@
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CookieCredentials } from '../dialect.ts';
 
 /** The cookie that holds a console session's access token. */
 const consoleCookieName = 'gatehouse_console';
@@ -10,8 +11,16 @@ const consoleCookieName = 'gatehouse_console';
  */
 export const csrfHeaderName = 'x-csrf-token';
 
+/** The methods that change something: with the cookie, each must carry the CSRF token too. */
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Whether a request of `method` that comes with the console's cookie must carry its CSRF token. */
+export function needsCsrfToken(method: string): boolean {
+  return unsafeMethods.has(method);
+}
+
 /** The access token in the console's cookie, if the request carries one. */
-export function tokenInConsoleCookie(request: FastifyRequest): string | undefined {
+function tokenInConsoleCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (header === undefined) return undefined;
   const token = parseCookie(header)[consoleCookieName];
@@ -54,3 +63,33 @@ export function clearConsoleCookie(reply: FastifyReply, { secure }: { secure: bo
     }),
   );
 }
+
+/**
+ * The console's cookie as the staff dialect reads it, and as the OpenAPI document declares it: the
+ * cookie (`ConsoleCookie`) on every staff route that names a caller, and with it the CSRF header
+ * (`ConsoleCsrf`) on every write. Neither is needed with an Authorization header.
+ */
+export const consoleCookieCredentials: CookieCredentials = {
+  tokenOf: tokenInConsoleCookie,
+  securitySchemes: {
+    ConsoleCookie: {
+      type: 'apiKey',
+      in: 'cookie',
+      name: consoleCookieName,
+      description:
+        "The staff console's session: httpOnly, SameSite=Strict, set by POST /api/admin/session and read " +
+        'only when there is no Authorization header.',
+    },
+    ConsoleCsrf: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-CSRF-Token',
+      description:
+        "The `csrfToken` of the console's session (POST or GET /api/admin/session), which every POST, PUT, " +
+        'PATCH and DELETE that comes with its cookie must carry; else 403 csrf_failed.',
+    },
+  },
+  securityFor(methods) {
+    return methods.some(needsCsrfToken) ? { ConsoleCookie: [], ConsoleCsrf: [] } : { ConsoleCookie: [] };
+  },
+};

@@ -3,7 +3,7 @@ import type { ErrorCode, FieldProblems, GatehouseError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import type { SchemaProblem } from '../failure.ts';
 import { wordFields, type Wording } from '../wording.ts';
-import { tokenInConsoleCookie } from './console-cookie.ts';
+import { consoleCookieCredentials } from './console-cookie.ts';
 
 /**
  * The staff API's status for every failure. Its clients are Gatehouse's own console and operators'
@@ -134,7 +134,7 @@ export const staffDialect: Dialect = {
   describeSchemaProblems,
   // the console's cookie, when no Authorization header is given; a write with it needs the CSRF token
   // (session-routes.ts)
-  credentialsOf: tokenInConsoleCookie,
+  cookieCredentials: consoleCookieCredentials,
 };
 
 const StaffErrorSchema = Type.Object(

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { GatehouseError } from '../../errors.ts';
 import type { ConsoleSessions } from '../../staff/console-sessions.ts';
 import { callerContextOf, callerOf, contextOf } from '../authenticate.ts';
-import { clearConsoleCookie, csrfHeaderName, setConsoleCookie } from './console-cookie.ts';
+import { clearConsoleCookie, csrfHeaderName, needsCsrfToken, setConsoleCookie } from './console-cookie.ts';
 import { staffErrors } from './envelope.ts';
 import { StaffUser, toStaffUser } from './schemas.ts';
 
@@ -24,8 +24,6 @@ const ConsoleSessionResponse = Type.Object({
 
 const NoContent = Type.Null({ description: 'no content' });
 
-const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /**
  * The CSRF defence of the staff API: a request that changes something with the console's cookie for
  * credentials must also carry the session's CSRF token, which only the console's own pages can read. A
@@ -33,7 +31,7 @@ const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function refuseForgedWrites(console: Pick<ConsoleSessions, 'isCsrfTokenValid'>) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
-    if (request.credentialsIn === 'cookie' && unsafeMethods.has(request.method)) {
+    if (request.credentialsIn === 'cookie' && needsCsrfToken(request.method)) {
       const header = request.headers[csrfHeaderName];
       const token = typeof header === 'string' ? header : undefined;
       if (!console.isCsrfTokenValid(callerOf(request).session.id, token)) {

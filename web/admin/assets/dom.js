@@ -49,11 +49,22 @@ export function hidden(text) {
 /** A time as `2026-12-01 05:40 UTC` in a <time> element, or a dash for none. */
 export function time(iso) {
   if (iso === null || iso === undefined) return h('span', { 'aria-label': 'none' }, '—');
+  return h('time', { datetime: iso }, timeText(iso));
+}
+
+/** A time as text, `2026-12-01 05:40 UTC` (as it came when it is not one). */
+export function timeText(iso) {
   const date = new Date(iso);
-  const text = Number.isNaN(date.getTime())
-    ? iso
-    : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  return h('time', { datetime: iso }, text);
+  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * The hint of a datetime-local field, which reads the browser's own time: named, so that an operator
+ * whose browser keeps another zone than they think sees it before saving.
+ */
+export function localTimeHint() {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone === undefined ? 'Your local time' : `Your local time (${zone})`;
 }
 
 /** Yes or No for a flag. */

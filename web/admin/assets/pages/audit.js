@@ -1,7 +1,7 @@
 // Audit log: every event, filtered by user, type, acting staff member and time, in pages, with a CSV export of the
 // same filters.
 import { api, query } from '../api.js';
-import { field, h } from '../dom.js';
+import { field, h, localTimeHint } from '../dom.js';
 import { eventsTable } from './events.js';
 import { countSentence, describe, heading, liveStatus, pager } from './page.js';
 
@@ -38,13 +38,13 @@ export async function renderAudit(main, _staff, parameters) {
     field('User ID', user),
     field('Type', type, 'e.g. sign_in_failed'),
     field('Actor ID', actor, 'The staff member who acted'),
-    field('Since', since, 'Your local time'),
-    field('Until', until, 'Your local time'),
+    field('Since', since, localTimeHint()),
+    field('Until', until, localTimeHint()),
     h('div', { className: 'field actions' }, h('button', { type: 'submit' }, 'Apply filters')),
   );
   const status = liveStatus();
   const results = h('div', { className: 'results' });
-  const csv = h('a', { className: 'button-link', download: 'audit.csv' }, 'Download CSV');
+  const csv = h('a', { className: 'button-link', download: 'gatehouse-audit.csv' }, 'Download CSV');
 
   let filters = {};
   const read = () => {

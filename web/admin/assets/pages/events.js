@@ -6,7 +6,7 @@ export function detailText(detail) {
   if (detail === null || typeof detail !== 'object') return '';
   const { reason, ...rest } = detail;
   const parts = Object.entries(rest)
-    .filter(([, value]) => value !== null && value !== undefined)
+    .filter(([, value]) => value !== null && value !== undefined && value !== '')
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   return [reason === undefined ? null : `Reason: ${reason}`, ...parts].filter(Boolean).join('; ');
 }

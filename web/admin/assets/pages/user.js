@@ -2,14 +2,14 @@
 // roles, staff flags for superusers, live sessions and the latest audit events.
 import { api } from '../api.js';
 import { confirmAction } from '../dialog.js';
-import { field, h, hidden, replaceChildren, table, time, yesNo } from '../dom.js';
+import { field, h, hidden, localTimeHint, replaceChildren, table, time, timeText, yesNo } from '../dom.js';
 import { eventsTable } from './events.js';
 import { describe, failure, heading } from './page.js';
 
 export async function renderUser(main, staff, id) {
   const path = `/users/${encodeURIComponent(id)}`;
   const status = h('p', { role: 'status', className: 'status', tabindex: '-1' });
-  const alert = h('div', { role: 'alert', className: 'alert' });
+  const alert = h('div', { role: 'alert', className: 'alert', tabindex: '-1' });
   const body = h('div');
   const title = heading('User');
   main.append(
@@ -27,7 +27,11 @@ export async function renderUser(main, staff, id) {
     replaceChildren(body, ...sections(user));
   }
 
-  /** Runs a confirmed action, then shows the user as they now are and says what happened. */
+  /**
+   * Runs a confirmed action, then shows the user as they now are and says what happened. A refusal is
+   * shown the same way: the forms go back to what the server holds (a box unticked in vain does not
+   * stay unticked), and the focus moves to the alert, which scrolls it into view from a section below.
+   */
   async function act(call, done) {
     alert.textContent = '';
     status.textContent = '';
@@ -37,7 +41,9 @@ export async function renderUser(main, staff, id) {
       status.textContent = done;
       status.focus();
     } catch (error) {
+      await load().catch(() => undefined);
       alert.textContent = describe(error);
+      alert.focus();
     }
   }
 
@@ -72,7 +78,7 @@ export async function renderUser(main, staff, id) {
               field(
                 'Until (optional)',
                 h('input', { id: 'until', name: 'until', type: 'datetime-local' }),
-                'Your local time; empty: until activated by staff',
+                `${localTimeHint()}; empty: until activated by staff`,
               ),
             ],
           });
@@ -112,11 +118,19 @@ export async function renderUser(main, staff, id) {
       confirmed('Revoke all sessions', `Sign ${user.email} out everywhere?`, 'Revoke all sessions', () =>
         act(() => api('DELETE', `${path}/sessions`), 'Every session of the user is revoked.'),
       ),
-      confirmed('Send password reset', `Send ${user.email} a password-reset mail?`, 'Send', () =>
-        act(() => api('POST', `${path}/password-reset`), 'A password-reset mail is queued (see the Outbox).'),
-      ),
     );
-    if (!user.emailVerified) {
+    // a deactivated account could use neither mail, and the API refuses both (account_inactive)
+    if (user.isActive) {
+      buttons.push(
+        confirmed('Send password reset', `Send ${user.email} a password-reset mail?`, 'Send', () =>
+          act(
+            () => api('POST', `${path}/password-reset`),
+            'A password-reset mail is queued (see the Outbox).',
+          ),
+        ),
+      );
+    }
+    if (user.isActive && !user.emailVerified) {
       buttons.push(
         confirmed('Resend verification', `Send ${user.email} a new verification mail?`, 'Send', () =>
           act(() => api('POST', `${path}/verification`), 'A verification mail is queued (see the Outbox).'),
@@ -227,7 +241,12 @@ export async function renderUser(main, staff, id) {
           session.userAgent ?? '—',
           session.ip ?? '—',
           confirmed(
-            ['Revoke', hidden(` the session started ${session.createdAt}`)],
+            [
+              'Revoke',
+              hidden(
+                ` the session from ${session.userAgent ?? 'an unknown device'}, started ${timeText(session.createdAt)}`,
+              ),
+            ],
             'Revoke this session?',
             'Revoke',
             () =>
@@ -284,7 +303,9 @@ function accountSection(user) {
       ['Reason', user.deactivation.reason ?? 'None given (the user deactivated the account)'],
       [
         'Until',
-        user.deactivation.until === null ? 'Until activated by staff' : time(user.deactivation.until),
+        user.deactivation.until === null
+          ? 'Until activated by staff'
+          : [time(user.deactivation.until), yourTime(user.deactivation.until)],
       ],
     );
   }
@@ -296,6 +317,20 @@ function accountSection(user) {
       rows.map(([term, value]) => [h('dt', {}, term), h('dd', {}, value)]),
     ),
   );
+}
+
+/**
+ * The same moment in the browser's own time, which is what the deactivation dialog asked for: the
+ * staff member who typed 09:30 sees 09:30 again beside the UTC time. Nothing when the browser keeps UTC.
+ */
+function yourTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime()) || date.getTimezoneOffset() === 0) return null;
+  const two = (number) => String(number).padStart(2, '0');
+  const local =
+    `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ` +
+    `${two(date.getHours())}:${two(date.getMinutes())}`;
+  return ` (${local} your time)`;
 }
 
 function section(title, ...content) {
