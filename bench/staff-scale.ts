@@ -19,8 +19,6 @@ const sizes = {
   small: { users: 10_000, events: 50_000 },
   large: { users: 1_000_000, events: 5_000_000 },
 } as const satisfies Record<string, SeedSize>;
-const searches = { total: 200, warmup: 20 };
-const activities = { total: 40, warmup: 4 };
 const rounds = 4;
 const target = 2;
 const hex = '0123456789abcdef';
@@ -30,8 +28,17 @@ interface Side {
   database: Database;
   testDatabase: TestDatabase;
   services: Services;
-  search: number[];
-  activity: number[];
+  /** milliseconds per query, by the query's index in `queries` */
+  samples: number[][];
+}
+
+interface Query {
+  title: string;
+  /** whether the target applies; a path the API documents as costlier is reported beside it */
+  judged: boolean;
+  total: number;
+  warmup: number;
+  run: (side: Side) => Promise<unknown>;
 }
 
 /** A random prefix of 2 to 4 characters, as emails and usernames start (hex, from the seed's md5). */
@@ -75,67 +82,114 @@ async function openSide(name: keyof typeof sizes, now: number): Promise<Side> {
     database,
     secretKey: randomBytes(32).toString('base64url'),
   });
-  return { name, database, testDatabase, services, search: [], activity: [] };
+  return { name, database, testDatabase, services, samples: [] };
 }
 
-const searchOnce = (side: Side) => () =>
-  side.services.staff.directory.search({ q: randomPrefix(), limit: 50 });
-const activityOnce = (side: Side) => () => side.services.staff.activity.perDay({});
+const queries: readonly Query[] = [
+  {
+    title:
+      'User search: directory.search({ q: <random 2–4 character prefix>, limit: 50 }), by the name matched',
+    judged: true,
+    total: 200,
+    warmup: 20,
+    run: (side) => side.services.staff.directory.search({ q: randomPrefix(), limit: 50 }),
+  },
+  {
+    title: 'User list: directory.search({ limit: 50 }), newest first',
+    judged: true,
+    total: 200,
+    warmup: 20,
+    run: (side) => side.services.staff.directory.search({ limit: 50 }),
+  },
+  {
+    title:
+      "User search newest first: directory.search({ q: <random 2–4 character prefix>, sort: '-joined', limit: 50 }) " +
+      '(documented as reading every match; not judged)',
+    judged: false,
+    total: 200,
+    warmup: 20,
+    run: (side) => side.services.staff.directory.search({ q: randomPrefix(), sort: '-joined', limit: 50 }),
+  },
+  {
+    title: 'Activity: activity.perDay({}) — the last 30 UTC days (settled days kept, the rest counted)',
+    judged: true,
+    total: 40,
+    warmup: 4,
+    run: (side) => side.services.staff.activity.perDay({}),
+  },
+];
 
 async function measure(sides: readonly Side[]): Promise<void> {
   for (const side of sides) {
-    for (let index = 0; index < searches.warmup; index += 1) await searchOnce(side)();
-    for (let index = 0; index < activities.warmup; index += 1) await activityOnce(side)();
+    for (const query of queries) {
+      for (let index = 0; index < query.warmup; index += 1) await query.run(side);
+    }
   }
   for (let round = 0; round < rounds; round += 1) {
-    for (const side of sides) {
-      for (let index = 0; index < searches.total / rounds; index += 1) {
-        side.search.push(await timed(searchOnce(side)));
-      }
-    }
-    for (const side of sides) {
-      for (let index = 0; index < activities.total / rounds; index += 1) {
-        side.activity.push(await timed(activityOnce(side)));
+    for (const [which, query] of queries.entries()) {
+      for (const side of sides) {
+        const samples = side.samples[which] ?? [];
+        side.samples[which] = samples;
+        for (let index = 0; index < query.total / rounds; index += 1) {
+          samples.push(await timed(() => query.run(side)));
+        }
       }
     }
   }
 }
 
-/** What PostgreSQL does for the activity query at this size, and how many events its 30 days hold. */
+const countedTypes = sql`('registered', 'sign_in_succeeded', 'sign_in_failed', 'locked_out')`;
+
+/**
+ * What the activity query reads at this size: the events of its 30 days (what counting them all would
+ * read), and of the day still open (what a request counts live once the settled days are kept), with
+ * PostgreSQL's plan and buffers for the latter.
+ */
 async function describeActivity(side: Side, now: number): Promise<string> {
   const dayMs = 86_400_000;
-  const from = (Math.floor(now / dayMs) - 29) * dayMs;
-  const to = (Math.floor(now / dayMs) + 1) * dayMs;
+  const today = Math.floor(now / dayMs) * dayMs;
+  const count = async (from: number) => {
+    const counted = await sql<{ count: number }>`
+      select count(*) as count from audit_events
+      where type in ${countedTypes} and created_at >= ${from} and created_at < ${today + dayMs}`.execute(
+      side.database.db,
+    );
+    return Number(counted.rows[0]?.count).toLocaleString('en');
+  };
   const plan = await sql<{ 'QUERY PLAN': string }>`
-    explain select type, created_at / 86400000 as day, count(*) from audit_events
-    where type in ('registered', 'sign_in_succeeded', 'sign_in_failed', 'locked_out')
-      and created_at >= ${from} and created_at < ${to}
+    explain (analyze, buffers) select type, created_at / 86400000 as day, count(*) from audit_events
+    where type in ${countedTypes} and created_at >= ${today} and created_at < ${today + dayMs}
     group by type, created_at / 86400000`.execute(side.database.db);
-  const counted = await sql<{ count: number }>`
-    select count(*) as count from audit_events
-    where type in ('registered', 'sign_in_succeeded', 'sign_in_failed', 'locked_out')
-      and created_at >= ${from} and created_at < ${to}`.execute(side.database.db);
-  const scan = plan.rows.map((row) => row['QUERY PLAN'].trim()).find((line) => /Scan/.test(line)) ?? '?';
-  return `${side.name}: ${Number(counted.rows[0]?.count).toLocaleString('en')} events counted; ${scan.replace(/ +\(cost.*$/, '')}`;
+  const lines = plan.rows.map((row) => row['QUERY PLAN'].trim());
+  const scan = lines.find((line) => /Scan/.test(line))?.replace(/ +\(cost.*$/, '') ?? '?';
+  const buffers = lines.find((line) => line.startsWith('Buffers:')) ?? '?';
+  return (
+    `${side.name}: ${await count(today - 29 * dayMs)} events in the 30 days, ${await count(today)} of them ` +
+    `today; today's: ${scan}, ${buffers}`
+  );
 }
 
-function report(kind: 'search' | 'activity', title: string, small: Side, large: Side): boolean {
+function report(query: Query, small: readonly number[], large: readonly number[]): void {
   const figures = [0.5, 0.99].map((fraction) => {
-    const smallMs = percentile(small[kind], fraction);
-    const largeMs = percentile(large[kind], fraction);
+    const smallMs = percentile(small, fraction);
+    const largeMs = percentile(large, fraction);
     return { fraction, smallMs, largeMs, ratio: largeMs / smallMs };
   });
-  console.log(`\n${title} (${String(small[kind].length)} queries per size)`);
+  console.log(`\n${query.title} (${String(small.length)} queries per size)`);
   for (const { fraction, smallMs, largeMs, ratio } of figures) {
-    const met = ratio <= target;
+    const verdict = ratio <= target ? 'met' : query.judged ? '!!! TARGET MISSED' : 'not judged';
     console.log(
       `  p${String(fraction * 100).padEnd(2)}  small ${smallMs.toFixed(2).padStart(8)} ms  large ` +
         `${largeMs.toFixed(2).padStart(8)} ms  ratio ${ratio.toFixed(2).padStart(6)}  ` +
-        `(target ≤ ${String(target)}: ${met ? 'met' : '!!! TARGET MISSED'})`,
+        `(target ≤ ${String(target)}: ${verdict})`,
     );
   }
-  return figures.every((figure) => figure.ratio <= target);
 }
+
+const loadAverage = () =>
+  loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const postgres = await providePostgres(process.env.DATABASE_URL_TEST);
@@ -143,9 +197,7 @@ async function main(): Promise<void> {
   const now = Date.now();
   console.log(`Gatehouse staff benchmark, ${new Date(now).toISOString()}`);
   console.log(
-    `node ${process.version}, ${String(availableParallelism())} cores, load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' ')}`,
+    `node ${process.version}, ${String(availableParallelism())} cores, load average ${loadAverage()}`,
   );
   const sides: Side[] = [];
   try {
@@ -154,18 +206,10 @@ async function main(): Promise<void> {
     const version = await sql<{ server_version: string }>`show server_version`.execute(large.database.db);
     console.log(`PostgreSQL ${version.rows[0]?.server_version ?? '?'}`);
     await measure(sides);
-    report(
-      'search',
-      'User search: directory.search({ q: <random 2–4 character prefix>, limit: 50 })',
-      small,
-      large,
-    );
-    report(
-      'activity',
-      'Activity: activity.perDay({}) — the last 30 UTC days (settled days kept, the rest counted)',
-      small,
-      large,
-    );
+    console.log(`measured; load average ${loadAverage()}`);
+    for (const [which, query] of queries.entries()) {
+      report(query, small.samples[which] ?? [], large.samples[which] ?? []);
+    }
     console.log(`\n${await describeActivity(small, now)}\n${await describeActivity(large, now)}`);
   } finally {
     for (const side of sides) {

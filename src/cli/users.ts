@@ -78,7 +78,7 @@ function describeDeactivation(user: User): string {
 
 const describeName = (user: User): string => `${user.username} <${user.email}>`;
 
-/** `users list [--q <prefix>] [--staff] [--inactive] [--limit N]`: accounts, newest first. */
+/** `users list [--q <prefix>] [--staff] [--inactive] [--limit N]`: newest first, or by the name a search matched. */
 async function list(args: string[], env: Env): Promise<void> {
   const { values, positionals } = parseArgs({
     args,

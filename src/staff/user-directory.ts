@@ -6,13 +6,13 @@ import type { AuditRecord, AuditRepository } from '../store/audit-repository.ts'
 import type { Session } from '../store/session-repository.ts';
 import { positionOf, type User, type UserRepository, type UserSort } from '../store/user-repository.ts';
 import { normalizeRole } from './roles.ts';
-import { decodeUserCursor, encodeUserCursor } from './user-cursor.ts';
+import { decodeNameCursor, decodeTimeCursor, encodeNameCursor, encodeTimeCursor } from './user-cursor.ts';
 
 // what one account's view holds, for the HTTP layer's mapping
 export type { AuditRecord, Session };
 
 export interface UserDirectoryDeps {
-  users: Pick<UserRepository, 'findById' | 'findByEmail' | 'list'>;
+  users: Pick<UserRepository, 'findById' | 'findByEmail' | 'list' | 'listMatching'>;
   sessions: Pick<SessionService, 'listPage'>;
   events: Pick<AuditRepository, 'listForUser'>;
   limits: Pick<RateLimits, 'loginLock'>;
@@ -39,6 +39,18 @@ const recentEvents = 20;
 
 export type UserDirectory = ReturnType<typeof createUserDirectory>;
 
+/** The position `cursor` names, if given; a cursor that names none is a problem of the field. */
+function readCursor<Position>(
+  fields: FieldProblems,
+  cursor: string | undefined,
+  decode: (cursor: string) => Position | undefined,
+): Position | undefined {
+  if (cursor === undefined) return undefined;
+  const position = decode(cursor);
+  if (position === undefined) fields.cursor = { code: 'invalid' };
+  return position;
+}
+
 /** The accounts as staff look them up. */
 export function createUserDirectory({ users, sessions, events, limits }: UserDirectoryDeps) {
   /** The account with this id, whatever its state; user_not_found when there is none. */
@@ -52,35 +64,47 @@ export function createUserDirectory({ users, sessions, events, limits }: UserDir
     user,
 
     /**
-     * A page of accounts matching `query`, in its order (newest sign-up first by default). The cursor
-     * holds the last account's sort key and id, so an account added meanwhile never shifts the next page,
-     * and none is skipped or repeated.
+     * A page of accounts matching `query`, in its order: by the name matched when searching, else newest
+     * sign-up first, unless it names one. The cursor holds the last account's sort key and id, so an
+     * account added meanwhile never shifts the next page, and none is skipped or repeated.
      */
     async search(query: UserQuery): Promise<{ users: User[]; nextCursor: string | null }> {
-      const sort = query.sort ?? '-joined';
+      const prefix = query.q?.normalize('NFKC').trim().toLowerCase() ?? '';
+      const sort = query.sort ?? (prefix === '' ? '-joined' : 'match');
       const limit = query.limit ?? userPageSize.default;
       const fields: FieldProblems = {};
       if (!Number.isSafeInteger(limit) || limit < 1 || limit > userPageSize.max)
         fields.limit = { code: 'invalid' };
-      const after = query.cursor === undefined ? undefined : decodeUserCursor(sort, query.cursor);
-      if (query.cursor !== undefined && after === undefined) fields.cursor = { code: 'invalid' };
+      // the order of the names a search matched: without a search there are none
+      if (sort === 'match' && prefix === '') fields.q = { code: 'required' };
       const role = query.role === undefined ? undefined : normalizeRole(query.role);
       if (query.role !== undefined && role === undefined) fields.role = { code: 'invalid' };
-      throwIfInvalid(fields);
-      const filter = {
-        prefix: query.q?.normalize('NFKC').trim().toLowerCase(),
-        active: query.active,
-        staff: query.staff,
-        verified: query.verified,
-        role,
-      };
+      const flags = { active: query.active, staff: query.staff, verified: query.verified, role };
       // one more than the page, to know whether another follows
-      const found = await users.list(filter, sort, { limit: limit + 1, after });
-      const page = found.slice(0, limit);
-      const last = page.at(-1);
-      const nextCursor =
-        found.length > limit && last !== undefined ? encodeUserCursor(sort, positionOf(last, sort)) : null;
-      return { users: page, nextCursor };
+      const ask = limit + 1;
+
+      if (sort === 'match') {
+        const after = readCursor(fields, query.cursor, decodeNameCursor);
+        throwIfInvalid(fields);
+        const found = await users.listMatching(prefix, flags, { limit: ask, after });
+        const last = found[limit - 1];
+        return {
+          users: found.slice(0, limit).map((match) => match.user),
+          nextCursor:
+            found.length > limit && last !== undefined
+              ? encodeNameCursor({ name: last.name, id: last.user.id })
+              : null,
+        };
+      }
+      const after = readCursor(fields, query.cursor, (cursor) => decodeTimeCursor(sort, cursor));
+      throwIfInvalid(fields);
+      const found = await users.list({ ...flags, prefix }, sort, { limit: ask, after });
+      const last = found[limit - 1];
+      return {
+        users: found.slice(0, limit),
+        nextCursor:
+          found.length > limit && last !== undefined ? encodeTimeCursor(sort, positionOf(last, sort)) : null,
+      };
     },
 
     /** One account with its live sessions, its latest security events and its login lock. */

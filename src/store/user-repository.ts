@@ -67,23 +67,45 @@ export interface UserChanges {
   updatedAt: number;
 }
 
-/** How the staff's list orders accounts: by sign-up or by last sign-in (never: as at 0), either way. */
-export type UserSort = 'joined' | '-joined' | 'lastLogin' | '-lastLogin';
+/** How the staff's list orders accounts by time: by sign-up or by last sign-in (never: as at 0), either way. */
+export type TimeSort = 'joined' | '-joined' | 'lastLogin' | '-lastLogin';
 
-/** Where a page of the list starts: after the account with this sort key and id. */
+/**
+ * Every order of the staff's list: a time order, or `match`, the name a search matched (A to Z by code
+ * point), which only a search has.
+ */
+export type UserSort = TimeSort | 'match';
+
+/** Where a page in a time order starts: after the account with this sort key and id. */
 export interface UserPosition {
   key: number;
   id: string;
 }
 
-/** What the staff's list narrows accounts to; every filter is optional. */
-export interface UserFilter {
-  /** a lower-cased prefix of the normalised email or username */
-  prefix?: string | undefined;
+/** Where a page in `match` order starts: after the account whose matched name and id these are. */
+export interface NamePosition {
+  name: string;
+  id: string;
+}
+
+/** An account a search found, with the name (normalised email or username) by which it sorts. */
+export interface MatchedUser {
+  user: User;
+  name: string;
+}
+
+/** What the staff's list narrows accounts to, besides a search; every filter is optional. */
+export interface UserFlags {
   active?: boolean | undefined;
   staff?: boolean | undefined;
   verified?: boolean | undefined;
   role?: string | undefined;
+}
+
+/** What the staff's list narrows accounts to in a time order: the flags, and optionally a search. */
+export interface UserFilter extends UserFlags {
+  /** a lower-cased prefix of the normalised email or username */
+  prefix?: string | undefined;
 }
 
 /** The outcome of a write that a unique index may refuse. */
@@ -111,9 +133,18 @@ export interface UserRepository {
   /** Up to `limit` accounts matching `filter` in `sort` order, after `after` if given. */
   list(
     filter: UserFilter,
-    sort: UserSort,
+    sort: TimeSort,
     page: { limit: number; after?: UserPosition | undefined },
   ): Promise<User[]>;
+  /**
+   * Up to `limit` accounts whose normalised email or username starts with `prefix` and whose flags match,
+   * ordered by that name (the lesser, when both match), then id; after `after` if given.
+   */
+  listMatching(
+    prefix: string,
+    flags: UserFlags,
+    page: { limit: number; after?: NamePosition | undefined },
+  ): Promise<MatchedUser[]>;
   /** Replaces the user's roles (sorted, distinct) in the row and in the role index alike. */
   setRoles(userId: string, roles: readonly string[], updatedAt: number): Promise<User | undefined>;
   /**
@@ -125,7 +156,7 @@ export interface UserRepository {
 }
 
 /** An account's place in `sort` order: the cursor of the page after it. */
-export function positionOf(user: User, sort: UserSort): UserPosition {
+export function positionOf(user: User, sort: TimeSort): UserPosition {
   const key = sort === 'joined' || sort === '-joined' ? user.createdAt : (user.lastLoginAt ?? 0);
   return { key, id: user.id };
 }
@@ -163,13 +194,13 @@ export function createUserRepository(executor: Executor): UserRepository {
   const startsWith = (column: 'email_normalized' | 'username_normalized', prefix: string) =>
     sql<boolean>`${comparable(column)} >= ${prefix} and ${comparable(column)} < ${prefix + top}`;
 
-  function sortKey(sort: UserSort): RawBuilder<number> {
+  function sortKey(sort: TimeSort): RawBuilder<number> {
     return sort === 'joined' || sort === '-joined' ? sql`created_at` : sql`coalesce(last_login_at, 0)`;
   }
 
   function matching(filter: UserFilter) {
     return (eb: ExpressionBuilder<Tables, 'users'>) => {
-      const conditions = [];
+      const conditions = [flagged(filter)(eb)];
       if (filter.prefix !== undefined && filter.prefix !== '') {
         conditions.push(
           eb.or([
@@ -178,6 +209,13 @@ export function createUserRepository(executor: Executor): UserRepository {
           ]),
         );
       }
+      return eb.and(conditions);
+    };
+  }
+
+  function flagged(filter: UserFlags) {
+    return (eb: ExpressionBuilder<Tables, 'users'>) => {
+      const conditions = [];
       if (filter.active !== undefined) conditions.push(eb('is_active', '=', filter.active ? 1 : 0));
       if (filter.staff !== undefined) conditions.push(eb('is_staff', '=', filter.staff ? 1 : 0));
       if (filter.verified !== undefined) {
@@ -314,6 +352,48 @@ export function createUserRepository(executor: Executor): UserRepository {
       const direction = descending ? 'desc' : 'asc';
       const rows = await query.orderBy(key, direction).orderBy('id', direction).limit(limit).execute();
       return rows.map(toUser);
+    },
+
+    async listMatching(prefix, flags, { limit, after }) {
+      // Two walks of the prefix indexes, each stopping after `limit` rows, merged: the cost is the page,
+      // not the number of matches. Each walk orders by its name alone (unique in its index), so no sort
+      // of the matches is needed; the id breaks ties between an email and a username only.
+      const walk = (
+        column: 'email_normalized' | 'username_normalized',
+        other: 'email_normalized' | 'username_normalized',
+      ) => {
+        const name = comparable(column);
+        const otherName = comparable(other);
+        // an account both of whose names match is listed once, under the lesser (the email on a tie)
+        const listedUnderOther =
+          column === 'email_normalized'
+            ? sql<boolean>`${startsWith(other, prefix)} and ${otherName} < ${name}`
+            : sql<boolean>`${sql.ref(other)} is not null and ${startsWith(other, prefix)} and ${otherName} <= ${name}`;
+        let query = db
+          .selectFrom('users')
+          .selectAll()
+          .select(name.as('matched_name'))
+          .where(startsWith(column, prefix))
+          .where(sql<boolean>`not (${listedUnderOther})`)
+          .where(flagged(flags));
+        // the row comparison bounds the index range from the cursor on, on both databases
+        if (after !== undefined)
+          query = query.where(sql<boolean>`(${name}, id) > (${after.name}, ${after.id})`);
+        return db.selectFrom(query.orderBy(name).limit(limit).as('walk')).selectAll();
+      };
+      const found = walk('email_normalized', 'username_normalized').unionAll(
+        walk('username_normalized', 'email_normalized'),
+      );
+      const matchedName =
+        executor.dialect === 'postgres' ? sql<string>`matched_name collate "C"` : sql<string>`matched_name`;
+      const rows = await db
+        .selectFrom(found.as('found'))
+        .selectAll()
+        .orderBy(matchedName)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({ user: toUser(row), name: row.matched_name }));
     },
 
     async setRoles(userId, roles, updatedAt) {

@@ -331,9 +331,21 @@ for (const dialect of dialects) {
       assert.equal(await page.getByRole('button', { name: 'Previous' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Next' }).click();
       await assert.doesNotReject(status.filter({ hasText: '1 user shown.' }).waitFor());
+      // a search lists by the name it matched, A to Z by code point: crowd9 comes after crowd25
+      await assert.doesNotReject(page.getByRole('link', { name: `crowd9-${dialect}@example.com` }).waitFor());
       assert.equal(await page.getByRole('button', { name: 'Next' }).isDisabled(), true);
       await page.getByRole('button', { name: 'Previous' }).click();
       await assert.doesNotReject(status.filter({ hasText: '25 users shown' }).waitFor());
+      // newest first, the same search starts with the last of the crowd to sign up and ends with the first
+      await page.getByLabel('Sort').selectOption({ label: 'Newest first' });
+      const firstRow = page.getByRole('table', { name: 'Users' }).getByRole('row').nth(1);
+      await assert.doesNotReject(
+        firstRow.getByRole('link', { name: `crowd${String(crowd - 1)}-${dialect}@example.com` }).waitFor(),
+      );
+      await page.getByRole('button', { name: 'Next' }).click();
+      await assert.doesNotReject(status.filter({ hasText: '1 user shown.' }).waitFor());
+      await assert.doesNotReject(page.getByRole('link', { name: `crowd0-${dialect}@example.com` }).waitFor());
+      await page.getByLabel('Sort').selectOption({ index: 0 });
 
       await page.getByLabel('Search users').fill(user.email.slice(0, 6).toUpperCase());
       await page.getByLabel('Search users').press('Enter');

@@ -232,8 +232,9 @@ for (const dialect of dialects) {
         queryTimeout: 6000,
       });
       const now = Date.now();
-      aliceId = await insertUser(database, 'alice', now - 3 * hour);
-      await insertUser(database, 'albert', now - 2 * hour);
+      // albert joined before alice, so that newest first and A to Z differ
+      await insertUser(database, 'albert', now - 3 * hour);
+      aliceId = await insertUser(database, 'alice', now - 2 * hour);
       await insertUser(database, 'bob', now - hour);
     });
     after(async () => {
@@ -250,8 +251,8 @@ for (const dialect of dialects) {
       return lines.slice(1).map((line) => line.split(/ {2,}/)[2]);
     };
 
-    it('lists accounts newest first, by prefix, staff only, inactive only, and up to a limit', async () => {
-      assert.deepEqual(await usernames([]), ['root', 'bob', 'albert', 'alice']);
+    it('lists accounts newest first, by prefix (A to Z), staff only, inactive only, and up to a limit', async () => {
+      assert.deepEqual(await usernames([]), ['root', 'bob', 'alice', 'albert']);
       assert.deepEqual(await usernames(['--q', 'AL']), ['albert', 'alice']);
       assert.deepEqual(await usernames(['--staff']), ['root']);
       assert.deepEqual(await usernames(['--inactive']), []);

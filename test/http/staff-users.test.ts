@@ -124,12 +124,75 @@ for (const dialect of dialects) {
       const q = `q=${prefix}`;
       assert.deepEqual(idsOf(await listed(`${q}&sort=joined`)), [a.id, b.id, c.id]);
       assert.deepEqual(idsOf(await listed(`${q}&sort=-joined`)), [c.id, b.id, a.id]);
-      assert.deepEqual(idsOf(await listed(q)), [c.id, b.id, a.id], 'newest sign-up first by default');
+      // these three are the latest sign-ups of all
+      assert.deepEqual(idsOf(await listed('limit=3')), [c.id, b.id, a.id], 'newest first by default');
       assert.deepEqual(idsOf(await listed(`${q}&sort=lastLogin`)), [b.id, c.id, a.id]);
       assert.deepEqual(idsOf(await listed(`${q}&sort=-lastLogin`)), [a.id, c.id, b.id]);
       const byLogin = await listed(`${q}&sort=-lastLogin`);
       assert.equal(byLogin.users[2]?.lastLoginAt, null);
       assert.match(String(byLogin.users[0]?.lastLoginAt), /^\d{4}-\d\d-\d\dT/);
+    });
+
+    /** Registers an account with exactly these names; its id. */
+    const registerNamed = async (username: string, email: string) => {
+      clock.advance(1000);
+      const response = await request(test.app, 'POST', '/api/users', {
+        body: { user: { username, email, password: 'a-long-passphrase-42' } },
+      });
+      assert.equal(response.status, 201, response.text);
+      return userIdOf(test.database, email);
+    };
+
+    it('orders a search by the name it matched, A to Z, by default; an account matched twice by the lesser, once', async () => {
+      const prefix = freshPrefix();
+      // in order of sign-up: matched by username only, by email only, by both (the email the lesser),
+      // by both (the username the lesser, in capitals: names compare as stored, lower-cased)
+      const byUsername = await registerNamed(`${prefix}m`, `other-${prefix}@example.com`);
+      const byEmail = await registerNamed(`other-${prefix}`, `${prefix}c@example.com`);
+      const emailLesser = await registerNamed(`${prefix}z`, `${prefix}a@example.com`);
+      const usernameLesser = await registerNamed(`${prefix}B`, `${prefix}y@example.com`);
+      const byName = [emailLesser, usernameLesser, byEmail, byUsername];
+      assert.deepEqual(idsOf(await listed(`q=${prefix.toUpperCase()}`)), byName);
+      assert.deepEqual(idsOf(await listed(`q=${prefix}&sort=match`)), byName);
+      assert.deepEqual(idsOf(await listed(`q=${prefix}&sort=-joined`)), [
+        usernameLesser,
+        emailLesser,
+        byEmail,
+        byUsername,
+      ]);
+      // the filters narrow this order as any other
+      await test.database.db.updateTable('users').set({ is_active: 0 }).where('id', '=', byEmail).execute();
+      assert.deepEqual(idsOf(await listed(`q=${prefix}&active=true`)), [
+        emailLesser,
+        usernameLesser,
+        byUsername,
+      ]);
+      assert.deepEqual(idsOf(await listed(`q=${prefix}&active=false`)), [byEmail]);
+      // a longer prefix matches fewer names: here only the emails beginning with `<prefix>a`
+      assert.deepEqual(idsOf(await listed(`q=${prefix}a`)), [emailLesser]);
+    });
+
+    it('pages in name order with a cursor that stays correct while accounts are added', async () => {
+      const prefix = freshPrefix();
+      const named = (letter: string) =>
+        registerNamed(`${prefix}${letter}`, `${letter}-${prefix}@example.com`);
+      const [b, d, f, h] = [await named('b'), await named('d'), await named('f'), await named('h')];
+      const q = `q=${prefix}&limit=2`;
+      const page1 = await listed(q);
+      assert.deepEqual(idsOf(page1), [b, d]);
+      // added meanwhile: two that sort before the cursor, one after it
+      await named('a');
+      await named('c');
+      const e = await named('e');
+      const page2 = await listed(`${q}&cursor=${String(page1.nextCursor)}`);
+      assert.deepEqual(idsOf(page2), [e, f]);
+      const page3 = await listed(`${q}&cursor=${String(page2.nextCursor)}`);
+      assert.deepEqual(idsOf(page3), [h]);
+      assert.equal(page3.nextCursor, null);
+      // the cursor carries its position, not the query: the same search from the first page's cursor
+      // with a size of 100 lists everything after `d`, each once
+      const rest = await listed(`q=${prefix}&limit=100&cursor=${String(page1.nextCursor)}`);
+      assert.deepEqual(idsOf(rest), [e, f, h]);
     });
 
     it('pages with a cursor that stays correct while accounts are added', async () => {
@@ -166,6 +229,11 @@ for (const dialect of dialects) {
     it('refuses bad queries with 422 naming the field', async () => {
       const page = await listed('limit=1&sort=joined');
       const otherSortCursor = String(page.nextCursor);
+      const prefix = freshPrefix();
+      await register(prefix);
+      await register(prefix);
+      const nameCursor = String((await listed(`q=${prefix}&limit=1`)).nextCursor);
+      const forged = (text: string) => Buffer.from(text).toString('base64url');
       const cases: Array<[string, string]> = [
         ['limit=0', 'limit'],
         ['limit=101', 'limit'],
@@ -179,6 +247,16 @@ for (const dialect of dialects) {
         ['verified=', 'verified'],
         ['sort=name', 'sort'],
         [`q=${'a'.repeat(255)}`, 'q'],
+        // the order of matched names needs a search
+        ['sort=match', 'q'],
+        ['q=%20%20&sort=match', 'q'],
+        // a cursor of one order read in the other
+        [`q=${prefix}&cursor=${otherSortCursor}`, 'cursor'],
+        [`q=${prefix}&sort=joined&cursor=${nameCursor}`, 'cursor'],
+        [`cursor=${nameCursor}`, 'cursor'],
+        [`q=${prefix}&cursor=${forged('match:a b:x')}`, 'cursor'],
+        [`q=${prefix}&cursor=${forged(`match:a:${'x'.repeat(255)}`)}`, 'cursor'],
+        [`q=${prefix}&cursor=${'A'.repeat(1451)}`, 'cursor'],
       ];
       for (const [query, field] of cases) {
         const response = await list(query);

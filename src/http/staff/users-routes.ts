@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { UserDirectory } from '../../staff/user-directory.ts';
+import { userCursorMaxLength } from '../../staff/user-cursor.ts';
 import { userPageSize } from '../../staff/user-directory.ts';
 import { staffErrors } from './envelope.ts';
 import {
@@ -33,12 +34,17 @@ const UserListQuery = Type.Object({
   sort: Type.Optional(
     Type.Union(
       [
+        Type.Literal('match'),
         Type.Literal('joined'),
         Type.Literal('-joined'),
         Type.Literal('lastLogin'),
         Type.Literal('-lastLogin'),
       ],
-      { description: 'sign-up or last sign-in (never: oldest), `-` for newest first; default `-joined`' },
+      {
+        description:
+          '`match`: the email or username that starts with `q`, A to Z (a search only); else sign-up or last ' +
+          'sign-in (never: oldest), `-` for newest first. Default: `match` with `q`, `-joined` without',
+      },
     ),
   ),
   limit: Type.Optional(
@@ -48,7 +54,10 @@ const UserListQuery = Type.Object({
     }),
   ),
   cursor: Type.Optional(
-    Type.String({ maxLength: 200, description: "the previous page's `nextCursor`, as it came" }),
+    Type.String({
+      maxLength: userCursorMaxLength,
+      description: "the previous page's `nextCursor`, as it came",
+    }),
   ),
 });
 

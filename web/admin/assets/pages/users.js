@@ -3,8 +3,9 @@ import { api, query } from '../api.js';
 import { field, h, select, table, time, yesNo } from '../dom.js';
 import { countSentence, describe, heading, liveStatus, pager } from './page.js';
 
-// kept while the console is open, so coming back from a user page finds the same search
-const filters = { q: '', active: '', staff: '', verified: '', role: '', sort: '-joined' };
+// kept while the console is open, so coming back from a user page finds the same search; no sort is the
+// API's default: a search by the name it matched, else newest first
+const filters = { q: '', active: '', staff: '', verified: '', role: '', sort: '' };
 const pageSize = 25;
 const flagOptions = [
   ['', 'Any'],
@@ -27,6 +28,7 @@ export async function renderUsers(main) {
   const sort = select(
     'sort',
     [
+      ['', 'Name, A to Z (when searching)'],
       ['-joined', 'Newest first'],
       ['joined', 'Oldest first'],
       ['-lastLogin', 'Last signed in, latest first'],
