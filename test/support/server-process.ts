@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const binary = join(root, 'bin', 'gatehouse.js');
 
-const startTimeout = 15_000;
+// A start is ~1 s on a quiet machine; on 2 busy cores (a browser and a test runner beside it) it once took
+// longer than 15 s. Still bounded, so a server that never listens fails the test.
+const startTimeout = 45_000;
 const commandTimeout = 20_000;
 // SIGTERM must drain and exit within 10 s (the contract); a little more before we call it a failure.
 const stopTimeout = 12_000;
