@@ -107,23 +107,27 @@ async function seedEvents(database: Database, size: SeedSize, now: number): Prom
   const { db } = database;
   for (let start = 1; start <= size.events; start += chunk) {
     const end = Math.min(size.events, start + chunk - 1);
-    // of every 100 events: 45 sign-ins, 20 failed, 20 sign-ups, 1 lockout, 14 of other kinds
+    // of every 100 events in a row: 45 sign-ins, 20 failed, 20 sign-ups, 1 lockout, 14 of other kinds,
+    // interleaved (37 is prime to 100, so `kind` takes each value once in any 100 consecutive events): rows
+    // in time order must not hold one type for hours on end
     await sql`
       insert into audit_events (id, type, user_id, actor, actor_id, session_id, ip, user_agent, request_id,
         detail, created_at)
       select md5('event' || n)::uuid::text,
         case
-          when n % 100 < 45 then 'sign_in_succeeded'
-          when n % 100 < 65 then 'sign_in_failed'
-          when n % 100 < 85 then 'registered'
-          when n % 100 < 86 then 'locked_out'
-          when n % 100 < 95 then 'signed_out'
+          when kind < 45 then 'sign_in_succeeded'
+          when kind < 65 then 'sign_in_failed'
+          when kind < 85 then 'registered'
+          when kind < 86 then 'locked_out'
+          when kind < 95 then 'signed_out'
           else 'password_changed'
         end,
         md5('user' || (1 + floor(random() * ${size.users}))::bigint)::uuid::text,
         'self', null, null, '192.0.2.' || (n % 250), 'bench/1.0', null,
-        case when n % 100 between 45 and 64 then '{"reason":"wrong_password"}' else '{}' end,
+        case when kind between 45 and 64 then '{"reason":"wrong_password"}' else '{}' end,
         ${now - eventsOverDays * dayMs} + ((n - random()) * ${eventsOverDays * dayMs} / ${size.events})::bigint
-      from generate_series(${start}::bigint, ${end}::bigint) as n`.execute(db);
+      from (
+        select n, n * 37 % 100 as kind from generate_series(${start}::bigint, ${end}::bigint) as n
+      ) as seeded`.execute(db);
   }
 }

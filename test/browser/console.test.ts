@@ -35,14 +35,18 @@ const phone = '=1+1, "phone"';
 // the browser's own time, 9 hours ahead of UTC all year: a local time typed in a dialog is not UTC
 const timezoneId = 'Asia/Tokyo';
 const csvHeader = 'id,at,type,userId,actor,actorId,sessionId,ip,userAgent,requestId,detail';
-// what the accessibility tree calls a control, each of which must have a name
+// what Chromium's accessibility tree calls a control, each of which must have a name (`DateTime` is its
+// role for a datetime-local field)
 const controlRoles = new Set([
   'button',
   'checkbox',
   'combobox',
+  'DateTime',
   'link',
+  'listbox',
   'radio',
   'searchbox',
+  'slider',
   'spinbutton',
   'textbox',
 ]);
@@ -86,7 +90,7 @@ async function unnamedControls(page: Page): Promise<string[]> {
   try {
     const { nodes } = await session.send('Accessibility.getFullAXTree');
     return nodes
-      .filter((node) => node.ignored !== true && controlRoles.has(String(node.role?.value)))
+      .filter((node) => !node.ignored && controlRoles.has(String(node.role?.value)))
       .filter((node) => String(node.name?.value ?? '').trim() === '')
       .map((node) => `${String(node.role?.value)} #${node.backendDOMNodeId ?? '?'}`);
   } finally {
