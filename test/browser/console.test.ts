@@ -207,11 +207,21 @@ for (const dialect of dialects) {
       browser = await launchChromium();
     });
     after(async () => {
-      await staffContext?.close();
-      await browser.close();
-      await server.stop();
-      await smtp.stop();
-      await database.drop();
+      // Every step is tried even when one throws: a `before` that failed halfway left the later ones unmade,
+      // and an SMTP sink or a browser left open would keep this file running until the runner's limit.
+      const steps: (() => Promise<unknown> | undefined)[] = [
+        () => staffContext?.close(),
+        () => browser.close(),
+        () => server.stop(),
+        () => smtp.stop(),
+        () => database.drop(),
+      ];
+      const failures: unknown[] = [];
+      for (const step of steps)
+        await Promise.resolve()
+          .then(step)
+          .catch((error: unknown) => failures.push(error));
+      if (failures.length > 0) throw failures[0];
     });
 
     it('refuses a non-staff account at sign-in, with a message and no cookie', async () => {

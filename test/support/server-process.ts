@@ -13,7 +13,7 @@ export const binary = join(root, 'bin', 'gatehouse.js');
 // A start is ~1 s on a quiet machine; on 2 busy cores (a browser and a test runner beside it) it once took
 // longer than 15 s. Still bounded, so a server that never listens fails the test.
 const startTimeout = 45_000;
-const commandTimeout = 20_000;
+const commandTimeout = 40_000;
 // SIGTERM must drain and exit within 10 s (the contract); a little more before we call it a failure.
 const stopTimeout = 12_000;
 
@@ -194,6 +194,8 @@ export async function startServer(options: {
 
   const exited = (timeout = stopTimeout) => waitFor(() => exit, timeout, 'the process to exit');
 
+  // A server that never listens is killed here: its open pipes would keep this test file alive until the
+  // runner's 10-minute limit (seen once on 2 busy cores), where the failure belongs to this one start.
   const port = await waitFor(
     () => {
       for (const line of stdout) {
@@ -209,7 +211,10 @@ export async function startServer(options: {
     },
     startTimeout,
     'the server to listen',
-  );
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   const url = `http://127.0.0.1:${port}`;
 
   return {
