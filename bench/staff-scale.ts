@@ -103,7 +103,7 @@ const queries: readonly Query[] = [
   {
     title:
       "User search newest first: directory.search({ q: <random 2–4 character prefix>, sort: '-joined', limit: 50 }) " +
-      '(documented as reading every match; not judged)',
+      '(the costlier path docs/api.md documents; not judged)',
     judged: false,
     total: 400,
     warmup: 20,
