@@ -127,6 +127,20 @@ export function createSessionRepository({ db }: Executor): SessionRepository {
         .set({ revoked_at: liveness.now, revoked_reason: reason })
         .where(liveOf(userId, liveness));
       if (keep > 0) {
+        // Most people hold far fewer sessions than the cap: fewer than `keep` unrevoked ones (a walk of the
+        // partial index, no row read) means fewer live ones, and nothing to end. Only at the cap are the
+        // live ones read and sorted by last use, which every sign-in otherwise paid for.
+        const atCap = await db
+          .selectFrom('sessions')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('revoked_at', 'is', null)
+          .orderBy('created_at')
+          .orderBy('id')
+          .limit(1)
+          .offset(keep - 1)
+          .executeTakeFirst();
+        if (atCap === undefined) return [];
         // the last session kept; every live one that sorts after it goes
         const boundary = await db
           .selectFrom('sessions')

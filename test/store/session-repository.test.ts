@@ -173,6 +173,8 @@ for (const dialect of dialects) {
     it('keeps the newer of sessions used at the same moment', async () => {
       const userId = await insertUser(store.database);
       const ids = [await openSession(userId, start), await openSession(userId, start)].sort();
+      // exactly as many as kept: none goes
+      assert.deepEqual(await sessions.revokeLeastRecentlyUsed(userId, 2, liveness, 'session_limit'), []);
       await openSession(userId, start + 1000);
       assert.deepEqual(await sessions.revokeLeastRecentlyUsed(userId, 2, liveness, 'session_limit'), [
         ids[0],
