@@ -1,7 +1,7 @@
 import type { AuditEventType } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
-import type { AuditRepository, DailyCount } from '../store/audit-repository.ts';
+import type { AuditRepository, BucketCount, TimeBucket } from '../store/audit-repository.ts';
 
 /** One UTC day of activity, from the audit log. */
 export interface ActivityDay {
@@ -27,9 +27,12 @@ const countedTypes = {
 } as const satisfies Record<CountedField, AuditEventType>;
 
 const dayMs = 86_400_000;
-// A day is settled this long after it ends: an event's time is taken before its transaction commits, and
-// instances' clocks differ by a little; after this, nothing more is written with that day's time.
-const settleTime = 3_600_000;
+const hourMs = 3_600_000;
+const bucketMs = { day: dayMs, hour: hourMs } as const satisfies Record<TimeBucket, number>;
+// A day or an hour is settled this long after it ends: an event's time is taken before its transaction
+// commits, and instances' clocks differ by a little; after this, nothing more is written with its time.
+// An hour, not less: a margin far beyond both, and it costs a request at most one more hour read live.
+const settleTime = hourMs;
 const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The day (since the epoch) a YYYY-MM-DD date names; undefined for anything else, 2026-02-30 included. */
@@ -44,7 +47,7 @@ function dayOf(date: string): number | undefined {
 const dateOf = (day: number): string => new Date(day * dayMs).toISOString().slice(0, 10);
 
 export interface ActivityDeps {
-  events: Pick<AuditRepository, 'countByDay' | 'findDailyCounts' | 'keepDailyCounts'>;
+  events: Pick<AuditRepository, 'countPer' | 'findKeptCounts' | 'keepCounts' | 'deleteHourlyCountsBefore'>;
   clock: Clock;
 }
 
@@ -54,40 +57,65 @@ export type Activity = ReturnType<typeof createActivity>;
 export function createActivity({ events, clock }: ActivityDeps) {
   const types = Object.values(countedTypes);
 
-  /** Each day's events of the counted types, grouped, in one query over the (type, created_at) index. */
-  const countLive = (firstDay: number, lastDay: number) =>
-    events.countByDay(types, firstDay * dayMs, (lastDay + 1) * dayMs);
+  /**
+   * The counts of the days or hours numbered `first` to `last`, all settled: those kept, and those not kept
+   * yet (none asked for them since they settled), counted now in one grouped query over the (type,
+   * created_at) index and kept, zeros too, so that a quiet one is known as counted. An instance counting
+   * the same ones at once counts the same events, and its keeping then does nothing.
+   */
+  async function countSettled(
+    size: TimeBucket,
+    first: number,
+    last: number,
+  ): Promise<{ kept: BucketCount[]; fresh: BucketCount[] }> {
+    if (last < first) return { kept: [], fresh: [] };
+    const kept = await events.findKeptCounts(size, first, last);
+    const keptBuckets = new Set(kept.map((count) => count.bucket));
+    const missing: number[] = [];
+    for (let bucket = first; bucket <= last; bucket += 1) if (!keptBuckets.has(bucket)) missing.push(bucket);
+    const [firstMissing, lastMissing] = [missing[0], missing.at(-1)];
+    if (firstMissing === undefined || lastMissing === undefined) return { kept, fresh: [] };
+    const counted = new Map(
+      (
+        await events.countPer(size, types, firstMissing * bucketMs[size], (lastMissing + 1) * bucketMs[size])
+      ).map((count) => [`${String(count.bucket)} ${count.type}`, count.count]),
+    );
+    const fresh = missing.flatMap((bucket) =>
+      types.map((type) => ({ bucket, type, count: counted.get(`${String(bucket)} ${type}`) ?? 0 })),
+    );
+    await events.keepCounts(size, fresh);
+    return { kept, fresh };
+  }
 
   /**
-   * The counts of the days from `firstDay` to `lastDay`. A settled day is counted once, in the first
-   * request that asks for it, and its counts kept (zeros too, so that a quiet day is known as counted);
-   * the days since are counted afresh every time. Each request thus reads the events of the last day or
-   * two, not of its whole range.
+   * The counts of the days from `firstDay` to `lastDay`, as days (several for one day and type, to be
+   * added up). A settled day is read as its kept counts; a day still open (today, and until 01:00 also
+   * yesterday) as the kept counts of its settled hours and a live count of the rest. Each request thus
+   * reads the events of the last hour or two, not of its whole range nor of the whole day so far.
    */
-  async function countDays(firstDay: number, lastDay: number): Promise<DailyCount[]> {
-    const firstOpenDay = Math.floor((clock.now() - settleTime) / dayMs);
-    const lastSettledDay = Math.min(lastDay, firstOpenDay - 1);
-    const counts: DailyCount[] = [];
-    if (lastSettledDay >= firstDay) {
-      const kept = await events.findDailyCounts(firstDay, lastSettledDay);
-      counts.push(...kept);
-      const keptDays = new Set(kept.map((count) => count.day));
-      const missing: number[] = [];
-      for (let day = firstDay; day <= lastSettledDay; day += 1) if (!keptDays.has(day)) missing.push(day);
-      const [first, last] = [missing[0], missing.at(-1)];
-      if (first !== undefined && last !== undefined) {
-        const counted = new Map(
-          (await countLive(first, last)).map((count) => [`${String(count.day)} ${count.type}`, count.count]),
-        );
-        const fresh = missing.flatMap((day) =>
-          types.map((type) => ({ day, type, count: counted.get(`${String(day)} ${type}`) ?? 0 })),
-        );
-        await events.keepDailyCounts(fresh);
-        counts.push(...fresh);
-      }
-    }
+  async function countDays(firstDay: number, lastDay: number): Promise<BucketCount[]> {
+    const settledUntil = clock.now() - settleTime;
+    const firstOpenDay = Math.floor(settledUntil / dayMs);
+    const firstOpenHour = Math.floor(settledUntil / hourMs);
+    const days = await countSettled('day', firstDay, Math.min(lastDay, firstOpenDay - 1));
+    const counts = [...days.kept, ...days.fresh];
     const firstLiveDay = Math.max(firstDay, firstOpenDay);
-    if (firstLiveDay <= lastDay) counts.push(...(await countLive(firstLiveDay, lastDay)));
+    if (firstLiveDay > lastDay) return counts;
+
+    const hoursPerDay = dayMs / hourMs;
+    const hours = await countSettled(
+      'hour',
+      firstLiveDay * hoursPerDay,
+      Math.min((lastDay + 1) * hoursPerDay, firstOpenHour) - 1,
+    );
+    // The hours of a settled day are read no more (its own counts are): they go whenever hours are kept,
+    // at most once an hour, so the table holds about a day or two of hours.
+    if (hours.fresh.length > 0) await events.deleteHourlyCountsBefore(firstOpenDay * hoursPerDay);
+    for (const { bucket, type, count } of [...hours.kept, ...hours.fresh]) {
+      counts.push({ bucket: Math.floor(bucket / hoursPerDay), type, count });
+    }
+    const liveFrom = Math.max(firstLiveDay * dayMs, firstOpenHour * hourMs);
+    counts.push(...(await events.countPer('day', types, liveFrom, (lastDay + 1) * dayMs)));
     return counts;
   }
 
@@ -126,10 +154,10 @@ export function createActivity({ events, clock }: ActivityDeps) {
       const fieldOf = new Map<string, CountedField>(
         Object.entries(countedTypes).map(([field, type]) => [type, field as CountedField]),
       );
-      for (const { day, type, count } of counts) {
-        const entry = days[day - firstDay];
+      for (const { bucket, type, count } of counts) {
+        const entry = days[bucket - firstDay];
         const field = fieldOf.get(type);
-        if (entry !== undefined && field !== undefined) entry[field] = count;
+        if (entry !== undefined && field !== undefined) entry[field] += count;
       }
       return days;
     },

@@ -34,14 +34,23 @@ export interface AuditPosition {
   id: string;
 }
 
-/** How many events of one type fell on one UTC day (days since the epoch). */
-export interface DailyCount {
-  day: number;
+/** The UTC spans activity is counted in, numbered from the epoch: day 0 is 1970-01-01, hour 0 its first. */
+export type TimeBucket = 'day' | 'hour';
+
+/** How many events of one type fell in one day or hour (its number since the epoch). */
+export interface BucketCount {
+  bucket: number;
   type: string;
   count: number;
 }
 
-const dayMs = 86_400_000;
+const bucketMs = { day: 86_400_000, hour: 3_600_000 } as const satisfies Record<TimeBucket, number>;
+
+// Where each size's kept counts live, and the column that numbers its buckets.
+const keptCounts = {
+  day: { table: 'audit_daily_counts', column: 'day' },
+  hour: { table: 'audit_hourly_counts', column: 'hour' },
+} as const satisfies Record<TimeBucket, { table: string; column: string }>;
 
 export interface AuditRepository {
   insert(record: AuditRecord): Promise<void>;
@@ -55,12 +64,14 @@ export interface AuditRepository {
     filter: AuditFilter,
     page: { limit: number; after?: AuditPosition | undefined },
   ): Promise<AuditRecord[]>;
-  /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day. */
-  countByDay(types: readonly string[], from: number, to: number): Promise<DailyCount[]>;
-  /** The kept counts of the days from `firstDay` to `lastDay` (days since the epoch, both included). */
-  findDailyCounts(firstDay: number, lastDay: number): Promise<DailyCount[]>;
-  /** Keeps counts of settled days; a count already kept (another instance's) stays as it is. */
-  keepDailyCounts(counts: readonly DailyCount[]): Promise<void>;
+  /** Events of these types from `from` to before `to` (epoch ms), counted per type and UTC day or hour. */
+  countPer(size: TimeBucket, types: readonly string[], from: number, to: number): Promise<BucketCount[]>;
+  /** The kept counts of the days or hours numbered `first` to `last` (both included). */
+  findKeptCounts(size: TimeBucket, first: number, last: number): Promise<BucketCount[]>;
+  /** Keeps counts of settled days or hours; a count already kept (another instance's) stays as it is. */
+  keepCounts(size: TimeBucket, counts: readonly BucketCount[]): Promise<void>;
+  /** Deletes the kept counts of the hours before `hour` (hours since the epoch). */
+  deleteHourlyCountsBefore(hour: number): Promise<void>;
   /** Deletes up to `limit` events older than `cutoff`; returns how many went. */
   deleteOlderThan(cutoff: number, limit: number): Promise<number>;
 }
@@ -110,39 +121,46 @@ export function createAuditRepository({ db }: Executor): AuditRepository {
       return rows.map(toRecord);
     },
 
-    async countByDay(types, from, to) {
+    async countPer(size, types, from, to) {
       // created_at is a whole number of ms on both databases, so integer division buckets alike on each
-      const day = sql<number | string>`created_at / ${sql.lit(dayMs)}`;
+      const bucket = sql<number | string>`created_at / ${sql.lit(bucketMs[size])}`;
       const rows = await db
         .selectFrom('audit_events')
-        .select((eb) => ['type', day.as('day'), eb.fn.countAll<number | string>().as('count')])
+        .select((eb) => ['type', bucket.as('bucket'), eb.fn.countAll<number | string>().as('count')])
         .where('type', 'in', types)
         .where('created_at', '>=', from)
         .where('created_at', '<', to)
-        .groupBy(['type', day])
+        .groupBy(['type', bucket])
         .execute();
-      return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
+      return rows.map((row) => ({ type: row.type, bucket: Number(row.bucket), count: Number(row.count) }));
     },
 
-    async findDailyCounts(firstDay, lastDay) {
-      const rows = await db
-        .selectFrom('audit_daily_counts')
-        .selectAll()
-        .where('day', '>=', firstDay)
-        .where('day', '<=', lastDay)
+    async findKeptCounts(size, first, last) {
+      const { table, column } = keptCounts[size];
+      return db
+        .selectFrom(table)
+        .select((eb) => [eb.ref(column).as('bucket'), 'type', 'count'])
+        .where(column, '>=', first)
+        .where(column, '<=', last)
         .execute();
-      return rows.map((row) => ({ day: row.day, type: row.type, count: row.count }));
     },
 
-    async keepDailyCounts(counts) {
-      // a year of days at most, four types each: well under SQLite's limit of bound values per statement
-      for (let start = 0; start < counts.length; start += 1000) {
+    async keepCounts(size, counts) {
+      const { table, column } = keptCounts[size];
+      const rows = counts.map(({ bucket, type, count }) => ({ [column]: bucket, type, count }));
+      // a year of days or a day of hours at most, four types each: well under SQLite's limit of bound values
+      // per statement
+      for (let start = 0; start < rows.length; start += 1000) {
         await db
-          .insertInto('audit_daily_counts')
-          .values(counts.slice(start, start + 1000))
-          .onConflict((conflict) => conflict.columns(['day', 'type']).doNothing())
+          .insertInto(table)
+          .values(rows.slice(start, start + 1000))
+          .onConflict((conflict) => conflict.columns([column, 'type']).doNothing())
           .execute();
       }
+    },
+
+    async deleteHourlyCountsBefore(hour) {
+      await db.deleteFrom('audit_hourly_counts').where('hour', '<', hour).execute();
     },
 
     async deleteOlderThan(cutoff, limit) {

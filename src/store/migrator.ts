@@ -13,6 +13,7 @@ import * as staffRecords from './migrations/0012-staff-records.ts';
 import * as optionalEmail from './migrations/0013-optional-email.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 import * as djangoImport from './migrations/0014-django-import.ts';
+import * as auditHourlyCounts from './migrations/0015-audit-hourly-counts.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0012-staff-records': staffRecords,
   '0013-optional-email': optionalEmail,
   '0014-django-import': djangoImport,
+  '0015-audit-hourly-counts': auditHourlyCounts,
 };
 
 /** Every migration this build knows, in the order they apply. */

@@ -159,6 +159,17 @@ export interface AuditDailyCountsTable {
   count: number;
 }
 
+/**
+ * How many events of one type one settled UTC hour of a day not yet settled holds: the open day's counts
+ * but for its last hour or two, kept once counted, deleted once their day has settled.
+ */
+export interface AuditHourlyCountsTable {
+  /** hours since the epoch (UTC) */
+  hour: number;
+  type: string;
+  count: number;
+}
+
 export interface Tables {
   users: UsersTable;
   user_roles: UserRolesTable;
@@ -171,6 +182,7 @@ export interface Tables {
   mail_outbox: MailOutboxTable;
   audit_events: AuditEventsTable;
   audit_daily_counts: AuditDailyCountsTable;
+  audit_hourly_counts: AuditHourlyCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
-import { createFakeClock } from '../support/fake-clock.ts';
+import { createFakeClock, type FakeClock } from '../support/fake-clock.ts';
 import { bearer, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
 import { countEvents, storeEvents } from './staff-records.ts';
 import { errorCodeOf, registerStaff } from './staff-shapes.ts';
@@ -15,15 +15,18 @@ interface Day {
 }
 
 const day = 86_400_000;
+const hour = 3_600_000;
 // the fake clock's now: 2026-11-23 12:00 UTC
 const now = Date.UTC(2026, 10, 23, 12);
 
 for (const dialect of dialects) {
   describe(`the staff's activity per day on ${dialect}`, () => {
     let test: TestApp;
+    let clock: FakeClock;
     let staffToken: string;
     before(async () => {
-      test = await startTestApp(dialect, { clock: createFakeClock(now) });
+      clock = createFakeClock(now);
+      test = await startTestApp(dialect, { clock });
       staffToken = (await registerStaff(test)).token;
     });
     after(() => test.close());
@@ -125,6 +128,110 @@ for (const dialect of dialects) {
         since.map((each) => each.date),
         ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23'],
       );
+    });
+
+    it('keeps the open day’s settled hours once counted and counts live only from its first open hour', async () => {
+      // 2026-11-25, after the fake clock's today, as the staff's token must not be older than the clock
+      const open = Date.UTC(2026, 10, 25);
+      const firstHour = open / hour;
+      const keptHours = (from: number, to: number) =>
+        test.database.db
+          .selectFrom('audit_hourly_counts')
+          .selectAll()
+          .where('hour', '>=', from)
+          .where('hour', '<', to)
+          .execute();
+      const keptDays = (which: number) =>
+        test.database.db.selectFrom('audit_daily_counts').selectAll().where('day', '=', which).execute();
+      const range = '?from=2026-11-24&to=2026-11-26';
+      try {
+        // 14:30: the hours up to 12:00–13:00 have settled (an hour after each ends), 13:00 on is open
+        clock.set(open + 14.5 * hour);
+        await storeEvents(test.database, [
+          { type: 'registered', createdAt: open - 0.5 * hour },
+          { type: 'registered', createdAt: open },
+          { type: 'sign_in_succeeded', createdAt: open + 10 * hour - 1 },
+          { type: 'sign_in_failed', createdAt: open + 10 * hour },
+          { type: 'registered', createdAt: open + 13 * hour - 1 },
+          { type: 'sign_in_succeeded', createdAt: open + 13 * hour },
+          { type: 'locked_out', createdAt: open + 14.5 * hour - 1 },
+        ]);
+        const quiet = { date: '2026-11-26', signUps: 0, signIns: 0, failedSignIns: 0, lockouts: 0 };
+        assert.deepEqual(await days(range), [
+          { date: '2026-11-24', signUps: 1, signIns: 0, failedSignIns: 0, lockouts: 0 },
+          { date: '2026-11-25', signUps: 2, signIns: 2, failedSignIns: 1, lockouts: 1 },
+          quiet,
+        ]);
+        // the 13 settled hours are kept, quiet ones too, four types each; the open hours and day are not
+        const hours = await keptHours(firstHour, firstHour + 24);
+        assert.equal(hours.length, 13 * 4);
+        const keptOf = (at: number, type: string) =>
+          hours.find((row) => row.hour === at && row.type === type)?.count;
+        assert.equal(keptOf(firstHour, 'registered'), 1);
+        assert.equal(keptOf(firstHour + 9, 'sign_in_succeeded'), 1);
+        assert.equal(keptOf(firstHour + 10, 'sign_in_failed'), 1);
+        assert.equal(keptOf(firstHour + 12, 'registered'), 1);
+        assert.equal(keptOf(firstHour + 5, 'registered'), 0);
+        assert.deepEqual(await keptDays(open / day), []);
+
+        // written now with the time of a kept hour, an event is not counted: the kept count is read, not
+        // the log; one in the open hour is
+        await storeEvents(test.database, [
+          { type: 'registered', createdAt: open + 5 * hour },
+          { type: 'sign_in_succeeded', createdAt: open + 13.5 * hour },
+        ]);
+        const afternoon = { date: '2026-11-25', signUps: 2, signIns: 3, failedSignIns: 1, lockouts: 1 };
+        assert.deepEqual((await days(range))[1], afternoon);
+        // the day's figures are its kept hours plus its events since the first open hour
+        const liveEvents = await test.database.db
+          .selectFrom('audit_events')
+          .select('type')
+          .where('created_at', '>=', open + 13 * hour)
+          .where('created_at', '<', open + day)
+          .execute();
+        const dayTotal = (type: string) =>
+          hours.filter((row) => row.type === type).reduce((sum, row) => sum + row.count, 0) +
+          liveEvents.filter((row) => row.type === type).length;
+        assert.deepEqual(afternoon, {
+          date: '2026-11-25',
+          signUps: dayTotal('registered'),
+          signIns: dayTotal('sign_in_succeeded'),
+          failedSignIns: dayTotal('sign_in_failed'),
+          lockouts: dayTotal('locked_out'),
+        });
+
+        // an hour later 13:00–14:00 has settled: counted once, both of its sign-ins, and kept
+        clock.set(open + 15.5 * hour);
+        assert.deepEqual((await days(range))[1], afternoon);
+        const thirteen = await keptHours(firstHour + 13, firstHour + 14);
+        assert.equal(thirteen.find((row) => row.type === 'sign_in_succeeded')?.count, 2);
+
+        // 00:30 the next day: the day before stays open until 01:00, its last hour counted live
+        clock.set(open + 24.5 * hour);
+        await storeEvents(test.database, [{ type: 'sign_in_failed', createdAt: open + 23.25 * hour }]);
+        const evening = { ...afternoon, failedSignIns: 2 };
+        assert.deepEqual((await days(range)).slice(1), [evening, quiet]);
+        assert.equal((await keptHours(firstHour, firstHour + 24)).length, 23 * 4);
+        assert.deepEqual(await keptDays(open / day), []);
+
+        // 01:30: the day has settled and is counted once from the log itself, as any settled day is (so
+        // the event written late into a kept hour is in it); its hours stay until hours are kept again
+        clock.set(open + 25.5 * hour);
+        const settled = { ...evening, signUps: 3 };
+        assert.deepEqual((await days(range)).slice(1), [settled, quiet]);
+        assert.equal((await keptDays(open / day)).length, 4);
+        assert.equal((await keptHours(firstHour, firstHour + 24)).length, 23 * 4);
+
+        // 02:30: the next day's first hour is kept, and the settled day's hours, read no more, are deleted;
+        // the settled day is read from its kept counts, so an event written into it now changes nothing
+        clock.set(open + 26.5 * hour);
+        await storeEvents(test.database, [{ type: 'registered', createdAt: open + 6 * hour }]);
+        assert.deepEqual((await days(range)).slice(1), [settled, quiet]);
+        assert.deepEqual(await keptHours(firstHour, firstHour + 24), []);
+        assert.equal((await keptHours(firstHour + 24, firstHour + 48)).length, 4);
+      } finally {
+        clock.set(now);
+      }
     });
 
     it('takes up to 366 days and refuses more, a reversed range or a date that is not one (422)', async () => {
