@@ -1,4 +1,5 @@
-import { createTransport } from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
+import { loadOnFirstUse, requirePackage } from '../lazy-package.ts';
 import { DeliveryFailure, type MailTransport } from './transport.ts';
 
 export interface SmtpSettings {
@@ -14,9 +15,11 @@ export interface SmtpSettings {
 // The longest SMTP reason kept: enough for any server's explanation, never a flood into a row or a log.
 const maxReasonLength = 500;
 
+const nodemailer = loadOnFirstUse(() => requirePackage('nodemailer') as typeof Nodemailer);
+
 /** nodemailer over a small pool of connections to SMTP_URL: the only module that knows nodemailer. */
 export function createSmtpTransport(settings: SmtpSettings): MailTransport {
-  const transporter = createTransport({
+  const transporter = nodemailer().createTransport({
     url: settings.url,
     pool: true,
     maxConnections: settings.connections,

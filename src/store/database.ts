@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
   PostgresDialect,
@@ -9,6 +9,7 @@ import {
   type SqliteDatabase as SqliteDialectDatabase,
 } from 'kysely';
 import { ConfigError } from '../config/config.ts';
+import { loadOnFirstUse, requirePackage } from '../lazy-package.ts';
 import { listenOn, type ListenHandlers, type Listener } from './pg-listener.ts';
 import { createPgPool, destroyingBrokenConnections } from './postgres-pool.ts';
 import type { Tables } from './tables.ts';
@@ -16,6 +17,9 @@ import type { Tables } from './tables.ts';
 export type { ListenHandlers, Listener };
 
 export type DialectName = 'sqlite' | 'postgres';
+
+/** better-sqlite3, loaded once a SQLite database is opened. */
+export const sqliteDriver = loadOnFirstUse(() => requirePackage('better-sqlite3') as typeof SqliteDatabase);
 
 /** A connection pool right now: connections open, of those idle, and queries waiting for one. */
 export interface PoolStats {
@@ -78,7 +82,7 @@ function openSqlite(path: string, createFolder: boolean): Database {
     }
     mkdirSync(dirname(file), { recursive: true });
   }
-  const connection = new SqliteDatabase(file);
+  const connection = new (sqliteDriver())(file);
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');

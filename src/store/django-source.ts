@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
-import pg from 'pg';
+import { sqliteDriver } from './database.ts';
+import { postgresDriver } from './postgres-pool.ts';
 
 /** One row of a Django project's user table, in plain values; absent columns read as null. */
 export interface DjangoUserRow {
@@ -93,12 +93,12 @@ function openSqlite(url: string): Kysely<unknown> {
   }
   const file = resolve(path);
   if (!existsSync(file)) throw new DjangoSourceError(`${file}: no such file`);
-  const connection = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  const connection = new (sqliteDriver())(file, { readonly: true, fileMustExist: true });
   return new Kysely({ dialect: new SqliteDialect({ database: connection }) });
 }
 
 function openPostgres(url: string): Kysely<unknown> {
-  const pool = new pg.Pool({
+  const pool = new (postgresDriver().Pool)({
     connectionString: url,
     max: 1,
     connectionTimeoutMillis: connectTimeout,

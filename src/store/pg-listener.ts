@@ -1,5 +1,5 @@
-import pg from 'pg';
-import { keepAliveIdle } from './postgres-pool.ts';
+import type pg from 'pg';
+import { keepAliveIdle, postgresDriver } from './postgres-pool.ts';
 
 export interface ListenHandlers {
   onMessage(payload: string): void;
@@ -64,7 +64,7 @@ export function listenOn(options: ListenOptions, handlers: ListenHandlers): List
   }
 
   async function connect(): Promise<void> {
-    const next = new pg.Client({
+    const next = new (postgresDriver().Client)({
       connectionString: options.url,
       connectionTimeoutMillis: options.connectTimeout,
       query_timeout: heartbeat,
@@ -94,7 +94,7 @@ export function listenOn(options: ListenOptions, handlers: ListenHandlers): List
     });
     try {
       await next.connect();
-      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await next.query(`LISTEN ${postgresDriver().escapeIdentifier(channel)}`);
     } catch (error) {
       lost(error instanceof Error ? error : new Error(String(error)));
       return;

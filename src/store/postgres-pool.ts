@@ -1,5 +1,9 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { loadOnFirstUse, requirePackage } from '../lazy-package.ts';
+
+/** pg, loaded once a PostgreSQL database is opened. */
+export const postgresDriver = loadOnFirstUse(() => requirePackage('pg') as typeof pg);
 
 export interface PostgresPoolOptions {
   url: string;
@@ -22,7 +26,7 @@ export const keepAliveIdle = 10_000;
 
 /** The pg pool: every wait on it bounded, every connection probed with keepalive. */
 export function createPgPool(options: PostgresPoolOptions): pg.Pool {
-  return new pg.Pool({
+  return new (postgresDriver().Pool)({
     connectionString: options.url,
     max: options.poolSize,
     // pg-pool applies it to a new connection and to a wait in the queue for a busy pool alike
@@ -38,8 +42,9 @@ export function createPgPool(options: PostgresPoolOptions): pg.Pool {
 
 // bigint columns hold epoch milliseconds, well inside Number's exact range
 function epochMillisecondTypes(): pg.TypeOverrides {
-  const types = new pg.TypeOverrides();
-  types.setTypeParser(pg.types.builtins.INT8, Number);
+  const driver = postgresDriver();
+  const types = new driver.TypeOverrides();
+  types.setTypeParser(driver.types.builtins.INT8, Number);
   return types;
 }
 
@@ -67,7 +72,7 @@ export function destroyingBrokenConnections(pool: pg.Pool): PostgresPool {
         try {
           return await client.query(text, [...parameters]);
         } catch (error) {
-          if (!(error instanceof pg.DatabaseError))
+          if (!(error instanceof postgresDriver().DatabaseError))
             fault = error instanceof Error ? error : new Error(String(error));
           throw error;
         }

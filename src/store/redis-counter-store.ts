@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import { loadOnFirstUse, requirePackage } from '../lazy-package.ts';
 import type { CounterStore, WindowCount } from './counter-store.ts';
 
 // A rate-limit check must never hold a request up for long, and a Redis that is gone must be noticed
@@ -33,6 +34,8 @@ end
 return 0
 `;
 
+const ioredis = loadOnFirstUse(() => requirePackage('ioredis') as typeof IORedis);
+
 export interface RedisCounterStoreOptions {
   /** `redis://…` or `rediss://…` */
   url: string;
@@ -56,7 +59,7 @@ export interface RedisCounterStore extends CounterStore {
  * failure until a new connection to Redis is ready. The connection opens at first use.
  */
 export function createRedisCounterStore(options: RedisCounterStoreOptions): RedisCounterStore {
-  const redis = new Redis(options.url, {
+  const redis = new (ioredis().Redis)(options.url, {
     keyPrefix: options.keyPrefix,
     // nothing happens until the first command, so a CLI command that never counts never connects
     lazyConnect: true,
