@@ -11,46 +11,58 @@ export interface HttpRatioOptions {
   rounds: number;
 }
 
+export type HttpRoute = 'healthz' | 'headers' | 'user';
+
 /** Every run's figures and the median per route. */
 export interface HttpRatio {
   healthz: LoadFigures;
+  /** /healthz sent the same Authorization headers as the user route, which it never reads */
+  headers: LoadFigures;
   user: LoadFigures;
-  runs: Array<{ route: 'healthz' | 'user'; figures: LoadFigures }>;
+  runs: Array<{ route: HttpRoute; figures: LoadFigures }>;
 }
 
 /**
  * Authenticated GET /api/user against GET /healthz, the cheapest route. Each connection cycles through
- * every user's token, so the server sees many sessions, not one hot cache entry.
+ * every user's token, so the server sees many sessions, not one hot cache entry. A third side, /healthz
+ * carrying the same Authorization headers unread, shows what receiving the token alone costs: the part of
+ * the gap that no authentication code can remove.
  */
 export async function measureHttpRatio(
   url: string,
   users: readonly BenchUser[],
   options: HttpRatioOptions,
 ): Promise<HttpRatio> {
-  const requests = {
-    healthz: [{ method: 'GET', path: '/healthz' }] satisfies Request[],
-    user: users.map((user): Request => ({
+  const withToken = (path: string) =>
+    users.map((user): Request => ({
       method: 'GET',
-      path: '/api/user',
+      path,
       headers: { authorization: `Token ${user.token}` },
-    })),
+    }));
+  const requests: Record<HttpRoute, Request[]> = {
+    healthz: [{ method: 'GET', path: '/healthz' }],
+    headers: withToken('/healthz'),
+    user: withToken('/api/user'),
   };
-  const load = (route: keyof typeof requests, duration: number) =>
+  const routes = ['healthz', 'headers', 'user'] as const;
+  const load = (route: HttpRoute, duration: number) =>
     runLoad({ url, connections: options.connections, duration, requests: requests[route] });
 
-  await load('healthz', options.warmup);
-  await load('user', options.warmup);
+  for (const route of routes) await load(route, options.warmup);
   const runs: HttpRatio['runs'] = [];
   for (let round = 0; round < options.rounds; round += 1) {
-    // alternate, so drift in the machine's load falls on both routes alike
-    for (const route of ['healthz', 'user'] as const) {
-      runs.push({ route, figures: await load(route, options.duration) });
-    }
+    // alternate, so drift in the machine's load falls on every route alike
+    for (const route of routes) runs.push({ route, figures: await load(route, options.duration) });
   }
-  return { healthz: summarize(runs, 'healthz'), user: summarize(runs, 'user'), runs };
+  return {
+    healthz: summarize(runs, 'healthz'),
+    headers: summarize(runs, 'headers'),
+    user: summarize(runs, 'user'),
+    runs,
+  };
 }
 
-function summarize(runs: HttpRatio['runs'], route: 'healthz' | 'user'): LoadFigures {
+function summarize(runs: HttpRatio['runs'], route: HttpRoute): LoadFigures {
   const figures = runs.filter((run) => run.route === route).map((run) => run.figures);
   return {
     requestsPerSecond: median(figures.map((run) => run.requestsPerSecond)),

@@ -30,6 +30,12 @@ export function httpRows(figures: HttpRatio, target: number): Row[] {
       p99: figures.healthz.p99,
     },
     {
+      name: 'GET /healthz with the token, unread',
+      perSecond: figures.headers.requestsPerSecond,
+      p99: figures.headers.p99,
+      ratio: figures.headers.requestsPerSecond / figures.healthz.requestsPerSecond,
+    },
+    {
       name: 'GET /api/user (authenticated)',
       perSecond: figures.user.requestsPerSecond,
       p99: figures.user.p99,
@@ -98,10 +104,12 @@ export function formatTable(rows: readonly Row[]): string {
 export function formatRuns(figures: HttpRatio): string {
   return figures.runs
     .map(({ route, figures: run }, index) => {
-      const previous = figures.runs[index - 1];
+      // each side against the /healthz run that opened its round
+      const baseline = figures.runs.slice(0, index).findLast((earlier) => earlier.route === 'healthz')
+        ?.figures.requestsPerSecond;
       const paired =
-        route === 'user' && previous?.route === 'healthz'
-          ? `  ratio ${(run.requestsPerSecond / previous.figures.requestsPerSecond).toFixed(2)}`
+        route !== 'healthz' && baseline !== undefined
+          ? `  ratio ${(run.requestsPerSecond / baseline).toFixed(2)}`
           : '';
       return (
         `  run ${index + 1}: ${route.padEnd(7)} ${run.requestsPerSecond.toFixed(0).padStart(7)} req/s` +
