@@ -1,7 +1,12 @@
 import type { AuditEventType } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import { GatehouseError, throwIfInvalid } from '../errors.ts';
-import type { AuditRepository, BucketCount, TimeBucket } from '../store/audit-repository.ts';
+import {
+  bucketMs,
+  type AuditRepository,
+  type BucketCount,
+  type TimeBucket,
+} from '../store/audit-repository.ts';
 
 /** One UTC day of activity, from the audit log. */
 export interface ActivityDay {
@@ -26,9 +31,7 @@ const countedTypes = {
   lockouts: 'locked_out',
 } as const satisfies Record<CountedField, AuditEventType>;
 
-const dayMs = 86_400_000;
-const hourMs = 3_600_000;
-const bucketMs = { day: dayMs, hour: hourMs } as const satisfies Record<TimeBucket, number>;
+const { day: dayMs, hour: hourMs } = bucketMs;
 // A day or an hour is settled this long after it ends: an event's time is taken before its transaction
 // commits, and instances' clocks differ by a little; after this, nothing more is written with its time.
 // An hour, not less: a margin far beyond both, and it costs a request at most one more hour read live.

@@ -44,7 +44,8 @@ export interface BucketCount {
   count: number;
 }
 
-const bucketMs = { day: 86_400_000, hour: 3_600_000 } as const satisfies Record<TimeBucket, number>;
+/** Each span's length in ms. */
+export const bucketMs = { day: 86_400_000, hour: 3_600_000 } as const satisfies Record<TimeBucket, number>;
 
 // Where each size's kept counts live, and the column that numbers its buckets.
 const keptCounts = {
