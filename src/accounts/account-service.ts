@@ -1,3 +1,4 @@
+import { foldCase } from '../case-fold.ts';
 import type { AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
@@ -354,7 +355,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (input.username !== undefined) {
         username = normalizeUsername(input.username ?? '');
         addProblem(fields, 'username', checkUsername(username));
-        if (username.toLowerCase() !== user.username.toLowerCase() && fields.username === undefined) {
+        if (foldCase(username) !== foldCase(user.username) && fields.username === undefined) {
           if ((await store.users.findByUsername(username)) !== undefined) fields.username = taken;
         }
         changes.username = username;

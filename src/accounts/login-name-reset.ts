@@ -1,3 +1,4 @@
+import { foldCase } from '../case-fold.ts';
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { RequestContext } from '../context.ts';
@@ -89,7 +90,7 @@ export function createLoginNameReset(deps: LoginNameResetDeps) {
         const problem = checkUsername(username);
         if (problem !== undefined) fields.username = problem;
         else if (
-          username.toLowerCase() !== user.username.toLowerCase() &&
+          foldCase(username) !== foldCase(user.username) &&
           (await store.users.findByUsername(username))
         )
           fields.username = taken;

@@ -1,3 +1,4 @@
+import { foldCase } from '../case-fold.ts';
 import type { RequestContext } from '../context.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
 import type { User, UserRepository } from '../store/user-repository.ts';
@@ -41,14 +42,15 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
       const user = name.email === '' ? undefined : await users.findByEmail(name.email);
       // both named: the same account, or none
       const agrees =
-        name.username === undefined || user?.username.toLowerCase() === name.username.toLowerCase();
+        name.username === undefined ||
+        (user !== undefined && foldCase(user.username) === foldCase(name.username));
       return { user: agrees ? user : undefined, lockKey: name.email };
     }
     const user = name.username === '' ? undefined : await users.findByUsername(name.username);
     if (user !== undefined) return { user, lockKey: loginLockKey(user) };
     return {
       user: undefined,
-      lockKey: name.username === '' ? '' : `username:${name.username.toLowerCase()}`,
+      lockKey: name.username === '' ? '' : `username:${foldCase(name.username)}`,
     };
   }
 

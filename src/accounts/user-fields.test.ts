@@ -24,6 +24,11 @@ describe('user fields', () => {
       'a b@example.com',
       'alice@exa mple.com',
       'alice@@x.io',
+      // RFC 5321's Dot-string, which the browser's pattern does not hold to
+      '.alice@example.com',
+      'alice.@example.com',
+      'al..ice@example.com',
+      '.a..b.@example.com',
     ]) {
       assert.deepEqual(checkEmail(email), { code: 'invalid' }, email);
     }
@@ -72,5 +77,9 @@ describe('user fields', () => {
       assert.deepEqual(checkImage(image), { code: 'invalid' }, image);
     }
     assert.deepEqual(checkImage(`https://example.com/${'a'.repeat(2048)}`), { code: 'too_long', max: 2048 });
+    // counted in code points, as every other field is: 2,048 emoji are 4,096 UTF-16 units
+    const emoji = '\u{1F600}';
+    assert.deepEqual(checkImage(`https://x.io/${emoji.repeat(2048 - 13)}`), undefined);
+    assert.deepEqual(checkImage(`https://x.io/${emoji.repeat(2048 - 12)}`), { code: 'too_long', max: 2048 });
   });
 });

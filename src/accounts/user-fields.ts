@@ -11,7 +11,8 @@ const maxImageLength = 2048;
 // Django's AbstractUser: first_name and last_name are CharField(max_length=150, blank=True)
 const maxNameLength = 150;
 
-// The WHATWG HTML definition of a valid e-mail address: what browsers accept in <input type=email>.
+// The WHATWG HTML definition of a valid e-mail address, what browsers accept in <input type=email>; checkEmail
+// adds RFC 5321's rule for dots.
 const emailPattern =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const usernamePattern = /^[\p{L}\p{N}_.-]+$/u;
@@ -39,8 +40,12 @@ export function checkEmail(email: string): Problem | undefined {
   if (email === '') return blank;
   if (email.length > maxEmailLength) return tooLong(maxEmailLength);
   if (!emailPattern.test(email)) return invalid;
+  const localPart = email.slice(0, email.indexOf('@'));
+  // RFC 5321's Dot-string (Django's validator too): dots only between characters, never two together;
+  // the browser's pattern lets ".a..b." through
+  if (localPart.startsWith('.') || localPart.endsWith('.') || localPart.includes('..')) return invalid;
   // the pattern admits only ASCII before the @, so characters are octets there
-  return email.indexOf('@') > maxLocalPartOctets ? invalid : undefined;
+  return localPart.length > maxLocalPartOctets ? invalid : undefined;
 }
 
 export function checkUsername(username: string): Problem | undefined {
@@ -63,7 +68,7 @@ export function checkName(name: string): Problem | undefined {
 }
 
 export function checkImage(image: string): Problem | undefined {
-  if (image.length > maxImageLength) return tooLong(maxImageLength);
+  if (codePointLength(image) > maxImageLength) return tooLong(maxImageLength);
   // the URL parser quietly drops or escapes control characters, but the string is stored as sent
   if (/\p{Cc}/u.test(image)) return invalid;
   try {

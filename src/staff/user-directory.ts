@@ -1,3 +1,4 @@
+import { foldCase } from '../case-fold.ts';
 import { loginLockKey } from '../accounts/password-checks.ts';
 import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
 import type { LoginLock, RateLimits } from '../limits/rate-limits.ts';
@@ -69,7 +70,7 @@ export function createUserDirectory({ users, sessions, events, limits }: UserDir
      * account added meanwhile never shifts the next page, and none is skipped or repeated.
      */
     async search(query: UserQuery): Promise<{ users: User[]; nextCursor: string | null }> {
-      const prefix = query.q?.normalize('NFKC').trim().toLowerCase() ?? '';
+      const prefix = foldCase(query.q?.normalize('NFKC').trim() ?? '');
       const sort = query.sort ?? (prefix === '' ? '-joined' : 'match');
       const limit = query.limit ?? userPageSize.default;
       const fields: FieldProblems = {};

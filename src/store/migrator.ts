@@ -14,6 +14,7 @@ import * as optionalEmail from './migrations/0013-optional-email.ts';
 import * as rateLimits from './migrations/0002-rate-limits.ts';
 import * as djangoImport from './migrations/0014-django-import.ts';
 import * as auditHourlyCounts from './migrations/0015-audit-hourly-counts.ts';
+import * as caseFoldedUsernames from './migrations/0016-case-folded-usernames.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0013-optional-email': optionalEmail,
   '0014-django-import': djangoImport,
   '0015-audit-hourly-counts': auditHourlyCounts,
+  '0016-case-folded-usernames': caseFoldedUsernames,
 };
 
 /** Every migration this build knows, in the order they apply. */

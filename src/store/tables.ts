@@ -10,7 +10,7 @@ export interface UsersTable {
   /** lower-cased email; the unique index that makes `Alice@X.io` and `alice@x.io` one account */
   email_normalized: string | null;
   username: string;
-  /** lower-cased NFKC username; unique */
+  /** the NFKC username case-folded (case-fold.ts); unique */
   username_normalized: string;
   password_hash: string;
   bio: string | null;

@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
+import { foldCase } from '../case-fold.ts';
 import type { Executor } from './executor.ts';
 import type { Tables, UserRow, UserUpdate } from './tables.ts';
 
@@ -166,7 +167,7 @@ const top = '\u{10FFFF}';
 
 /** The keys the unique indexes compare: one account per address and per name, whatever the casing. */
 export const normalizedEmail = (email: string): string => email.toLowerCase();
-export const normalizedUsername = (username: string): string => username.toLowerCase();
+export const normalizedUsername = foldCase;
 
 export function createUserRepository(executor: Executor): UserRepository {
   const { db } = executor;

@@ -80,6 +80,30 @@ for (const dialect of dialects) {
       assert.deepEqual(body, { errors: { username: ['has already been taken'] } });
     });
 
+    it('refuses a username that differs only in casing beyond ASCII: final sigma, sharp s, old Cyrillic', async () => {
+      const suffix = newUser().username.slice(-6);
+      // typed lower case first, then a form JavaScript's toLowerCase alone would have kept apart
+      const pairs: Array<[string, string]> = [
+        [`ασ${suffix}σ`, `ΑΣ${suffix}Σ`],
+        [`ας${suffix}`, `ΑΣ${suffix}`],
+        [`straße${suffix}`, `STRASSE${suffix}`],
+        [`ẞ${suffix}`, `ss${suffix}`],
+        [`в${suffix}`, `ᲀ${suffix}`],
+      ];
+      for (const [first, second] of pairs) {
+        const { email, password } = newUser();
+        const created = await request(test.app, 'POST', '/api/users', {
+          body: { user: { username: first, email, password } },
+        });
+        assert.equal(created.status, 201, created.text);
+        const body = await expectRefused({ user: { ...newUser(), username: second } });
+        assert.deepEqual(body, { errors: { username: ['has already been taken'] } }, second);
+        const profile = await request(test.app, 'GET', `/api/profiles/${encodeURIComponent(second)}`);
+        assert.equal(profile.status, 200, second);
+        assert.equal((profile.body as { profile: { username: string } }).profile.username, first);
+      }
+    });
+
     it('reports both the email and the username when both are taken', async () => {
       const first = await registerUser(test.app);
       const body = await expectRefused({
@@ -160,6 +184,8 @@ for (const dialect of dialects) {
       'two@@signs.io',
       'spaces in@x.io',
       'a@b@c.io',
+      '.a..b.@example.com',
+      'trailing.@example.com',
     ]) {
       it(`refuses the email ${JSON.stringify(email)} as invalid`, async () => {
         const body = await expectRefused({ user: { ...newUser(), email } });

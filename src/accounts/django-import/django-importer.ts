@@ -1,3 +1,4 @@
+import { foldCase } from '../../case-fold.ts';
 import type { AuditTrail } from '../../audit/audit-trail.ts';
 import type { Clock } from '../../clock.ts';
 import type { DjangoSource, DjangoUserRow } from '../../store/django-source.ts';
@@ -193,12 +194,12 @@ export function createDjangoImporter({ store, sessions, audit, clock, newId }: D
     owners: Map<string, string>,
     mayTake: MayTake,
   ): Promise<string> {
-    const wanted = row.username.toLowerCase();
+    const wanted = foldCase(row.username);
     if (await mayTake('username', wanted, owners.get(wanted), id)) return row.username;
     for (let attempt = 0; ; attempt += 1) {
       const candidate = disambiguatedUsername(row.username, row.legacyId, attempt);
       const other = await unit.users.findByUsername(candidate);
-      if (await mayTake('username', candidate.toLowerCase(), other?.id, id)) {
+      if (await mayTake('username', foldCase(candidate), other?.id, id)) {
         row.notes.push(
           `username ${JSON.stringify(row.username)} is taken: imported as ${JSON.stringify(candidate)}`,
         );

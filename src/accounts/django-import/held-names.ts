@@ -1,3 +1,5 @@
+import { foldCase } from '../../case-fold.ts';
+
 /**
  * The addresses and usernames rows of an import hold that the database does not show yet, and the
  * accounts whose stored address and username such a row replaced. A batch's inserts are written at its
@@ -24,7 +26,7 @@ export function createHeldNames(): HeldNames {
     },
     hold(id, email, username, replacing) {
       if (email !== null) held.email.add(email.toLowerCase());
-      held.username.add(username.toLowerCase());
+      held.username.add(foldCase(username));
       if (replacing) rewritten.add(id);
     },
   };
