@@ -77,6 +77,11 @@ for (const dialect of dialects) {
       for (const response of [unknown, wrongPassword, inactiveAccount]) {
         assert.equal(response.status, 401);
         assert.deepEqual(response.body, invalidCredentials);
+        // every 401 names the schemes (RFC 9110 §15.5.2); only a bad token adds error="invalid_token"
+        assert.equal(
+          response.headers['www-authenticate'],
+          'Token realm="gatehouse", Bearer realm="gatehouse"',
+        );
         assert.equal(response.text, unknown.text);
         assert.equal(response.headers['content-type'], unknown.headers['content-type']);
         assert.equal(response.headers['content-length'], unknown.headers['content-length']);

@@ -99,6 +99,7 @@ for (const dialect of dialects) {
         });
         assert.equal(wrong.status, 401, wrong.text);
         assert.equal(errorCodeOf(wrong.body), 'invalid_credentials');
+        assert.equal(wrong.headers['www-authenticate'], 'Bearer realm="gatehouse"');
         assert.equal(wrong.headers['set-cookie'], undefined);
       }
       const locked = await request(test.app, 'POST', '/api/admin/session', {

@@ -78,6 +78,10 @@ for (const dialect of dialects) {
       for (const response of [wrong, unknown]) {
         assert.equal(response.status, 401);
         assert.deepEqual(response.body, invalidCredentials);
+        assert.equal(
+          response.headers['www-authenticate'],
+          'Token realm="gatehouse", Bearer realm="gatehouse"',
+        );
       }
       assert.equal(wrong.text, unknown.text);
       const missing = await request(test.app, 'POST', '/api/tokens', { body: { email: user.email } });
@@ -130,6 +134,7 @@ for (const dialect of dialects) {
       const reused = await refresh(test.app, first.refresh_token);
       assert.equal(reused.status, 401);
       assert.deepEqual(reused.body, invalidRefresh);
+      assert.equal(reused.headers['www-authenticate'], 'Token realm="gatehouse", Bearer realm="gatehouse"');
       // the thief's copy and the owner's both stop working, access tokens included
       assert.equal((await refresh(test.app, second.refresh_token)).status, 401);
       assert.equal(await statusWith(test.app, second.access_token), 401);

@@ -106,10 +106,11 @@ export const conduitDialect: Dialect = {
   authenticateAt: 'preHandler',
   statusByCode,
   envelope: conduitEnvelope,
+  // every 401 names its schemes (RFC 9110 §15.5.2), a refused password or refresh token too; only a bad
+  // token says what was wrong with it (RFC 6750 §3)
   challenge(error) {
-    if (error.code === 'token_missing') return challenge;
     if (error.code === 'token_invalid') return `${challenge}, error="invalid_token"`;
-    return undefined;
+    return statusByCode[error.code] === 401 ? challenge : undefined;
   },
   describeSchemaProblems,
 };

@@ -126,10 +126,10 @@ export const staffDialect: Dialect = {
   authenticateAt: 'onRequest',
   statusByCode,
   envelope: staffEnvelope,
+  // every 401 names its scheme (RFC 9110 §15.5.2), a refused console sign-in too
   challenge(error) {
-    if (error.code === 'token_missing') return 'Bearer realm="gatehouse"';
     if (error.code === 'token_invalid') return 'Bearer realm="gatehouse", error="invalid_token"';
-    return undefined;
+    return statusByCode[error.code] === 401 ? 'Bearer realm="gatehouse"' : undefined;
   },
   describeSchemaProblems,
   // the console's cookie, when no Authorization header is given; a write with it needs the CSRF token
