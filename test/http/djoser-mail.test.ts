@@ -192,6 +192,44 @@ for (const dialect of dialects) {
     });
   });
 
+  describe(`removing the address (DJOSER_LOGIN_FIELD=username) on ${dialect}`, () => {
+    let mailing: MailingApp;
+    before(async () => {
+      mailing = await startMailingApp(dialect, { DJOSER_LOGIN_FIELD: 'username' });
+    });
+    after(() => mailing.close());
+
+    it('tells the address it is removed, and calls off the links mailed to it', async () => {
+      const app = mailing.test.app;
+      const post = (path: string, body: unknown) => request(app, 'POST', `/auth/users/${path}`, { body });
+      const user = newUser('removed');
+      assert.equal((await post('', user)).status, 201);
+      const activation = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal((await post('reset_password/', { email: user.email })).status, 204);
+      const reset = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const signIn = () => request(app, 'POST', '/auth/jwt/create/', { body: { ...user, email: undefined } });
+      const { access } = (await signIn()).body as { access: string };
+
+      const removed = await request(app, 'PATCH', '/auth/users/me/', {
+        headers: bearer(access),
+        body: { email: '' },
+      });
+      assert.equal(removed.status, 200, removed.text);
+      const notice = await mailing.nextMail(user.email, /email address of your .* account is being removed/);
+      assert.doesNotMatch(notice.text, /https?:/, 'the notice carries no link');
+
+      const late = [
+        await post('activation/', activation),
+        await post('reset_password_confirm/', { ...reset, new_password: newPassword }),
+      ];
+      for (const response of late) {
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, { token: ['Invalid token for given user.'] });
+      }
+      assert.equal((await signIn()).status, 200, 'the password is unchanged');
+    });
+  });
+
   describe(`REQUIRE_VERIFIED_EMAIL on ${dialect}`, () => {
     let mailing: MailingApp;
     before(async () => {
