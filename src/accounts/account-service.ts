@@ -48,7 +48,10 @@ export interface Credentials {
   password?: string | undefined;
 }
 
-/** How a door registers: whether an account may be made without an email (djoser's username login). */
+/**
+ * How a door registers and edits accounts: whether an account may be without an email (djoser's username
+ * login), so that a blank one leaves it out at registration and removes it at an update.
+ */
 export interface RegistrationRules {
   emailRequired: boolean;
 }
@@ -62,6 +65,12 @@ export interface ProfileChanges {
   image?: string | null | undefined;
   firstName?: string | null | undefined;
   lastName?: string | null | undefined;
+}
+
+/** How an update is asked for: with the current password proved (`proof`), under a door's `rules`. */
+export interface UpdateOptions {
+  proof?: { currentPassword: string | undefined } | undefined;
+  rules?: RegistrationRules | undefined;
 }
 
 export interface EmailChange {
@@ -132,9 +141,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
   /** Validates a new account and hashes its password; the insert is the caller's. */
   async function prepareUser(input: Registration, rules: RegistrationRules = { emailRequired: true }) {
-    const given = normalizeEmail(input.email ?? '');
-    // left out or blank where none is required: an account without an address (and so without mail)
-    const email = given === '' && !rules.emailRequired ? null : given;
+    const email = addressOf(input.email ?? '', rules);
     const username = normalizeUsername(input.username ?? '');
     const password = normalizePassword(input.password ?? '');
     const fields: FieldProblems = {};
@@ -209,6 +216,29 @@ export function createAccountService(deps: AccountServiceDeps) {
     if (!updated.ok) throw takenError(updated.taken);
     if (updated.value === undefined) throw new GatehouseError('token_invalid', 'user no longer exists');
     return updated.value;
+  }
+
+  /**
+   * What follows a new address, or its removal, in the unit that stores it: a new one is mailed a
+   * verification link (when `mailsNewAddress`), and the old one is told, so that a stolen session cannot
+   * quietly take the account's mail elsewhere, nor cut the owner off from it.
+   */
+  async function addressChanged(
+    unit: UnitOfWork,
+    { from, to }: { from: User; to: User },
+    by: { context: RequestContext; sessionId: string },
+    mailsNewAddress: boolean,
+  ): Promise<void> {
+    if (to.email !== null && mailsNewAddress) await verification.mailVerification(unit, to);
+    await audit.record(unit, {
+      type: 'email_change_confirmed',
+      userId: from.id,
+      ...by,
+      detail: { from: from.email, to: to.email, immediate: true },
+    });
+    if (from.email !== null) {
+      await mail.queue(unit, { kind: 'email-changed', to: from.email, newEmail: to.email });
+    }
   }
 
   /**
@@ -324,12 +354,13 @@ export function createAccountService(deps: AccountServiceDeps) {
     /**
      * Applies the caller's own changes; a new password ends their other sessions in the same commit. With
      * `proof`, the current password must be proved too (djoser's set_email/, set_username/), checked under
-     * the account's lock and reported as `current_password` beside the other fields' problems.
+     * the account's lock and reported as `current_password` beside the other fields' problems. Where
+     * `rules` let an account be without an email, a blank one removes the address.
      */
     async update(
       context: CallerContext,
       input: ProfileChanges,
-      proof?: { currentPassword: string | undefined },
+      { proof, rules = { emailRequired: true } }: UpdateOptions = {},
     ): Promise<User> {
       const { user } = context.caller;
       const by = { context, sessionId: context.caller.session.id };
@@ -342,13 +373,16 @@ export function createAccountService(deps: AccountServiceDeps) {
       let username = user.username;
 
       if (input.email !== undefined) {
-        email = normalizeEmail(input.email ?? '');
-        addProblem(fields, 'email', checkEmail(email));
-        if (user.email === null || !sameAddress(email, user.email)) {
-          if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
-            fields.email = taken;
-          // a new address counts as unverified until it is confirmed
-          changes.emailVerifiedAt = null;
+        email = addressOf(input.email ?? '', rules);
+        if (email === null) changes.emailVerifiedAt = null;
+        else {
+          addProblem(fields, 'email', checkEmail(email));
+          if (user.email === null || !sameAddress(email, user.email)) {
+            if (fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
+              fields.email = taken;
+            // a new address counts as unverified until it is confirmed
+            changes.emailVerifiedAt = null;
+          }
         }
         changes.email = email;
       }
@@ -391,27 +425,20 @@ export function createAccountService(deps: AccountServiceDeps) {
       // no address without end; counted before the unit, as SQLite's one connection is the counters' too
       const mailsNewAddress =
         sendVerificationEmail &&
+        email !== null &&
         changes.email !== undefined &&
         changes.emailVerifiedAt === null &&
-        (await limits.admitMail(email ?? ''));
+        (await limits.admitMail(email));
       return store.transaction(async (unit) => {
         const updated = await save(unit, user, changes);
         if (password === undefined) sessions.userChanged(unit, user.id);
         else await passwordChanged(unit, updated, by);
-        // a new address takes effect at once (RealWorld clients expect it); it is verified by mail, and the
-        // old one is told, so that a stolen session cannot quietly take the account's mail elsewhere
-        if (updated.email !== null && (user.email === null || !sameAddress(updated.email, user.email))) {
-          if (mailsNewAddress) await verification.mailVerification(unit, updated);
-          await audit.record(unit, {
-            type: 'email_change_confirmed',
-            userId: user.id,
-            ...by,
-            detail: { from: user.email, to: updated.email, immediate: true },
-          });
-          if (user.email !== null) {
-            await mail.queue(unit, { kind: 'email-changed', to: user.email, newEmail: updated.email });
-          }
-        }
+        // a new address takes effect at once (RealWorld clients expect it), as does a removed one
+        const moved =
+          updated.email === null
+            ? user.email !== null
+            : user.email === null || !sameAddress(updated.email, user.email);
+        if (moved) await addressChanged(unit, { from: user, to: updated }, by, mailsNewAddress);
         return updated;
       });
     },
@@ -505,6 +532,15 @@ function loginNameOf(input: Credentials): LoginName {
   if (input.email === undefined && username !== undefined) return { username };
   const email = normalizeEmail(input.email ?? '');
   return username === undefined ? { email } : { email, username };
+}
+
+/**
+ * The address a field gives, normalised; left blank where none is required, no address at all (an
+ * account without one, and so without mail). Anywhere else a blank stays text, refused as blank.
+ */
+function addressOf(given: string, rules: RegistrationRules): string | null {
+  const email = normalizeEmail(given);
+  return email === '' && !rules.emailRequired ? null : email;
 }
 
 function takenError(field: 'email' | 'username'): GatehouseError {

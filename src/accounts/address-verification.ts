@@ -5,7 +5,14 @@ import { GatehouseError } from '../errors.ts';
 import type { TokenPurpose } from '../store/one-time-token-repository.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
-import { addressAskedFor, decodeUid, hashToken, mailNewToken, tokenRefused } from './one-time-tokens.ts';
+import {
+  addressAskedFor,
+  decodeUid,
+  hashToken,
+  mailedToCurrentAddress,
+  mailNewToken,
+  tokenRefused,
+} from './one-time-tokens.ts';
 import type { MailPort, SessionPort } from './ports.ts';
 import { sameAddress, taken } from './user-fields.ts';
 
@@ -120,21 +127,23 @@ export function createAddressVerification(deps: AddressVerificationDeps) {
     },
 
     /**
-     * djoser's `activation/`: `uid` names the account, whose address must not be verified yet (djoser's
-     * "stale token"), and `token` must be its verification token.
+     * djoser's `activation/`: `uid` names the account, `token` must be its verification token, and only
+     * then may its address already be verified (djoser's "stale token"). A token is checked first, as
+     * djoser's serializer checks it, so that a uid alone tells nobody whether the address is verified.
      */
     async activate(uid: string, token: string, context: RequestContext): Promise<void> {
       const userId = decodeUid(uid);
       const user = userId === undefined ? undefined : await store.users.findById(userId);
       if (user === undefined) throw tokenRefused('uid');
-      if (user.emailVerifiedAt !== null) throw new GatehouseError('already_verified', 'already verified');
+      const tokenHash = hashToken(token);
+      if (user.emailVerifiedAt !== null) {
+        // stale only for a token that is genuinely this address's: still live, or spent verifying it
+        const issued = await store.oneTimeTokens.findIssued(tokenHash, clock.now(), 'verify-email', user.id);
+        if (issued === undefined || !mailedToCurrentAddress(issued, user)) throw tokenRefused();
+        throw new GatehouseError('already_verified', 'already verified');
+      }
       await store.transaction(async (unit) => {
-        const consumed = await unit.oneTimeTokens.consume(
-          hashToken(token),
-          clock.now(),
-          ['verify-email'],
-          user.id,
-        );
+        const consumed = await unit.oneTimeTokens.consume(tokenHash, clock.now(), ['verify-email'], user.id);
         if (consumed === undefined) throw tokenRefused();
         if ((await confirmIn(unit, consumed, context)) === undefined) throw tokenRefused();
       });

@@ -91,7 +91,8 @@ export type OutgoingMail =
   /** djoser's reset_username/ (or reset_email/): a link to set a new login name */
   | { kind: 'login-name-reset'; to: string; uid: string; token: string }
   | { kind: 'password-changed'; to: string }
-  | { kind: 'email-changed'; to: string; newEmail: string };
+  /** `newEmail` null: the address was removed, and the account has none now */
+  | { kind: 'email-changed'; to: string; newEmail: string | null };
 
 /** Mail, as the account domain sees it: queued in the caller's unit of work, sent only if it commits. */
 export interface MailPort {

@@ -98,6 +98,14 @@ describe('mail templates', () => {
     assert.ok(rendered.text.includes('new<b>@example.com'));
   });
 
+  it('tell an address it is being removed, with no link, when the account keeps none', () => {
+    const rendered = templates.render({ kind: 'email-changed', to: 'old@example.com', newEmail: null });
+    assert.equal(rendered.to, 'old@example.com');
+    assert.match(rendered.subject, /is being removed/);
+    assert.ok(!rendered.text.includes('null'));
+    assert.deepEqual(rendered.links, []);
+  });
+
   it('escape every character that could end an attribute or open a tag', () => {
     assert.equal(
       escapeHtml(`<a href="x" title='y'>&`),

@@ -67,6 +67,15 @@ export function createTemplates(appName: string, links: Links) {
           ],
         };
       case 'email-changed':
+        if (mail.newEmail === null) {
+          return {
+            subject: `The email address of your ${appName} account is being removed`,
+            paragraphs: [
+              `This address is being removed from your ${appName} account, which will have none: no mail from ${appName} will come here, password resets included.`,
+              'If you did not do this, sign in, change your password at once and add your address again.',
+            ],
+          };
+        }
         return {
           subject: `The email address of your ${appName} account is changing`,
           paragraphs: [

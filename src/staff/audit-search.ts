@@ -2,7 +2,7 @@ import { throwIfInvalid, type FieldProblems } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../sessions/session-cursor.ts';
 import type { AuditFilter, AuditRecord, AuditRepository } from '../store/audit-repository.ts';
 
-/** Events per page of the staff's audit log: when the caller names no size, and the most it may name. */
+/** Events per page of the staff's audit log: when the caller names no size, and the most a page holds. */
 export const auditPageSize = { default: 50, max: 100 } as const;
 
 export type { AuditFilter, AuditRecord };
@@ -38,16 +38,19 @@ export function createAuditSearch({ events }: AuditSearchDeps) {
      */
     async page(
       filter: AuditFilter,
-      { limit = auditPageSize.default, cursor }: { limit?: number | undefined; cursor?: string | undefined },
+      {
+        limit: asked = auditPageSize.default,
+        cursor,
+      }: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<AuditPage> {
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       throwIfInvalid({
         ...checkRange(filter),
-        ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= auditPageSize.max
-          ? {}
-          : { limit: { code: 'invalid' } }),
+        ...(Number.isSafeInteger(asked) && asked >= 1 ? {} : { limit: { code: 'invalid' } }),
         ...(cursor !== undefined && after === undefined ? { cursor: { code: 'invalid' } } : {}),
       });
+      // more than a page holds is capped, not refused (the contract's "`?limit=` capped")
+      const limit = Math.min(asked, auditPageSize.max);
       // one more than the page, to know whether another follows
       const found = await events.search(filter, { limit: limit + 1, after });
       const page = found.slice(0, limit);

@@ -9,7 +9,7 @@ import type { MailState } from '../store/tables.ts';
 
 export type { OutboxEntry };
 
-/** Mails per page of the staff's outbox list: when the caller names no size, and the most it may name. */
+/** Mails per page of the staff's outbox list: when the caller names no size, and the most a page holds. */
 export const outboxPageSize = { default: 50, max: 100 } as const;
 
 export interface OutboxPage {
@@ -34,15 +34,18 @@ export function createOutboxAdmin({ store, audit, clock, wakeRelay }: OutboxAdmi
     /** One page of the mails (in `state`, when given), newest first, after the mail `cursor` names. */
     async page(
       state: MailState | undefined,
-      { limit = outboxPageSize.default, cursor }: { limit?: number | undefined; cursor?: string | undefined },
+      {
+        limit: asked = outboxPageSize.default,
+        cursor,
+      }: { limit?: number | undefined; cursor?: string | undefined },
     ): Promise<OutboxPage> {
       const after = cursor === undefined ? undefined : decodeCursor(cursor);
       throwIfInvalid({
-        ...(Number.isSafeInteger(limit) && limit >= 1 && limit <= outboxPageSize.max
-          ? {}
-          : { limit: { code: 'invalid' } }),
+        ...(Number.isSafeInteger(asked) && asked >= 1 ? {} : { limit: { code: 'invalid' } }),
         ...(cursor !== undefined && after === undefined ? { cursor: { code: 'invalid' } } : {}),
       });
+      // more than a page holds is capped, not refused (the contract's "`?limit=` capped")
+      const limit = Math.min(asked, outboxPageSize.max);
       const found = await store.outbox.list(state, { limit: limit + 1, after });
       const mails = found.slice(0, limit);
       const last = mails.at(-1);

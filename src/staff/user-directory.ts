@@ -32,7 +32,7 @@ export interface UserQuery {
   cursor?: string | undefined;
 }
 
-/** Accounts per page of the list: when the caller names no size, and at most whatever it names. */
+/** Accounts per page of the list: when the caller names no size, and the most a page holds. */
 export const userPageSize = { default: 50, max: 100 } as const;
 
 // The latest events shown with one account; the whole history is the audit log's.
@@ -72,10 +72,11 @@ export function createUserDirectory({ users, sessions, events, limits }: UserDir
     async search(query: UserQuery): Promise<{ users: User[]; nextCursor: string | null }> {
       const prefix = foldCase(query.q?.normalize('NFKC').trim() ?? '');
       const sort = query.sort ?? (prefix === '' ? '-joined' : 'match');
-      const limit = query.limit ?? userPageSize.default;
+      const asked = query.limit ?? userPageSize.default;
       const fields: FieldProblems = {};
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > userPageSize.max)
-        fields.limit = { code: 'invalid' };
+      if (!Number.isSafeInteger(asked) || asked < 1) fields.limit = { code: 'invalid' };
+      // more than a page holds is capped, not refused (the contract's "`?limit=` capped")
+      const limit = Math.min(asked, userPageSize.max);
       // the order of the names a search matched: without a search there are none
       if (sort === 'match' && prefix === '') fields.q = { code: 'required' };
       const role = query.role === undefined ? undefined : normalizeRole(query.role);

@@ -24,6 +24,13 @@ export interface OneTimeTokenRepository {
   issue(token: NewOneTimeToken): Promise<void>;
   /** The token, if it is unused, unexpired and of `purpose`; a look that spends nothing. */
   findUsable(tokenHash: string, at: number, purpose: TokenPurpose): Promise<ConsumedToken | undefined>;
+  /** The user's token of `purpose`, used or not, if it is unexpired: whether a token is genuinely theirs. */
+  findIssued(
+    tokenHash: string,
+    at: number,
+    purpose: TokenPurpose,
+    userId: string,
+  ): Promise<ConsumedToken | undefined>;
   /** Deletes every token of the user: what erasure does. */
   deleteAllOfUser(userId: string): Promise<void>;
   /** Deletes the user's live tokens of `purposes`: what a new password calls off. */
@@ -70,6 +77,18 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
         .where('used_at', 'is', null)
         .where('expires_at', '>', at)
         .where('purpose', '=', purpose)
+        .executeTakeFirst();
+      return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
+    },
+
+    async findIssued(tokenHash, at, purpose, userId) {
+      const row = await db
+        .selectFrom('one_time_tokens')
+        .select(['user_id', 'purpose', 'email'])
+        .where('token_hash', '=', tokenHash)
+        .where('expires_at', '>', at)
+        .where('purpose', '=', purpose)
+        .where('user_id', '=', userId)
         .executeTakeFirst();
       return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
     },

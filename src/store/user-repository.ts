@@ -48,7 +48,8 @@ export interface NewUser {
 }
 
 export interface UserChanges {
-  email?: string;
+  /** null removes the address: an account may be without one */
+  email?: string | null;
   username?: string;
   passwordHash?: string;
   bio?: string | null;
@@ -434,7 +435,7 @@ function toRowUpdate(changes: UserChanges): UserUpdate {
   const row: UserUpdate = { updated_at: changes.updatedAt };
   if (changes.email !== undefined) {
     row.email = changes.email;
-    row.email_normalized = normalizedEmail(changes.email);
+    row.email_normalized = changes.email === null ? null : normalizedEmail(changes.email);
   }
   if (changes.username !== undefined) {
     row.username = changes.username;

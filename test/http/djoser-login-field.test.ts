@@ -188,6 +188,51 @@ for (const dialect of dialects) {
       assert.equal((await users().findById(user.id))?.email, email);
     });
 
+    it('removes the address when PUT or PATCH /auth/users/me/ sends a blank email (Django: blank=True)', async () => {
+      for (const method of ['PATCH', 'PUT'] as const) {
+        const user = newUser(`dropmail${method}`);
+        assert.equal((await request(test.app, 'POST', '/auth/users/', { body: user })).status, 201);
+        const login = await request(test.app, 'POST', '/auth/jwt/create/', {
+          body: { username: user.username, password: user.password },
+        });
+        const { access } = login.body as TokenPairBody;
+        const id = (await users().findByUsername(user.username))?.id ?? '';
+        const since = Date.now() - 1;
+
+        const removed = await request(test.app, method, '/auth/users/me/', {
+          headers: bearer(access),
+          body: { email: '' },
+        });
+        assert.equal(removed.status, 200, `${method}: ${removed.text}`);
+        assert.deepEqual(removed.body, { ...noNames, id, email: '', username: user.username, roles: [] });
+        const stored = await users().findById(id);
+        assert.ok(stored !== undefined);
+        assert.equal(stored.email, null);
+        assert.equal(stored.emailVerifiedAt, null);
+        // the address is told, as of any change, and nothing else is mailed
+        const mailed = await test.database.db
+          .selectFrom('mail_outbox')
+          .select(['kind', 'recipient'])
+          .where('created_at', '>=', since)
+          .where('recipient', '=', user.email)
+          .execute();
+        assert.deepEqual(mailed, [{ kind: 'email-changed', recipient: user.email }]);
+        // the session goes on; the address names the account no more, and is free for another
+        assert.equal(
+          (await request(test.app, 'GET', '/auth/users/me/', { headers: bearer(access) })).status,
+          200,
+        );
+        const byEmail = await request(test.app, 'POST', '/auth/jwt/create/', {
+          body: { email: user.email, password: user.password },
+        });
+        assert.equal(byEmail.status, 401, byEmail.text);
+        const again = await request(test.app, 'POST', '/auth/users/', {
+          body: { ...newUser(), email: user.email },
+        });
+        assert.equal(again.status, 201, again.text);
+      }
+    });
+
     it('sends no reset or activation mail for an account without an address, and answers as for an unknown one', async () => {
       await registerWithoutEmail('nomailreset');
       const mails = await countMails();

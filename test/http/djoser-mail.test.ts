@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dialects } from '../support/databases.ts';
-import { newUser, request } from '../support/test-app.ts';
+import { bearer, newUser, request } from '../support/test-app.ts';
 import { createTokens } from './djoser-shapes.ts';
 import { assertTimedAlike, linkIn, startMailingApp, subjects, type MailingApp } from './mail-shapes.ts';
 import { readUser } from './user-rows.ts';
@@ -57,6 +57,62 @@ for (const dialect of dialects) {
       }
       assert.equal((await readUser(mailing.test.database, user.email)).emailVerifiedAt, null);
       assert.equal((await readUser(mailing.test.database, other.email)).emailVerifiedAt, null);
+    });
+
+    it('checks the token before calling it stale: only the spent token of a verified address is 403', async () => {
+      const user = await register();
+      const superseded = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal((await post('resend_activation/', { email: user.email })).status, 204);
+      const link = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal((await post('reset_password/', { email: user.email })).status, 204);
+      const reset = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const other = await register();
+      const otherLink = linkIn(await mailing.nextMail(other.email, subjects.verify));
+      assert.equal((await post('activation/', link)).status, 204);
+
+      // a uid alone must not tell whether its address is verified
+      for (const token of ['garbage', superseded.token, reset.token, otherLink.token]) {
+        const response = await post('activation/', { uid: link.uid, token });
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, { token: ['Invalid token for given user.'] });
+      }
+      const stale = await post('activation/', { uid: link.uid, token: link.token });
+      assert.equal(stale.status, 403, stale.text);
+      assert.deepEqual(stale.body, { detail: 'Stale token for given user.' });
+
+      // once its lifetime is over, the spent token is as invalid as any other
+      await mailing.test.database.db
+        .updateTable('one_time_tokens')
+        .set({ expires_at: 0 })
+        .where('user_id', '=', user.id)
+        .execute();
+      const expired = await post('activation/', { uid: link.uid, token: link.token });
+      assert.equal(expired.status, 400, expired.text);
+      assert.deepEqual(expired.body, { token: ['Invalid token for given user.'] });
+    });
+
+    it('calls the spent token of an address the account has since left invalid, not stale', async () => {
+      const user = await register();
+      const link = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal((await post('activation/', link)).status, 204);
+      const { access } = await createTokens(app(), { email: user.email, password: user.password });
+      const moved = `moved-${user.email}`;
+      const asked = await request(app(), 'POST', '/api/user/email', {
+        headers: bearer(access),
+        body: { current_password: user.password, new_email: moved },
+      });
+      assert.equal(asked.status, 202, asked.text);
+      const change = linkIn(await mailing.nextMail(moved, subjects.newAddress));
+      const confirmed = await request(app(), 'POST', '/api/users/verification/confirm', {
+        body: { token: change.token },
+      });
+      assert.equal(confirmed.status, 200, confirmed.text);
+
+      for (const token of [link.token, change.token]) {
+        const response = await post('activation/', { uid: link.uid, token });
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, { token: ['Invalid token for given user.'] });
+      }
     });
 
     it('answers resend_activation and reset_password with 204 for any address', async () => {
@@ -133,6 +189,44 @@ for (const dialect of dialects) {
       assert.equal(late.status, 400, late.text);
       assert.deepEqual(late.body, { token: ['Invalid token for given user.'] });
       assert.equal((await readUser(mailing.test.database, user.email)).passwordHash, hash);
+    });
+  });
+
+  describe(`removing the address (DJOSER_LOGIN_FIELD=username) on ${dialect}`, () => {
+    let mailing: MailingApp;
+    before(async () => {
+      mailing = await startMailingApp(dialect, { DJOSER_LOGIN_FIELD: 'username' });
+    });
+    after(() => mailing.close());
+
+    it('tells the address it is removed, and calls off the links mailed to it', async () => {
+      const app = mailing.test.app;
+      const post = (path: string, body: unknown) => request(app, 'POST', `/auth/users/${path}`, { body });
+      const user = newUser('removed');
+      assert.equal((await post('', user)).status, 201);
+      const activation = linkIn(await mailing.nextMail(user.email, subjects.verify));
+      assert.equal((await post('reset_password/', { email: user.email })).status, 204);
+      const reset = linkIn(await mailing.nextMail(user.email, subjects.reset));
+      const signIn = () => request(app, 'POST', '/auth/jwt/create/', { body: { ...user, email: undefined } });
+      const { access } = (await signIn()).body as { access: string };
+
+      const removed = await request(app, 'PATCH', '/auth/users/me/', {
+        headers: bearer(access),
+        body: { email: '' },
+      });
+      assert.equal(removed.status, 200, removed.text);
+      const notice = await mailing.nextMail(user.email, /email address of your .* account is being removed/);
+      assert.doesNotMatch(notice.text, /https?:/, 'the notice carries no link');
+
+      const late = [
+        await post('activation/', activation),
+        await post('reset_password_confirm/', { ...reset, new_password: newPassword }),
+      ];
+      for (const response of late) {
+        assert.equal(response.status, 400, response.text);
+        assert.deepEqual(response.body, { token: ['Invalid token for given user.'] });
+      }
+      assert.equal((await signIn()).status, 200, 'the password is unchanged');
     });
   });
 

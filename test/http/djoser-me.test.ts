@@ -158,6 +158,17 @@ for (const dialect of dialects) {
       await createTokens(test.app, user);
     });
 
+    it('keeps the address under the email login field: set_email/ refuses a blank one', async () => {
+      const user = await signedIn();
+      const response = await request(test.app, 'POST', '/auth/users/set_email/', {
+        headers: bearer(user.access),
+        body: { new_email: '', current_password: user.password },
+      });
+      assert.equal(response.status, 400, response.text);
+      assert.deepEqual(response.body, { new_email: ['This field may not be blank.'] });
+      assert.equal((await readUser(test.database, user.email)).email, user.email);
+    });
+
     it('PUT requires the username, as a full update does', async () => {
       const user = await signedIn();
       await expectRefused(user, 'PUT', {}, { username: ['This field is required.'] });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseCsv } from '../support/csv.ts';
 import { dialects } from '../support/databases.ts';
@@ -143,11 +144,33 @@ for (const dialect of dialects) {
       assert.deepEqual(seen, expected);
     });
 
+    it('caps a limit above 100 at 100 events a page, as the contract says ("`?limit=` capped")', async () => {
+      const user = randomUUID();
+      await storeEvents(
+        test.database,
+        Array.from({ length: 101 }, (_, index) => ({
+          type: 'sign_in_failed',
+          userId: user,
+          createdAt: base + index,
+        })),
+      );
+      for (const limit of ['100', '101', '1000', '999999999']) {
+        const { events, nextCursor } = await page(`/api/admin/audit?user=${user}&limit=${limit}`);
+        assert.equal(events.length, 100, limit);
+        assert.notEqual(nextCursor, null, limit);
+      }
+      const first = await page(`/api/admin/audit?user=${user}&limit=101`);
+      const rest = await page(`/api/admin/audit?user=${user}&limit=101&cursor=${String(first.nextCursor)}`);
+      assert.equal(rest.events.length, 1);
+      assert.equal(rest.nextCursor, null);
+    });
+
     it('refuses every bad filter with 422 naming the field, and changes nothing', async () => {
       const before = await countEvents(test.database);
       const cases: Array<[string, string]> = [
         ['limit=0', 'limit'],
-        ['limit=101', 'limit'],
+        ['limit=-1', 'limit'],
+        ['limit=1.5', 'limit'],
         ['limit=ten', 'limit'],
         ['cursor=not-a-cursor', 'cursor'],
         ['cursor=', 'cursor'],

@@ -248,11 +248,38 @@ for (const dialect of dialects) {
       assert.equal(new Set(seen).size, seen.length);
     });
 
+    it('caps a limit above 100 at 100 mails a page, as the contract says ("`?limit=` capped")', async () => {
+      // queued long ago and due long after the test: the oldest of the list, and never sent
+      const rows = Array.from({ length: 101 }, (_, index) => ({
+        id: randomUUID(),
+        kind: 'verify-email',
+        recipient: `capped-${String(index)}@example.com`,
+        payload_sealed: 'v1.sealed',
+        state: 'queued' as const,
+        attempts: 0,
+        next_attempt_at: Date.now() + 3_600_000,
+        claimed_until: null,
+        last_error: null,
+        created_at: base + index,
+        sent_at: null,
+      }));
+      await db().insertInto('mail_outbox').values(rows).execute();
+      for (const limit of ['100', '101', '1000', '999999999']) {
+        const response = await get(`/api/admin/outbox?state=queued&limit=${limit}`);
+        assert.equal(response.status, 200, `${limit}: ${response.text}`);
+        const page = response.body as OutboxPage;
+        assert.equal(page.mails.length, 100, limit);
+        assert.notEqual(page.nextCursor, null, limit);
+      }
+    });
+
     it('refuses bad filters with 422 naming the field', async () => {
       for (const [query, field] of [
         ['state=lost', 'state'],
         ['limit=0', 'limit'],
-        ['limit=101', 'limit'],
+        ['limit=-1', 'limit'],
+        ['limit=1.5', 'limit'],
+        ['limit=ten', 'limit'],
         ['cursor=garbage', 'cursor'],
       ] as const) {
         const response = await get(`/api/admin/outbox?${query}`);

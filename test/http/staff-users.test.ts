@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { createUserRepository } from '../../src/store/user-repository.ts';
 import { dialects } from '../support/databases.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { bearer, registerUser, request, startTestApp, type TestApp } from '../support/test-app.ts';
@@ -226,6 +227,31 @@ for (const dialect of dialects) {
       );
     });
 
+    it('caps a limit above 100 at 100 accounts a page, as the contract says ("`?limit=` capped")', async () => {
+      const prefix = freshPrefix();
+      const users = createUserRepository(test.database);
+      for (let index = 0; index < 101; index += 1) {
+        const created = await users.insert({
+          id: randomUUID(),
+          email: `${prefix}${String(index)}@example.com`,
+          username: `${prefix}${String(index)}`,
+          passwordHash: 'not-a-hash',
+          createdAt: clock.now(),
+        });
+        assert.ok(created.ok);
+      }
+      for (const limit of ['100', '101', '1000', '999999999']) {
+        const page = await listed(`q=${prefix}&limit=${limit}`);
+        assert.equal(page.users.length, 100, limit);
+        assert.notEqual(page.nextCursor, null, limit);
+      }
+      const rest = await listed(
+        `q=${prefix}&limit=101&cursor=${String((await listed(`q=${prefix}&limit=101`)).nextCursor)}`,
+      );
+      assert.equal(rest.users.length, 1);
+      assert.equal(rest.nextCursor, null);
+    });
+
     it('refuses bad queries with 422 naming the field', async () => {
       const page = await listed('limit=1&sort=joined');
       const otherSortCursor = String(page.nextCursor);
@@ -236,9 +262,9 @@ for (const dialect of dialects) {
       const forged = (text: string) => Buffer.from(text).toString('base64url');
       const cases: Array<[string, string]> = [
         ['limit=0', 'limit'],
-        ['limit=101', 'limit'],
         ['limit=ten', 'limit'],
         ['limit=-1', 'limit'],
+        ['limit=1.5', 'limit'],
         ['cursor=not-a-cursor', 'cursor'],
         [`sort=-joined&cursor=${otherSortCursor}`, 'cursor'],
         ['role=not%20a%20role', 'role'],

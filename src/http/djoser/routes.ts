@@ -93,6 +93,8 @@ export function djoserRoutes({
 }: DjoserServices): FastifyPluginCallbackTypebox {
   const loginField = config.djoserLoginField;
   const writable = writableFieldOf(loginField);
+  // Django's User (the username login field) declares its email blank=True: left out or blank, there is none
+  const rules = { emailRequired: loginField === 'email' };
   return (app, _options, done) => {
     acceptFormBodies(app);
     // DRF reads an absent body as an empty form: each field is then "required", not the body malformed.
@@ -111,7 +113,6 @@ export function djoserRoutes({
       },
       async (request, reply) => {
         const { email, username, password } = request.body;
-        const rules = { emailRequired: loginField === 'email' };
         const user = await accounts.register({ email, username, password }, contextOf(request), rules);
         return reply.code(201).send(toRegisteredBody(user));
       },
@@ -201,7 +202,8 @@ export function djoserRoutes({
         },
         async (request) => {
           ownAccount(request);
-          return toCurrentUserBody(await accounts.update(callerContextOf(request), changesOf(request)));
+          const changed = await accounts.update(callerContextOf(request), changesOf(request), { rules });
+          return toCurrentUserBody(changed);
         },
       );
       app.patch(
@@ -218,7 +220,8 @@ export function djoserRoutes({
         },
         async (request) => {
           ownAccount(request);
-          return toCurrentUserBody(await accounts.update(callerContextOf(request), changesOf(request)));
+          const changed = await accounts.update(callerContextOf(request), changesOf(request), { rules });
+          return toCurrentUserBody(changed);
         },
       );
 
@@ -275,7 +278,11 @@ export function djoserRoutes({
         const body = request.body as Record<string, string | undefined>;
         const proof = { currentPassword: body.current_password };
         try {
-          await accounts.update(callerContextOf(request), { [loginField]: body[`new_${loginField}`] }, proof);
+          await accounts.update(
+            callerContextOf(request),
+            { [loginField]: body[`new_${loginField}`] },
+            { proof },
+          );
         } catch (error) {
           // the domain names the account's field; djoser's serializer names it new_<field>
           throw renamedField(error, loginField, `new_${loginField}`);

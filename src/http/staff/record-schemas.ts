@@ -8,12 +8,12 @@ const Time = Type.String({ format: 'date-time' });
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
+// a whole number from 1: more than a page holds is the domain's to cap, so the schema must let it through
 const pageLimit = (size: { default: number; max: number }, what: string) =>
   Type.Optional(
     Type.String({
-      // 1 to 100: what both lists allow
-      pattern: '^(100|[1-9][0-9]?)$',
-      description: `${what} per page, 1 to ${String(size.max)} (${String(size.default)})`,
+      pattern: '^[1-9][0-9]{0,8}$',
+      description: `${what} per page, a whole number from 1 (default ${String(size.default)}; more than ${String(size.max)} gives ${String(size.max)})`,
     }),
   );
 

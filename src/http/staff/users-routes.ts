@@ -50,7 +50,7 @@ const UserListQuery = Type.Object({
   limit: Type.Optional(
     Type.String({
       pattern: '^[0-9]{1,9}$',
-      description: `accounts per page, ${String(1)} to ${String(userPageSize.max)} (default ${String(userPageSize.default)})`,
+      description: `accounts per page, a whole number from 1 (default ${String(userPageSize.default)}; more than ${String(userPageSize.max)} gives ${String(userPageSize.max)})`,
     }),
   ),
   cursor: Type.Optional(
