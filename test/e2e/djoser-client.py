@@ -84,7 +84,7 @@ def docs_flow():
     # djoser's UserSerializer over Django's User with its names among the fields: "" until given
     shown = dict(user, first_name="", last_name="")
 
-    expect("users/me anonymous", call("GET", "/auth/users/me/"), 401, {"detail": "Authentication credentials were not provided."})
+    expect("users/me anonymous", call("GET", "/auth/users/me/"), 401, {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"})
     login = expect(
         "token/login",
         call("POST", "/auth/token/login/", {"username": name, "password": password}, encoding="form"),
@@ -229,7 +229,7 @@ def main():
     # the current user carries the roles staff gave the account (none yet), beside djoser's fields
     me = dict(user, first_name="", last_name="", roles=[])
     expect("users/me", call("GET", "/auth/users/me/", token=access), 200, me)
-    expect("users/me anonymous", call("GET", "/auth/users/me/"), 401, {"detail": "Authentication credentials were not provided."})
+    expect("users/me anonymous", call("GET", "/auth/users/me/"), 401, {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"})
     seen.append("users/me")
 
     expect("jwt/verify", call("POST", "/auth/jwt/verify/", {"token": access}), 200, {})

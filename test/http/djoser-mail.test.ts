@@ -35,7 +35,7 @@ for (const dialect of dialects) {
       assert.notEqual((await readUser(mailing.test.database, user.email)).emailVerifiedAt, null);
       const again = await post('activation/', { uid: link.uid, token: link.token });
       assert.equal(again.status, 403, again.text);
-      assert.deepEqual(again.body, { detail: 'Stale token for given user.' });
+      assert.deepEqual(again.body, { detail: 'Stale token for given user.', code: 'permission_denied' });
     });
 
     it("refuses an unknown uid, a wrong token, and another account's token in djoser's words", async () => {
@@ -78,7 +78,7 @@ for (const dialect of dialects) {
       }
       const stale = await post('activation/', { uid: link.uid, token: link.token });
       assert.equal(stale.status, 403, stale.text);
-      assert.deepEqual(stale.body, { detail: 'Stale token for given user.' });
+      assert.deepEqual(stale.body, { detail: 'Stale token for given user.', code: 'permission_denied' });
 
       // once its lifetime is over, the spent token is as invalid as any other
       await mailing.test.database.db

@@ -21,7 +21,10 @@ export interface TokenPairBody {
 
 const challenge = 'Bearer realm="api"';
 export const notFound = { detail: 'Not found.' };
-export const notAuthenticated = { detail: 'Authentication credentials were not provided.' };
+export const notAuthenticated = {
+  detail: 'Authentication credentials were not provided.',
+  code: 'not_authenticated',
+};
 export const noActiveAccount = {
   detail: 'No active account found with the given credentials',
   code: 'no_active_account',

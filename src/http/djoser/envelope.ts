@@ -50,7 +50,10 @@ const statusByCode = {
   internal_error: 500,
 } as const satisfies Record<ErrorCode, number>;
 
-/** DRF's `{"detail": …}`; simplejwt's authentication errors add a `code` (and, for a bad token, `messages`). */
+/**
+ * DRF's `{"detail": …}`, with a `code` on every 401 and 403 (simplejwt's own, or DRF's default code of the
+ * exception), and for a bad token simplejwt's `messages`.
+ */
 export interface DetailBody {
   detail: string;
   code?: string;
@@ -100,8 +103,9 @@ const bodyByCode = {
   route_not_found: notFound,
   invalid_credentials: noActiveAccount,
   email_not_verified: noActiveAccount,
-  // DRF's NotAuthenticated carries no code
-  token_missing: { detail: 'Authentication credentials were not provided.' },
+  // DRF's NotAuthenticated, with its default code: the contract gives every 401 and 403 a `code`, which
+  // DRF's own handler leaves out (a client reading `detail` is none the wiser)
+  token_missing: { detail: 'Authentication credentials were not provided.', code: 'not_authenticated' },
   // what simplejwt's JWTAuthentication answers for a bad token on an authenticated view
   token_invalid: {
     detail: 'Given token not valid for any token type',
@@ -109,18 +113,18 @@ const bodyByCode = {
     messages: [{ token_class: 'AccessToken', token_type: 'access', message: 'Token is invalid or expired' }],
   },
   refresh_token_invalid: tokenNotValid,
-  // DRF's PermissionDenied
-  forbidden: { detail: 'You do not have permission to perform this action.' },
+  // DRF's PermissionDenied, and its default code on every 403 below
+  forbidden: { detail: 'You do not have permission to perform this action.', code: 'permission_denied' },
   user_not_found: notFound,
   profile_not_found: notFound,
   cannot_follow_self: { detail: 'You cannot follow yourself.' },
   session_not_found: notFound,
-  already_verified: { detail: 'Stale token for given user.' },
-  cannot_change_self: { detail: 'You cannot do this to your own account.' },
+  already_verified: { detail: 'Stale token for given user.', code: 'permission_denied' },
+  cannot_change_self: { detail: 'You cannot do this to your own account.', code: 'permission_denied' },
   last_superuser: { detail: 'The last active superuser cannot be removed.' },
   account_erased: { detail: 'This account has been erased.' },
   account_inactive: { detail: 'This account is inactive.' },
-  csrf_failed: { detail: 'CSRF Failed: CSRF token missing or incorrect.' },
+  csrf_failed: { detail: 'CSRF Failed: CSRF token missing or incorrect.', code: 'permission_denied' },
   mail_not_found: notFound,
   not_failed: { detail: 'Only a failed mail can be retried.' },
   service_unavailable: { detail: 'Service temporarily unavailable, try again later.' },
