@@ -1,22 +1,18 @@
 import { foldCase } from '../case-fold.ts';
-import type { AuditEvent, AuditTrail } from '../audit/audit-trail.ts';
-import type { Clock } from '../clock.ts';
+import type { AuditEvent } from '../audit/audit-trail.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
-import { GatehouseError, throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
-import type { Store, UnitOfWork } from '../store/store.ts';
+import { GatehouseError, throwIfInvalid, type FieldProblems } from '../errors.ts';
+import type { UnitOfWork } from '../store/store.ts';
 import type { User, UserChanges } from '../store/user-repository.ts';
-import type { PasswordHasher } from './password-hasher.ts';
-import type { PasswordPolicy } from './password-policy.ts';
-import {
-  createPasswordChecks,
-  CredentialsRefused,
-  invalidCredentials,
-  type LoginName,
-} from './password-checks.ts';
 import type { AddressVerification } from './address-verification.ts';
 import { endedByNewPassword } from './one-time-tokens.ts';
-import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
+import { createPasswordChecks } from './password-checks.ts';
+import type { MailPort } from './ports.ts';
+import { createRegistration, type RegistrationDeps, type RegistrationRules } from './registration.ts';
+import { createSignIn } from './sign-in.ts';
 import {
+  addProblem,
+  addressOf,
   checkBio,
   checkEmail,
   checkImage,
@@ -28,33 +24,10 @@ import {
   normalizeUsername,
   sameAddress,
   taken,
+  takenError,
 } from './user-fields.ts';
 
 export type { User };
-
-// The name of the limit that locks an email after failed logins (limits/rate-limits.ts), as refusals carry it.
-const emailLock = 'login-failures';
-
-export interface Registration {
-  email?: string | undefined;
-  username?: string | undefined;
-  password?: string | undefined;
-}
-
-/** A password login: by email, by username, or by both when they name the same account. */
-export interface Credentials {
-  email?: string | undefined;
-  username?: string | undefined;
-  password?: string | undefined;
-}
-
-/**
- * How a door registers and edits accounts: whether an account may be without an email (djoser's username
- * login), so that a blank one leaves it out at registration and removes it at an update.
- */
-export interface RegistrationRules {
-  emailRequired: boolean;
-}
 
 /** What a user may change about themselves; `null` or `""` clears bio, image and the names. */
 export interface ProfileChanges {
@@ -92,27 +65,9 @@ export interface Deactivation {
   by: string | null;
 }
 
-/** A user who has just signed in (or registered), with what their door asked to be handed. */
-export interface SignedIn<G extends Grant> {
-  user: User;
-  tokens: Grants[G];
-}
-
-export interface AccountServiceDeps {
-  store: Store;
-  hasher: PasswordHasher;
-  policy: PasswordPolicy;
-  sessions: SessionPort;
-  limits: AttemptLimits;
+export interface AccountServiceDeps extends RegistrationDeps {
   mail: MailPort;
   verification: Pick<AddressVerification, 'mailVerification' | 'mailNewAddress'>;
-  audit: AuditTrail;
-  /** REQUIRE_VERIFIED_EMAIL: nobody signs in before their address is verified */
-  requireVerifiedEmail: boolean;
-  /** SEND_VERIFICATION_EMAIL: a new account, or a new address, is mailed a verification link */
-  sendVerificationEmail: boolean;
-  clock: Clock;
-  newId: () => string;
 }
 
 export type AccountService = ReturnType<typeof createAccountService>;
@@ -123,68 +78,10 @@ export type AccountService = ReturnType<typeof createAccountService>;
  */
 export function createAccountService(deps: AccountServiceDeps) {
   const { store, hasher, policy, sessions, limits, mail, verification, audit } = deps;
-  const { requireVerifiedEmail, sendVerificationEmail, clock, newId } = deps;
+  const { sendVerificationEmail, clock } = deps;
   const passwords = createPasswordChecks({ users: store.users, hasher, limits });
-
-  /** A failed password sign-in, in the history: why (kept from the client), and a lock it set off. */
-  async function recordFailedSignIn(error: unknown, context: RequestContext): Promise<void> {
-    if (error instanceof CredentialsRefused) {
-      const event = { userId: error.userId, context };
-      await audit.record(store, { ...event, type: 'sign_in_failed', detail: { reason: error.reason } });
-      if (error.lockedNow) await audit.record(store, { ...event, type: 'locked_out' });
-    } else if (error instanceof GatehouseError && error.code === 'rate_limited') {
-      // the email's lock says so; any other limit (this IP's attempts) is the client's rate
-      const reason = error.limits.includes(emailLock) ? 'locked' : 'rate_limited';
-      await audit.record(store, { type: 'sign_in_failed', context, detail: { reason } });
-    }
-  }
-
-  /** Validates a new account and hashes its password; the insert is the caller's. */
-  async function prepareUser(input: Registration, rules: RegistrationRules = { emailRequired: true }) {
-    const email = addressOf(input.email ?? '', rules);
-    const username = normalizeUsername(input.username ?? '');
-    const password = normalizePassword(input.password ?? '');
-    const fields: FieldProblems = {};
-    if (email !== null) addProblem(fields, 'email', checkEmail(email));
-    addProblem(fields, 'username', checkUsername(username));
-    addProblem(fields, 'password', policy.check(password, { username, email }));
-    if (email !== null && fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
-      fields.email = taken;
-    if (fields.username === undefined && (await store.users.findByUsername(username)) !== undefined) {
-      fields.username = taken;
-    }
-    throwIfInvalid(fields);
-    return {
-      id: newId(),
-      email,
-      username,
-      passwordHash: await hasher.hash(password),
-      createdAt: clock.now(),
-    };
-  }
-
-  async function insertUser(
-    unit: UnitOfWork,
-    user: Awaited<ReturnType<typeof prepareUser>>,
-    flags: { isStaff?: boolean; isSuperuser?: boolean } = {},
-  ): Promise<User> {
-    const created = await unit.users.insert({ ...user, ...flags });
-    // the unique indexes settle a race the look-ups above could not see
-    if (!created.ok) throw takenError(created.taken);
-    return created.value;
-  }
-
-  /** A person's new account: the user, the mail that verifies their address and the event, in `unit`. */
-  async function insertAccount(
-    unit: UnitOfWork,
-    user: Awaited<ReturnType<typeof prepareUser>>,
-    context: RequestContext,
-  ) {
-    const created = await insertUser(unit, user);
-    if (sendVerificationEmail) await verification.mailVerification(unit, created);
-    await audit.record(unit, { type: 'registered', userId: created.id, context });
-    return created;
-  }
+  const registration = createRegistration(deps);
+  const signIn = createSignIn({ ...deps, passwords });
 
   /**
    * Deactivates `user` in `unit`: logins are refused from now on, every session ends (every instance
@@ -257,99 +154,8 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   return {
-    /** Creates an active user without signing them in (djoser's registration); counted per IP. */
-    async register(input: Registration, context: RequestContext, rules?: RegistrationRules): Promise<User> {
-      await limits.admitRegistration(context.ip);
-      const prepared = await prepareUser(input, rules);
-      return store.transaction((unit) => insertAccount(unit, prepared, context));
-    },
-
-    /**
-     * Creates an active user and opens their first session, both or neither. Where addresses must be
-     * verified first, no session opens: `tokens` is then undefined.
-     */
-    async registerAndSignIn<G extends Grant>(
-      input: Registration,
-      context: RequestContext,
-      grant: G,
-    ): Promise<{ user: User; tokens: Grants[G] | undefined }> {
-      await limits.admitRegistration(context.ip);
-      const prepared = await prepareUser(input);
-      if (requireVerifiedEmail) {
-        const user = await store.transaction((unit) => insertAccount(unit, prepared, context));
-        return { user, tokens: undefined };
-      }
-      await sessions.readyToIssue();
-      const { user, issue } = await store.transaction(async (unit) => {
-        const created = await insertAccount(unit, prepared, context);
-        return { user: created, issue: (await sessions.open(unit, created, context, grant)).issue };
-      });
-      return { user, tokens: await issue() };
-    },
-
-    /** Creates a user for an operator (createsuperuser): staff flags only here, no limits, no session. */
-    async createUser(
-      input: Registration,
-      flags: { isStaff?: boolean; isSuperuser?: boolean },
-    ): Promise<User> {
-      const prepared = await prepareUser(input);
-      return store.transaction(async (unit) => {
-        const created = await insertUser(unit, prepared, flags);
-        const type = flags.isSuperuser === true ? 'superuser_created' : 'registered';
-        await audit.record(unit, { type, userId: created.id });
-        return created;
-      });
-    },
-
-    /**
-     * Signs in with a password: the attempt is counted against the client's IP and the email before the
-     * hash runs, then the last login is recorded and a session opened in one unit of work.
-     */
-    async signIn<G extends Grant>(
-      input: Credentials,
-      context: RequestContext,
-      grant: G,
-    ): Promise<SignedIn<G>> {
-      const typed = input.password ?? '';
-      let user: User;
-      try {
-        user = await passwords.proveCredentials(loginNameOf(input), typed, context);
-      } catch (error) {
-        await recordFailedSignIn(error, context);
-        throw error;
-      }
-      // said only to whoever knows the password, so it tells nobody else whether the account exists
-      if (requireVerifiedEmail && user.emailVerifiedAt === null) {
-        throw new GatehouseError('email_not_verified', 'address not verified yet');
-      }
-      // the console's session is for staff alone: anyone else is refused before a session exists
-      if (grant === 'console-session' && !user.isStaff) {
-        await audit.record(store, {
-          type: 'sign_in_failed',
-          userId: user.id,
-          context,
-          detail: { reason: 'not_staff' },
-        });
-        throw new GatehouseError('forbidden', 'the console is for staff');
-      }
-      const now = clock.now();
-      const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
-      // of the normalised form, whichever form a Django hash matched: the next sign-in compares that form
-      if (hasher.needsRehash(user.passwordHash))
-        changes.passwordHash = await hasher.hash(normalizePassword(typed));
-      await sessions.readyToIssue();
-      const signedIn = await store.transaction(async (unit) => {
-        const updated = await unit.users.update(user.id, changes);
-        if (!updated.ok) throw takenError(updated.taken);
-        // removed since its password was checked: as good as an unknown email
-        if (updated.value === undefined) throw invalidCredentials();
-        const { sessionId, issue } = await sessions.open(unit, updated.value, context, grant);
-        // under the session it opened, so that its owner can tell it in their history (`current`)
-        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context, sessionId });
-        return { user: updated.value, issue };
-      });
-      return { user: signedIn.user, tokens: await signedIn.issue() };
-    },
+    ...registration,
+    ...signIn,
 
     /**
      * Applies the caller's own changes; a new password ends their other sessions in the same commit. With
@@ -373,7 +179,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       let username = user.username;
 
       if (input.email !== undefined) {
-        email = addressOf(input.email ?? '', rules);
+        email = addressOf(input.email ?? '', rules.emailRequired);
         if (email === null) changes.emailVerifiedAt = null;
         else {
           addProblem(fields, 'email', checkEmail(email));
@@ -521,34 +327,6 @@ export function createAccountService(deps: AccountServiceDeps) {
       });
     },
   };
-}
-
-/**
- * The name a login gives: the email, unless only a username is given (then the username); with both,
- * both, to name one account. A login that gives neither is a blank email, as it always was.
- */
-function loginNameOf(input: Credentials): LoginName {
-  const username = input.username === undefined ? undefined : normalizeUsername(input.username);
-  if (input.email === undefined && username !== undefined) return { username };
-  const email = normalizeEmail(input.email ?? '');
-  return username === undefined ? { email } : { email, username };
-}
-
-/**
- * The address a field gives, normalised; left blank where none is required, no address at all (an
- * account without one, and so without mail). Anywhere else a blank stays text, refused as blank.
- */
-function addressOf(given: string, rules: RegistrationRules): string | null {
-  const email = normalizeEmail(given);
-  return email === '' && !rules.emailRequired ? null : email;
-}
-
-function takenError(field: 'email' | 'username'): GatehouseError {
-  return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: taken } });
-}
-
-function addProblem(fields: FieldProblems, field: string, problem: Problem | undefined): void {
-  if (problem !== undefined) fields[field] = problem;
 }
 
 function emptyToNull(value: string | null): string | null {

@@ -27,6 +27,8 @@ export function loginLockKey(user: User): string {
   return user.email ?? `user:${user.id}`;
 }
 
+export type PasswordChecks = ReturnType<typeof createPasswordChecks>;
+
 /**
  * Every check of a password someone typed, each counted against its account's lock before the hash runs
  * and taken back unless the password was wrong: so no more guesses are ever checked than the limit allows,

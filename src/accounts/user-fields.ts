@@ -1,6 +1,6 @@
 // Normalisation and validation of user fields, the same for every dialect. Each check returns the field's
 // problem as a code (errors.ts), or undefined when the value is acceptable; the dialects word it.
-import type { Problem } from '../errors.ts';
+import { GatehouseError, type FieldProblems, type Problem } from '../errors.ts';
 
 const maxEmailLength = 254;
 // RFC 5321 §4.5.3.1.1: the part before the @ is at most 64 octets
@@ -77,4 +77,23 @@ export function checkImage(image: string): Problem | undefined {
   } catch {
     return invalid;
   }
+}
+
+/**
+ * The address a field gives, normalised; left blank where none is required, no address at all (an
+ * account without one, and so without mail). Anywhere else a blank stays text, refused as blank.
+ */
+export function addressOf(given: string, emailRequired: boolean): string | null {
+  const email = normalizeEmail(given);
+  return email === '' && !emailRequired ? null : email;
+}
+
+/** Notes a field's problem, if it has one, beside the others found so far. */
+export function addProblem(fields: FieldProblems, field: string, problem: Problem | undefined): void {
+  if (problem !== undefined) fields[field] = problem;
+}
+
+/** The refusal of a write that a unique index settled: the address or name is someone else's. */
+export function takenError(field: 'email' | 'username'): GatehouseError {
+  return new GatehouseError('validation_failed', `${field} taken`, { fields: { [field]: taken } });
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AccountService, Credentials } from '../accounts/account-service.ts';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { Credentials } from '../accounts/sign-in.ts';
 import type { Clock } from '../clock.ts';
 import type { CallerContext, RequestContext } from '../context.ts';
 import { deriveKey } from '../keys/secret-box.ts';
