@@ -52,8 +52,8 @@ export interface MountedDialect {
   readonly routes: FastifyPluginAsyncTypebox | FastifyPluginCallbackTypebox;
 }
 
-// Seconds a client should wait before retrying after a 503.
-const retryAfterSeconds = 5;
+/** Seconds a client should wait before retrying after a 503. */
+export const retryAfterSeconds = 5;
 
 /** A failure as its dialect answers it: status, the headers it carries, and the envelope. */
 export function failureAnswer(

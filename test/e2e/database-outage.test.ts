@@ -58,6 +58,7 @@ describe('PostgreSQL going away and coming back', () => {
     );
     assert.equal(down.status, 503, down.text);
     assert.equal((down.body as { status: string }).status, 'unavailable');
+    assert.equal(down.headers.get('retry-after'), '5');
     assert.equal((await server.request('GET', '/healthz')).status, 200);
 
     assertUnavailable(await server.request('GET', '/api/user', { token }));

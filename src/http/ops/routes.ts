@@ -6,6 +6,7 @@ import type { GatehouseMetrics } from '../../metrics/prometheus.ts';
 import type { KeyRing } from '../../keys/key-ring.ts';
 import type { MailDelivery } from '../../mail/mail-outbox.ts';
 import { conduitErrors } from '../conduit/envelope.ts';
+import { retryAfterSeconds } from '../dialect.ts';
 
 export interface OpsRoutesOptions {
   keys: KeyRing;
@@ -96,6 +97,8 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, o
     async (_request, reply) => {
       const checks = await isReady();
       const ready = checks.database && checks.migrations;
+      // the contract's answer to an unreachable database: 503 with when to ask again
+      if (!ready) void reply.header('retry-after', String(retryAfterSeconds));
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', ...checks });
     },
   );
