@@ -36,4 +36,19 @@ describe('describeSettings', () => {
     }
     assert.equal(new Map(describeSettings({})).get('REDIS_URL'), '(unset)');
   });
+
+  it('masks the whole of a password holding @, and passwords given as query parameters', () => {
+    const databaseUrl = (url: string) => new Map(describeSettings({ DATABASE_URL: url })).get('DATABASE_URL');
+    assert.equal(databaseUrl('postgres://bob:p@ss@db.example/app'), 'postgres://bob:********@db.example/app');
+    assert.equal(
+      databaseUrl('postgres://bob@db.example/app?password=hunter2secret&sslmode=require'),
+      'postgres://bob@db.example/app?password=********&sslmode=require',
+    );
+    assert.equal(
+      databaseUrl('postgres://db.example/app?sslpassword=hunter2secret'),
+      'postgres://db.example/app?sslpassword=********',
+    );
+    // nothing to hide: as given, a SQLite path with a space included
+    assert.equal(databaseUrl('sqlite:/tmp/my data/g.db'), 'sqlite:/tmp/my data/g.db');
+  });
 });

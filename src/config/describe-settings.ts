@@ -14,7 +14,28 @@ function mask(name: string, value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const masking = (EnvironmentSchema.properties as Record<string, { [masked]?: Masking }>)[name]?.[masked];
   if (masking === 'value') return '********';
-  // keep the address, hide a password inside a connection URL (`redis://:password@host` has no user)
-  if (masking === 'url-password') return text.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:********@');
+  if (masking === 'url-password') return maskUrlPassword(text);
   return text;
+}
+
+// query parameters that carry a secret in the drivers' URLs (pg's `password`, `sslpassword`, `sslkey`, …)
+const secretParameter = /pass|secret|key|token/i;
+
+/**
+ * The URL with its address kept and every password hidden: the one in its user part, however many `@` it
+ * holds (the URL parser, as the drivers, takes the last one as the end of it), and any in its query. A URL
+ * the parser cannot read is hidden whole; one with nothing to hide is printed as given.
+ */
+function maskUrlPassword(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return '********';
+  }
+  const secrets = [...url.searchParams.keys()].filter((key) => secretParameter.test(key));
+  if (url.password === '' && secrets.length === 0) return text;
+  if (url.password !== '') url.password = '********';
+  for (const key of secrets) url.searchParams.set(key, '********');
+  return url.toString();
 }
