@@ -1,7 +1,7 @@
 import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { Clock } from '../clock.ts';
 import type { RequestContext } from '../context.ts';
-import { throwIfInvalid, type FieldProblems } from '../errors.ts';
+import { throwIfInvalid, type FieldProblems, type Problem } from '../errors.ts';
 import type { Store, UnitOfWork } from '../store/store.ts';
 import type { User } from '../store/user-repository.ts';
 import type { AddressVerification } from './address-verification.ts';
@@ -13,6 +13,7 @@ import {
   addressOf,
   checkEmail,
   checkUsername,
+  normalizeEmail,
   normalizePassword,
   normalizeUsername,
   taken,
@@ -55,20 +56,24 @@ export function createRegistration(deps: RegistrationDeps) {
   const { store, hasher, policy, sessions, limits, verification, audit } = deps;
   const { requireVerifiedEmail, sendVerificationEmail, clock, newId } = deps;
 
+  /** What is wrong with a normalised email or username for a new account: its form, or someone has it. */
+  async function newNameProblem(field: 'email' | 'username', value: string): Promise<Problem | undefined> {
+    const problem = field === 'email' ? checkEmail(value) : checkUsername(value);
+    if (problem !== undefined) return problem;
+    const owner =
+      field === 'email' ? await store.users.findByEmail(value) : await store.users.findByUsername(value);
+    return owner === undefined ? undefined : taken;
+  }
+
   /** Validates a new account and hashes its password; the insert is the caller's. */
   async function prepareUser(input: Registration, rules: RegistrationRules = { emailRequired: true }) {
     const email = addressOf(input.email ?? '', rules.emailRequired);
     const username = normalizeUsername(input.username ?? '');
     const password = normalizePassword(input.password ?? '');
     const fields: FieldProblems = {};
-    if (email !== null) addProblem(fields, 'email', checkEmail(email));
-    addProblem(fields, 'username', checkUsername(username));
+    if (email !== null) addProblem(fields, 'email', await newNameProblem('email', email));
+    addProblem(fields, 'username', await newNameProblem('username', username));
     addProblem(fields, 'password', policy.check(password, { username, email }));
-    if (email !== null && fields.email === undefined && (await store.users.findByEmail(email)) !== undefined)
-      fields.email = taken;
-    if (fields.username === undefined && (await store.users.findByUsername(username)) !== undefined) {
-      fields.username = taken;
-    }
     throwIfInvalid(fields);
     return {
       id: newId(),
@@ -103,6 +108,13 @@ export function createRegistration(deps: RegistrationDeps) {
   }
 
   return {
+    /**
+     * What is wrong with `value` as a new account's email or username, if anything: its form, or someone
+     * has it. What an operator's prompt checks before it asks for the next field.
+     */
+    newNameProblem: (field: 'email' | 'username', value: string) =>
+      newNameProblem(field, field === 'email' ? normalizeEmail(value) : normalizeUsername(value)),
+
     /** Creates an active user without signing them in (djoser's registration); counted per IP. */
     async register(input: Registration, context: RequestContext, rules?: RegistrationRules): Promise<User> {
       await limits.admitRegistration(context.ip);

@@ -1,13 +1,18 @@
 import { parseArgs } from 'node:util';
+import type { AccountService } from '../accounts/account-service.ts';
+import { conduitWording } from '../http/conduit/wording.ts';
+import { word } from '../http/wording.ts';
 import { CommandError, withServices, type Env } from './context.ts';
 import { askNewPassword, saveAskingAgain } from './new-password.ts';
-import { createPrompter, readPipedLine } from './prompt.ts';
+import { createPrompter, readPipedLine, type Prompter } from './prompt.ts';
 
 const superuser = { isStaff: true, isSuperuser: true };
 
 /**
- * `gatehouse createsuperuser`: prompts for email, username and password; or with `--no-input`, takes
- * `--email` and `--username` and the password from GATEHOUSE_SUPERUSER_PASSWORD or the first line of stdin.
+ * `gatehouse createsuperuser`: prompts for email, username and password, each checked as it is given (a
+ * taken or malformed one is asked for again, as Django does); or with `--no-input` (Django's `--noinput`
+ * too), takes `--email` and `--username` and the password from GATEHOUSE_SUPERUSER_PASSWORD or the first
+ * line of stdin.
  */
 export async function createSuperuser(args: string[], env: Env): Promise<void> {
   const { values } = parseArgs({
@@ -16,10 +21,11 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
       email: { type: 'string' },
       username: { type: 'string' },
       'no-input': { type: 'boolean', default: false },
+      noinput: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values['no-input']) {
+  if (values['no-input'] || values.noinput) {
     const input = await fromArguments(values.email, values.username, env);
     await withServices(env, async ({ accounts }) => {
       report(await accounts.createUser(input, superuser));
@@ -29,10 +35,10 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
 
   const prompter = createPrompter();
   try {
-    const email = values.email ?? (await prompter.ask('Email: '));
-    const username = values.username ?? (await prompter.ask('Username: '));
-    const password = await askNewPassword(prompter, 'Password: ');
     await withServices(env, async ({ accounts }) => {
+      const email = values.email ?? (await askNewName(prompter, accounts, 'email', 'Email: '));
+      const username = values.username ?? (await askNewName(prompter, accounts, 'username', 'Username: '));
+      const password = await askNewPassword(prompter, 'Password: ');
       const user = await saveAskingAgain(prompter, password, 'Password: ', (candidate) =>
         accounts.createUser({ email, username, password: candidate }, superuser),
       );
@@ -40,6 +46,25 @@ export async function createSuperuser(args: string[], env: Env): Promise<void> {
     });
   } finally {
     prompter.close();
+  }
+}
+
+/**
+ * Asks for the new account's email or username, at a terminal again until it is one the account can have;
+ * from a pipe, the answer is checked with the rest when the account is saved.
+ */
+async function askNewName(
+  prompter: Prompter,
+  accounts: AccountService,
+  field: 'email' | 'username',
+  question: string,
+): Promise<string> {
+  for (;;) {
+    const value = await prompter.ask(question);
+    if (!prompter.interactive) return value;
+    const problem = await accounts.newNameProblem(field, value);
+    if (problem === undefined) return value;
+    prompter.say(`${field} ${word(conduitWording, field, problem)}; try again`);
   }
 }
 

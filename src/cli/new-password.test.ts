@@ -46,6 +46,13 @@ describe('asking for a new password', () => {
     assert.deepEqual(said, ["passwords don't match; try again"]);
   });
 
+  it('gives up after three pairs that differ, as Django does', async () => {
+    const { prompter, asked, said } = scriptedPrompter(true, ['a-1', 'a-2', 'b-1', 'b-2', 'c-1', 'c-2', 'd']);
+    await assert.rejects(askNewPassword(prompter, 'Password: '), /did not match 3 times/);
+    assert.equal(asked.length, 6);
+    assert.deepEqual(said, ["passwords don't match; try again", "passwords don't match; try again"]);
+  });
+
   it('asks once from a pipe', async () => {
     const { prompter, asked } = scriptedPrompter(false, ['piped-password', 'next line']);
     assert.equal(await askNewPassword(prompter, 'Password: '), 'piped-password');

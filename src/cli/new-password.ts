@@ -3,12 +3,19 @@ import { conduitWording } from '../http/conduit/wording.ts';
 import { word } from '../http/wording.ts';
 import type { Prompter } from './prompt.ts';
 
-/** Asks for a new password: at a terminal twice, and again until both answers match. */
+// Django's changepassword gives up after as many; a terminal left asking for ever helps nobody.
+const matchAttempts = 3;
+
+/** Asks for a new password: at a terminal twice, and again while the answers differ, three times at most. */
 export async function askNewPassword(prompter: Prompter, question: string): Promise<string> {
-  for (;;) {
+  for (let attempt = 1; ; attempt += 1) {
     const password = await prompter.ask(question, { secret: true });
     if (!prompter.interactive) return password;
     if ((await prompter.ask('Password (again): ', { secret: true })) === password) return password;
+    if (attempt === matchAttempts) {
+      // a failure, not a usage error: exit 1
+      throw new Error(`the passwords did not match ${matchAttempts} times; nothing was changed`);
+    }
     prompter.say("passwords don't match; try again");
   }
 }

@@ -75,6 +75,15 @@ for (const dialect of dialects) {
       assert.deepEqual((login.body as { user: { username: string } }).user.username, 'root');
     });
 
+    it("takes Django's spelling --noinput as well", async () => {
+      const result = await runCommand(
+        ['createsuperuser', '--noinput', '--email', 'noinput@example.com', '--username', 'noinput'],
+        { env: { ...env, GATEHOUSE_SUPERUSER_PASSWORD: password } },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal((await logIn('noinput@example.com', password)).status, 200);
+    });
+
     it('takes the password from the first line of stdin with --no-input', async () => {
       const result = await runCommand(
         ['createsuperuser', '--no-input', '--email', 'piped@example.com', '--username', 'piped'],
@@ -119,6 +128,30 @@ for (const dialect of dialects) {
           'a password was echoed',
         );
         assert.equal((await logIn('typed@example.com', password)).status, 200);
+      },
+    );
+
+    it(
+      'at a terminal, asks again at once for an email or username that is taken or malformed, as Django does',
+      { skip: skipWithoutTerminal },
+      async () => {
+        const result = await runAtTerminal(['createsuperuser'], {
+          env,
+          dialogue: [
+            { prompt: /Email: $/, answer: 'ROOT@example.com' },
+            { prompt: /has already been taken; try again\r?\nEmail: $/, answer: 'not-an-email' },
+            { prompt: /is invalid; try again\r?\nEmail: $/, answer: 'second@example.com' },
+            { prompt: /Username: $/, answer: 'Root' },
+            { prompt: /has already been taken; try again\r?\nUsername: $/, answer: 'second' },
+            { prompt: /Password: $/, answer: password },
+            { prompt: /Password \(again\): $/, answer: password },
+          ],
+        });
+        assert.equal(result.code, 0, result.output);
+        assert.match(result.output, /email has already been taken; try again/);
+        assert.match(result.output, /username has already been taken; try again/);
+        assert.match(result.output, /superuser second <second@example\.com> created/);
+        assert.equal((await logIn('second@example.com', password)).status, 200);
       },
     );
 
