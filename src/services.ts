@@ -233,6 +233,9 @@ export async function createServices(options: ServiceOptions) {
       sessions.changesHeard(false);
       logger.warn('change listener down: sessions are read from the database until it listens again');
     },
+    onUnannounced: () => {
+      sessions.forgetAll();
+    },
     onError: (error) => {
       logger.warn({ err: error }, 'change listener lost its connection');
     },

@@ -392,6 +392,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     forgetUser: (userId: string) => {
       cache.forgetUser(userId);
     },
+    /** Something changed sessions or users that no message named (another process on SQLite): drop all. */
+    forgetAll: () => {
+      cache.clear();
+    },
     /**
      * Whether other instances' changes are heard now. Either way what is cached goes: while they are not
      * heard every check reads the database (so a revocation elsewhere counts at once), and what was read

@@ -55,7 +55,8 @@ export interface Database {
   notify(channel: string, payload: string): Promise<void>;
   /**
    * Hears the channel until closed, checking every `heartbeat` ms that the connection still answers. On
-   * SQLite, a single-process database, there is nobody else to hear from and this does nothing.
+   * SQLite no other instance sends anything, but another process (the CLI) may write: that is reported as
+   * `onUnannounced` within a quarter of a second.
    */
   listen(channel: string, heartbeat: number, handlers: ListenHandlers): Listener;
   /** Answers a trivial query right now (within 2 s at most)? For readiness probes; never throws. */
@@ -100,9 +101,41 @@ function openSqlite(path: string, createFolder: boolean): Database {
       return match?.[1];
     },
     notify: () => Promise.resolve(),
-    listen: () => ({ close: () => Promise.resolve() }),
+    listen: (_channel, _heartbeat, handlers) => watchOutsideChanges(connection, handlers),
     ping: () => pingWith(db),
     close: () => db.destroy(),
+  };
+}
+
+// How often a SQLite server looks for another process's commits: well within the contract's 1 s for a
+// revocation to reach every instance, and a look is one read of a counter in shared memory.
+const outsideChangeInterval = 250;
+
+/**
+ * SQLite's listener: another process's commit (`gatehouse users deactivate` while the server runs) sends no
+ * message, but it moves the file's data version, which this connection's own commits never do. A moved
+ * version is reported as a change nobody announced.
+ */
+function watchOutsideChanges(connection: SqliteDatabase.Database, handlers: ListenHandlers): Listener {
+  const dataVersion = connection.prepare('pragma data_version').pluck();
+  let seen = dataVersion.get();
+  const timer = setInterval(() => {
+    if (!connection.open) return;
+    try {
+      const version = dataVersion.get();
+      if (version === seen) return;
+      seen = version;
+      handlers.onUnannounced();
+    } catch (error) {
+      handlers.onError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }, outsideChangeInterval);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      return Promise.resolve();
+    },
   };
 }
 

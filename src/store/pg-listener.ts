@@ -7,6 +7,11 @@ export interface ListenHandlers {
   onConnected(): void;
   /** listening no more (the connection was lost or missed a heartbeat): messages are missed until onConnected */
   onGap(): void;
+  /**
+   * Another process changed the database and no message said what (SQLite, where the CLI writes to the
+   * server's file): anything cached from it may be stale
+   */
+  onUnannounced(): void;
   onError(error: Error): void;
 }
 
