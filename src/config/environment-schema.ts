@@ -256,7 +256,7 @@ const mail = {
       description:
         '`smtp://user:pass@host:587` (STARTTLS when the server offers it; `?requireTLS=true` insists) or ' +
         '`smtps://user:pass@host:465` (TLS from the start); unset: outside production each mail is written ' +
-        'to the log with its links, in production mails wait in the outbox and /readyz says `mail: ' +
+        'to a file of its own under DATA_DIR/mail (the log names the file), in production mails wait in the outbox and /readyz says `mail: ' +
         '"not_configured"`',
     }),
   ),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AuditEvent } from '../audit/audit-trail.ts';
 import type { Logger } from 'pino';
 import type { MailPort } from '../accounts/ports.ts';
@@ -8,23 +9,24 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { OutboxRepository } from '../store/outbox-repository.ts';
 import type { Worker } from '../worker.ts';
 import { createLinks } from './links.ts';
-import { createLogTransport } from './log-transport.ts';
+import { createFileTransport } from './file-transport.ts';
 import { createMailQueue, openMail, outboxSealPurpose } from './mail-queue.ts';
 import { createMailRelay } from './mail-relay.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
 import { createTemplates } from './templates.ts';
 
 /**
- * How this instance delivers mail: to SMTP_URL; into the log (development without SMTP_URL); or not at all
+ * How this instance delivers mail: to SMTP_URL; into files under DATA_DIR/mail (development without
+ * SMTP_URL); or not at all
  * (production without SMTP_URL: mails wait in the outbox until a server with SMTP_URL sends them).
  */
-export type MailDelivery = 'smtp' | 'log' | 'not_configured';
+export type MailDelivery = 'smtp' | 'file' | 'not_configured';
 
 // SMTP connections a relay keeps open and sends on at once.
 const smtpConnections = 4;
 
 export interface MailOutboxOptions {
-  config: Pick<Config, 'mail' | 'publicUrl' | 'production'>;
+  config: Pick<Config, 'mail' | 'publicUrl' | 'production' | 'dataDir'>;
   /** the outbox on the database itself, for the relay */
   outbox: OutboxRepository;
   secretKey: string;
@@ -51,7 +53,7 @@ export function createMailOutbox(options: MailOutboxOptions) {
     }),
   );
   const delivery: MailDelivery =
-    settings.smtpUrl !== undefined ? 'smtp' : config.production ? 'not_configured' : 'log';
+    settings.smtpUrl !== undefined ? 'smtp' : config.production ? 'not_configured' : 'file';
 
   const relay =
     delivery === 'not_configured'
@@ -62,7 +64,7 @@ export function createMailOutbox(options: MailOutboxOptions) {
           render: templates.render,
           transport:
             settings.smtpUrl === undefined
-              ? createLogTransport(logger)
+              ? createFileTransport(join(config.dataDir, 'mail'), logger)
               : createSmtpTransport({
                   url: settings.smtpUrl,
                   from: settings.from,

@@ -43,7 +43,7 @@ for (const dialect of dialects) {
       assert.deepEqual(health.body, { status: 'ok' });
       const ready = await server.request('GET', '/readyz');
       assert.equal(ready.status, 200);
-      assert.deepEqual(ready.body, { status: 'ready', database: true, migrations: true, mail: 'log' });
+      assert.deepEqual(ready.body, { status: 'ready', database: true, migrations: true, mail: 'file' });
     });
 
     it('registers, logs in, reads and updates the user, and follows a profile', async () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { OutgoingMail } from '../../src/accounts/ports.ts';
@@ -172,18 +174,23 @@ describe('serve without SMTP_URL', () => {
     return { env, server, shared };
   }
 
-  it('outside production writes each mail, its link included, to the log and marks it sent', async () => {
+  it('outside production writes each mail, its link included, to a file under DATA_DIR/mail, never its token to the log, and marks it sent', async () => {
     const { env, server, shared } = await serveWith({});
     const readiness = await server.request('GET', '/readyz');
     assert.equal(readiness.status, 200);
-    assert.equal((readiness.body as { mail: string }).mail, 'log');
+    assert.equal((readiness.body as { mail: string }).mail, 'file');
     const mail = resetMail('dev');
     await queueAll(shared, env, [mail]);
-    const line = await server.waitForLine((text) => text.includes('mail written to the log'));
-    const logged = JSON.parse(line) as { to: string; subject: string; links: string[] };
+    const line = await server.waitForLine((text) => text.includes('mail written to a file'));
+    const logged = JSON.parse(line) as { to: string; subject: string; file: string };
     assert.equal(logged.to, mail.to);
     assert.equal(logged.subject, 'Reset your Gatehouse password');
-    assert.deepEqual(logged.links, [`http://gatehouse.test/reset-password?token=${mail.token}`]);
+    assert.ok(!line.includes(mail.token), 'the token was logged');
+    assert.equal(dirname(logged.file), join(env.DATA_DIR ?? '', 'mail'));
+    const written = await readFile(logged.file, 'utf8');
+    assert.match(written, new RegExp(`^To: ${mail.to}\nSubject: Reset your Gatehouse password\n\n`));
+    assert.ok(written.includes(`http://gatehouse.test/reset-password?token=${mail.token}`), written);
+    assert.equal((await stat(logged.file)).mode & 0o777, 0o600);
     const [row] = await poll(
       () => shared.db.selectFrom('mail_outbox').select(['state', 'payload_sealed']).execute(),
       (rows) => rows[0]?.state === 'sent',

@@ -80,7 +80,7 @@ export const opsRoutes: FastifyPluginCallbackTypebox<OpsRoutesOptions> = (app, o
     status: Type.String(),
     database: Type.Boolean(),
     migrations: Type.Boolean(),
-    mail: Type.Union([Type.Literal('smtp'), Type.Literal('log'), Type.Literal('not_configured')], {
+    mail: Type.Union([Type.Literal('smtp'), Type.Literal('file'), Type.Literal('not_configured')], {
       description:
         'how mail is delivered; `not_configured` (production without SMTP_URL) leaves the status ready',
     }),
