@@ -109,7 +109,7 @@ export async function createServices(options: ServiceOptions) {
   const sessions = createSessionService({
     store,
     tokens,
-    refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: config.refreshReuseGrace }),
+    refreshTokens: createRefreshTokens({ store, reuseGrace: config.refreshReuseGrace }),
     changes: changes.feed,
     audit,
     clock,

@@ -1,11 +1,10 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { RefreshTokenRepository } from '../store/refresh-token-repository.ts';
-import { deriveKey } from '../keys/secret-box.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import type { RefreshTokenRecord, RefreshTokenRepository } from '../store/refresh-token-repository.ts';
+import { createSecretBox } from '../keys/secret-box.ts';
 import type { Store } from '../store/store.ts';
 
 export interface RefreshTokenDeps {
   store: Store;
-  secretKey: string;
   /** how long after a rotation the parent may still be presented (two tabs refreshing at once) */
   reuseGrace: number;
 }
@@ -27,22 +26,32 @@ const tokenPattern = /^[A-Za-z0-9_-]{43}$/;
 export type RefreshTokens = ReturnType<typeof createRefreshTokens>;
 
 /**
- * One lineage of opaque refresh tokens per session, stored only as SHA-256 hashes.
- *
- * A successor is not drawn at random but derived from its parent with an HMAC under a key from SECRET_KEY:
- * it is just as unguessable without the key, and it lets a parent presented again within the grace period
- * be answered with the live token although only hashes are stored.
+ * One lineage of opaque refresh tokens per session, each drawn at random and stored only as its SHA-256
+ * hash. So that a parent presented again within the grace period can be answered with the live token, the
+ * parent's row keeps its successor sealed (AES-256-GCM) under a key derived from the parent itself: only
+ * whoever presents the parent can open it. Neither the database nor SECRET_KEY yields any token.
  */
-export function createRefreshTokens({ store, secretKey, reuseGrace }: RefreshTokenDeps) {
+export function createRefreshTokens({ store, reuseGrace }: RefreshTokenDeps) {
   const repository = store.refreshTokens;
-  const successorKey = deriveKey(secretKey, 'refresh-token-successor');
-  const successorOf = (token: string) => createHmac('sha256', successorKey).update(token).digest('base64url');
+  // the parent is 256 random bits: as good a secret to derive a key from as SECRET_KEY
+  const boxOf = (parent: string) => createSecretBox(parent, 'refresh-token-successor');
+
+  /** The successor sealed in `record`, opened with the token presented; undefined when there is none. */
+  function successorIn(record: RefreshTokenRecord | undefined, token: string): string | undefined {
+    if (record?.successorSealed == null) return undefined;
+    try {
+      return boxOf(token).open(record.successorSealed);
+    } catch {
+      // altered in the database: nothing to replay
+      return undefined;
+    }
+  }
 
   /** Retires the live parent and records its successor, together; false when another request won. */
-  function rotate(sessionId: string, parentHash: string, childHash: string, now: number): Promise<boolean> {
+  function rotate(sessionId: string, parent: string, successor: string, now: number): Promise<boolean> {
     return store.transaction(async ({ refreshTokens }) => {
-      if (!(await refreshTokens.retire(parentHash, now))) return false;
-      await refreshTokens.insert({ tokenHash: childHash, sessionId, issuedAt: now });
+      if (!(await refreshTokens.retire(hashOf(parent), now, boxOf(parent).seal(successor)))) return false;
+      await refreshTokens.insert({ tokenHash: hashOf(successor), sessionId, issuedAt: now });
       return true;
     });
   }
@@ -50,7 +59,7 @@ export function createRefreshTokens({ store, secretKey, reuseGrace }: RefreshTok
   return {
     /** Starts a session's lineage, in the unit of work (`tokens`) that opens the session. */
     async issue(tokens: RefreshTokenRepository, sessionId: string, now: number): Promise<string> {
-      const token = randomBytes(tokenBytes).toString('base64url');
+      const token = newToken();
       await tokens.insert({ tokenHash: hashOf(token), sessionId, issuedAt: now });
       return token;
     },
@@ -62,16 +71,21 @@ export function createRefreshTokens({ store, secretKey, reuseGrace }: RefreshTok
       const record = await repository.find(tokenHash);
       if (record === undefined) return { outcome: 'unknown' };
       const { sessionId } = record;
-      const successor = successorOf(token);
-      if (record.rotatedAt === null && (await rotate(sessionId, tokenHash, hashOf(successor), now))) {
+      const successor = newToken();
+      if (record.rotatedAt === null && (await rotate(sessionId, token, successor, now))) {
         return { outcome: 'rotated', sessionId, token: successor };
       }
       // rotated before, or a moment ago by a concurrent request: read what happened
-      const rotatedAt = record.rotatedAt ?? (await repository.find(tokenHash))?.rotatedAt ?? null;
-      const next = await repository.find(hashOf(successor));
-      if (rotatedAt !== null && next?.rotatedAt === null && now - rotatedAt <= reuseGrace) {
-        return { outcome: 'replayed', sessionId, token: successor };
+      const retired = record.rotatedAt === null ? await repository.find(tokenHash) : record;
+      const rotatedAt = retired?.rotatedAt ?? null;
+      const inGrace = rotatedAt !== null && now - rotatedAt <= reuseGrace;
+      const live = successorIn(retired, token);
+      const next = live === undefined ? undefined : await repository.find(hashOf(live));
+      if (inGrace && live !== undefined && next?.rotatedAt === null) {
+        return { outcome: 'replayed', sessionId, token: live };
       }
+      // retired by a release before successors were sealed, within the grace: no theft, nothing to replay
+      if (inGrace && retired?.successorSealed === null) return { outcome: 'unknown' };
       return { outcome: 'reused', sessionId };
     },
 
@@ -82,6 +96,10 @@ export function createRefreshTokens({ store, secretKey, reuseGrace }: RefreshTok
       return record?.rotatedAt === null ? record.sessionId : undefined;
     },
   };
+}
+
+function newToken(): string {
+  return randomBytes(tokenBytes).toString('base64url');
 }
 
 function hashOf(token: string): string {

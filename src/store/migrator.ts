@@ -15,6 +15,7 @@ import * as rateLimits from './migrations/0002-rate-limits.ts';
 import * as djangoImport from './migrations/0014-django-import.ts';
 import * as auditHourlyCounts from './migrations/0015-audit-hourly-counts.ts';
 import * as caseFoldedUsernames from './migrations/0016-case-folded-usernames.ts';
+import * as sealedRefreshSuccessors from './migrations/0017-sealed-refresh-successors.ts';
 
 // Listed here rather than read from a folder at run time, so the compiled build needs no file scanning.
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0014-django-import': djangoImport,
   '0015-audit-hourly-counts': auditHourlyCounts,
   '0016-case-folded-usernames': caseFoldedUsernames,
+  '0017-sealed-refresh-successors': sealedRefreshSuccessors,
 };
 
 /** Every migration this build knows, in the order they apply. */

@@ -85,6 +85,8 @@ export interface RefreshTokensTable {
   issued_at: number;
   /** when it was exchanged for its successor; null for the session's live token */
   rotated_at: number | null;
+  /** its successor, sealed under a key derived from this token (sessions/refresh-tokens.ts); null while live */
+  successor_sealed: string | null;
 }
 
 /** One fixed window of a rate limit: hits counted since it opened, and when it closes. */

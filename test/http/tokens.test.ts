@@ -113,6 +113,44 @@ for (const dialect of dialects) {
       assert.equal(rows.filter((row) => row.rotated_at === null).length, 1);
     });
 
+    it('draws each successor afresh and keeps it only sealed under its parent: no token in the table', async () => {
+      const user = await registerUser(test.app);
+      const first = await obtainPair(test.app, user.email, user.password);
+      const second = (await refresh(test.app, first.refresh_token)).body as PairBody;
+      const third = (await refresh(test.app, second.refresh_token)).body as PairBody;
+      const rows = await refreshTokenRows(test.database, sessionIdOf(first.access_token));
+      assert.equal(rows.length, 3);
+      const stored = JSON.stringify(rows);
+      for (const token of [first.refresh_token, second.refresh_token, third.refresh_token]) {
+        assert.ok(!stored.includes(token), 'a refresh token is stored in clear');
+      }
+      // the two retired rows hold their successors sealed, each different; the live one holds none
+      const sealed = rows.map((row) => row.successor_sealed).filter((value) => value !== null);
+      assert.equal(sealed.length, 2);
+      assert.notEqual(sealed[0], sealed[1]);
+      assert.equal(rows.find((row) => row.rotated_at === null)?.successor_sealed, null);
+      assert.match(third.refresh_token, /^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('refuses, without ending the session, a token retired before successors were sealed, within the grace', async () => {
+      const user = await registerUser(test.app);
+      const pair = await obtainPair(test.app, user.email, user.password);
+      // as a release before migration 0017 left a token it had just rotated: retired, no sealed successor
+      await test.database.db
+        .updateTable('refresh_tokens')
+        .set({ rotated_at: clock.now() })
+        .where('session_id', '=', sessionIdOf(pair.access_token))
+        .execute();
+      const replayed = await refresh(test.app, pair.refresh_token);
+      assert.equal(replayed.status, 401);
+      assert.deepEqual(replayed.body, invalidRefresh);
+      assert.equal(await statusWith(test.app, pair.access_token), 200);
+      // after the grace it is reuse, as any retired token is
+      clock.advance(11_000);
+      assert.equal((await refresh(test.app, pair.refresh_token)).status, 401);
+      assert.equal(await statusWith(test.app, pair.access_token), 401);
+    });
+
     it('gives a parent presented again within the grace period the current token (two tabs)', async () => {
       const user = await registerUser(test.app);
       const first = await obtainPair(test.app, user.email, user.password);

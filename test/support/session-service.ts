@@ -51,7 +51,7 @@ export function sessionServiceOver(
       cacheSize: 100,
       cacheMetrics: ignoreMetrics.tokenCache,
     }),
-    refreshTokens: createRefreshTokens({ store, secretKey, reuseGrace: 10_000 }),
+    refreshTokens: createRefreshTokens({ store, reuseGrace: 10_000 }),
     changes: { sessionRevoked: () => Promise.resolve(), userChanged: () => Promise.resolve() },
     audit: createAuditTrail({
       events: store.auditEvents,
