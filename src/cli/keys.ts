@@ -111,7 +111,9 @@ async function list(args: string[], env: Env): Promise<void> {
       console.log('no signing keys yet: a server makes the first once it listens');
     }
     for (const { key, state } of statuses) {
-      console.log(`${key.kid}\t${key.algorithm}\t${state}\t${new Date(key.createdAt).toISOString()}`);
+      // under HS256 a stored signer only verifies, until `keys retire` starts its countdown
+      const shown = config.jwtAlgorithm === 'HS256' && state === 'signing' ? 'verifying-only' : state;
+      console.log(`${key.kid}\t${key.algorithm}\t${shown}\t${new Date(key.createdAt).toISOString()}`);
     }
   });
 }

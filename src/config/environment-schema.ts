@@ -40,7 +40,7 @@ const service = {
       minLength: 32,
       ...maskedAs('value'),
       description:
-        'encrypts the stored signing keys; HS256 signs with a key derived from it; required in production',
+        'encrypts the stored signing keys (under a key derived from it); HS256 signs with it; required in production',
     }),
   ),
   PUBLIC_URL: Type.Optional(
@@ -61,7 +61,7 @@ const tokens = {
     description:
       'the algorithm of the first signing key, made once a server listens and finds no signer; after that ' +
       'the stored signer signs whatever this says, a start with another value logs a warning, and only ' +
-      '`gatehouse keys rotate --algorithm` changes it. HS256 signs with a key derived from SECRET_KEY, ' +
+      '`gatehouse keys rotate --algorithm` changes it. HS256 signs with SECRET_KEY itself, ' +
       'never stored or published, and changes no stored key',
   }),
   TOKEN_AUDIENCE: Type.String({

@@ -13,7 +13,7 @@ import {
   type KeyStatus,
   type SigningAlgorithm,
 } from './key-lifecycle.ts';
-import { deriveKey, type SecretBox } from './secret-box.ts';
+import type { SecretBox } from './secret-box.ts';
 
 /** A public key as JWKS publishes it. */
 export type PublicJwk = JWK & { kty: string; kid: string; alg: string; use: string };
@@ -229,7 +229,9 @@ async function importSigningKey(key: StoredSigningKey, box: SecretBox): Promise<
 
 /** HS256, the original system's behaviour: one secret derived from SECRET_KEY, nothing stored or published. */
 export function symmetricKey(secretKey: string): { signer: SigningKey; verifier: VerificationKey } {
-  const secret = new Uint8Array(deriveKey(secretKey, 'jwt-hs256'));
+  // SECRET_KEY itself, as the original system (djangorestframework-jwt, simplejwt) signs: a service that
+  // shares it verifies these tokens as it always did (the contract's "HS256 with SECRET_KEY")
+  const secret = new TextEncoder().encode(secretKey);
   const kid = `hs256-${createHash('sha256').update(secret).digest('base64url').slice(0, 12)}`;
   return {
     signer: { kid, algorithm: 'HS256', privateKey: secret },

@@ -71,12 +71,18 @@ for (const dialect of dialects) {
       });
     }
 
-    it('signs with HS256 derived from SECRET_KEY, stores no key and publishes an empty JWKS', async () => {
+    it('signs with HS256 under SECRET_KEY itself, stores no key and publishes an empty JWKS', async () => {
       const test = await startTestApp(dialect, { env: { JWT_ALGORITHM: 'HS256' } });
       try {
         const user = await registerUser(test.app);
         assert.equal(partsOf(user.token).header.alg, 'HS256');
         assert.equal(await statusOf(test.app, user.token), 200);
+        // as the original system: a service holding SECRET_KEY verifies the token, and nothing else does
+        const verified = await jwtVerify(user.token, new TextEncoder().encode(test.secretKey), {
+          algorithms: ['HS256'],
+        });
+        assert.equal(typeof verified.payload.sub, 'string');
+        await assert.rejects(jwtVerify(user.token, new TextEncoder().encode(`${test.secretKey}x`)));
         const { response, jwks } = await jwksOf(test.app);
         assert.deepEqual(jwks, { keys: [] });
         assert.equal(response.headers['cache-control'], 'public, max-age=300');
