@@ -78,7 +78,7 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
         .where('expires_at', '>', at)
         .where('purpose', '=', purpose)
         .executeTakeFirst();
-      return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
+      return row && issuedToken(row);
     },
 
     async findIssued(tokenHash, at, purpose, userId) {
@@ -90,7 +90,7 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
         .where('purpose', '=', purpose)
         .where('user_id', '=', userId)
         .executeTakeFirst();
-      return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
+      return row && issuedToken(row);
     },
 
     async deleteAllOfUser(userId) {
@@ -115,7 +115,12 @@ export function createOneTimeTokenRepository({ db }: Executor): OneTimeTokenRepo
         .where('purpose', 'in', purposes);
       if (userId !== undefined) update = update.where('user_id', '=', userId);
       const row = await update.returning(['user_id', 'purpose', 'email']).executeTakeFirst();
-      return row && { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
+      return row && issuedToken(row);
     },
   };
+}
+
+/** A token's row as the domain reads it: whose, for what, and to which address it was mailed. */
+function issuedToken(row: { user_id: string; purpose: string; email: string }) {
+  return { userId: row.user_id, purpose: row.purpose as TokenPurpose, email: row.email };
 }
