@@ -12,9 +12,9 @@ const lowerCase = (text: string) => text.toLowerCase();
 /**
  * Usernames are unique by their full case fold, where they were by their lower case, which let "ασ" and
  * "ΑΣ" be two accounts. Only a name with a character outside ASCII can change key, so only those rows are
- * read, a batch at a time. A row whose new key another account already holds keeps its old one: accounts
- * made apart before this stay apart, each found by its own name, and the migration never fails on them;
- * from now on the index refuses such a pair.
+ * read, a batch at a time. A row whose new key another account already holds keeps its old one, so the
+ * migration never fails on them: both accounts stay, though either name now finds the first (until one
+ * changes its name); from now on the index refuses such a pair.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await rekeyNonAsciiUsernames(db, foldCase);
