@@ -84,8 +84,10 @@ for (const dialect of dialects) {
       const suffix = newUser().username.slice(-6);
       // typed lower case first, then a form JavaScript's toLowerCase alone would have kept apart
       const pairs: Array<[string, string]> = [
-        [`ασ${suffix}σ`, `ΑΣ${suffix}Σ`],
-        [`ας${suffix}`, `ΑΣ${suffix}`],
+        // lower case gives "ας" for a capital sigma that ends a word, "ασ" before a letter: each pair stays
+        // apart under lower case whatever the random suffix holds
+        [`${suffix}ασ`, `${suffix}ΑΣ`],
+        [`αςz${suffix}`, `ΑΣZ${suffix}`],
         [`straße${suffix}`, `STRASSE${suffix}`],
         [`ẞ${suffix}`, `ss${suffix}`],
         [`в${suffix}`, `ᲀ${suffix}`],
