@@ -24,7 +24,7 @@ import { createKeyRing } from './keys/key-ring.ts';
 import { createLegacyTokens } from './sessions/legacy-tokens.ts';
 import { createRefreshTokens } from './sessions/refresh-tokens.ts';
 import { createSessionService } from './sessions/session-service.ts';
-import { createCounterRepository } from './store/counter-repository.ts';
+import type { CounterStore } from './store/counter-store.ts';
 import { createOutboxRepository } from './store/outbox-repository.ts';
 import type { Database, Listener, ListenHandlers } from './store/database.ts';
 import { createRedisCounterStore } from './store/redis-counter-store.ts';
@@ -134,7 +134,7 @@ export async function createServices(options: ServiceOptions) {
         cacheSize: verifiedTokenCacheSize,
       }),
   });
-  const { counters, emailLockCounters, close } = openCounters(config, database, logger, metrics);
+  const { counters, emailLockCounters, close } = openCounters(config, store.counters, logger, metrics);
   const limits = createRateLimits(config.rateLimits, { counters, emailLockCounters, clock, metrics });
   // the queue joins a unit of work; the relay (a worker) works on the database itself
   const mail = createMailOutbox({
@@ -311,8 +311,7 @@ function createChangeListener(database: Database, heartbeat: number, handlers: L
  * but a limit is never skipped. A change of place is logged once and shown by a gauge; the database's own
  * errors propagate, since the request needs the database anyway.
  */
-function openCounters(config: Config, database: Database, logger: Logger, metrics: Metrics) {
-  const inDatabase = createCounterRepository(database);
+function openCounters(config: Config, inDatabase: CounterStore, logger: Logger, metrics: Metrics) {
   if (config.redisUrl === undefined) {
     return { counters: inDatabase, emailLockCounters: inDatabase, close: () => Promise.resolve() };
   }

@@ -14,7 +14,7 @@ import { createAccountService, type User } from './account-service.ts';
 import type { Registration } from './registration.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { createPasswordPolicy } from './password-policy.ts';
-import type { AttemptLimits, Grant, Grants, MailPort, SessionPort } from './ports.ts';
+import type { AttemptLimits, Grant, Grants, MailPort, PasswordAttempt, SessionPort } from './ports.ts';
 
 interface Call {
   name: string;
@@ -70,10 +70,11 @@ async function createWorld(options: { requireVerifiedEmail?: boolean } = {}) {
     needsRehash: (storedHash) => storedHash.startsWith('old$'),
   };
 
-  const attempt = {
+  const attempt: PasswordAttempt = {
     locksOnFailure: false,
-    release() {
-      record('release');
+    // the unit it was released in, if any: a sign-in's must be the one that opened its session
+    release(unit) {
+      record('release', ...(unit === undefined ? [] : [unit]));
       return Promise.resolve();
     },
   };
@@ -291,13 +292,15 @@ describe('account service', () => {
       assert.deepEqual(world.names(), [
         'beginLogin',
         'verify',
-        'release',
         'readyToIssue',
         'open',
+        'release',
         'committed',
         'issue',
       ]);
       assert.deepEqual(world.argsOf('beginLogin'), [[client.ip, alice.email]]);
+      // released in the unit that opened the session, so it commits with the sign-in
+      assert.equal(world.argsOf('release')[0]?.[0], world.opened[0]?.unit);
       assert.deepEqual(signedIn.tokens, { accessToken: 'access', refreshToken: 'refresh', expiresIn: 900 });
       assert.equal(signedIn.user.id, user.id);
       assert.equal(signedIn.user.lastLoginAt, world.clock.now());
@@ -370,6 +373,8 @@ describe('account service', () => {
       );
       assert.deepEqual(await world.store.users.findById(user.id), user);
       assert.deepEqual(world.names(['issue']), []);
+      // the password was right: the attempt is taken back on its own, outside the unit that failed
+      assert.deepEqual(world.argsOf('release'), [[]]);
     });
 
     it('rehashes a password stored with old parameters in the unit that records the login', async () => {
@@ -381,7 +386,7 @@ describe('account service', () => {
       assert.ok(stale.ok);
       await world.service.signIn({ email: alice.email, password: alice.password }, client, 'access-token');
       assert.deepEqual(world.argsOf('hash'), [[alice.password]]);
-      assert.deepEqual(world.names(['release', 'hash', 'open']), ['release', 'hash', 'open']);
+      assert.deepEqual(world.names(['release', 'hash', 'open']), ['hash', 'open', 'release']);
       assert.equal(world.opened[0]?.userInUnit?.passwordHash, fakeHash(alice.password));
       assert.equal((await world.store.users.findById(user.id))?.passwordHash, fakeHash(alice.password));
     });

@@ -89,20 +89,22 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
   return {
     /**
      * A password login from the client in `context`: the name normalised, the password as typed (a hash
-     * imported from Django is of the password as typed; every other is of its NFKC form).
+     * imported from Django is of the password as typed; every other is of its NFKC form). The user, and
+     * the attempt still counted: the caller releases it, in the unit of work that signs the user in.
      */
-    async proveCredentials(name: LoginName, password: string, context: RequestContext): Promise<User> {
+    async proveCredentials(
+      name: LoginName,
+      password: string,
+      context: RequestContext,
+    ): Promise<{ user: User; attempt: PasswordAttempt }> {
       // read before the count: the lock to count against is the account's, whichever name it is found by
       const { user, lockKey } = await findLogin(name);
       const attempt = await limits.beginLogin(context.ip, lockKey);
       try {
-        return await releasedUnless(
-          attempt,
-          () => checkCredentials(name, user, password),
-          (outcome) => 'error' in outcome && outcome.error instanceof CredentialsRefused,
-        );
+        return { user: await checkCredentials(name, user, password), attempt };
       } catch (error) {
         if (error instanceof CredentialsRefused) error.lockedNow = attempt.locksOnFailure;
+        else await releaseQuietly(attempt);
         throw error;
       }
     },
@@ -113,13 +115,25 @@ export function createPasswordChecks({ users, hasher, limits }: PasswordCheckDep
      */
     async proveCurrent(user: User, password: string | undefined): Promise<Problem | undefined> {
       const attempt = await limits.beginPasswordCheck(loginLockKey(user));
-      return releasedUnless(
-        attempt,
-        () => checkCurrentPassword(user, password),
-        (outcome) => 'result' in outcome && outcome.result?.code === 'wrong_password',
-      );
+      let problem: Problem | undefined;
+      try {
+        problem = await checkCurrentPassword(user, password);
+      } catch (error) {
+        await releaseQuietly(attempt);
+        throw error;
+      }
+      if (problem?.code !== 'wrong_password') await attempt.release();
+      return problem;
     },
   };
+}
+
+/**
+ * Takes back an attempt on a path that ends in an error: that error is the answer, whatever becomes of
+ * the count (a store that cannot take it back leaves one extra count in the window).
+ */
+export async function releaseQuietly(attempt: PasswordAttempt): Promise<void> {
+  await attempt.release().catch(() => undefined);
 }
 
 export function invalidCredentials(): GatehouseError {
@@ -141,27 +155,4 @@ export class CredentialsRefused extends GatehouseError {
     this.reason = reason;
     this.userId = userId;
   }
-}
-
-/**
- * Runs a password check under a counted attempt and takes the attempt back unless `wasWrong` finds that
- * the check refused the password (by its result or by the error it threw): only wrong guesses stay counted.
- */
-async function releasedUnless<T>(
-  attempt: PasswordAttempt,
-  check: () => Promise<T>,
-  wasWrong: (outcome: { result: T } | { error: unknown }) => boolean,
-): Promise<T> {
-  let result: T;
-  try {
-    result = await check();
-  } catch (error) {
-    if (!wasWrong({ error })) {
-      // the check's own failure is the answer, whatever becomes of the count
-      await attempt.release().catch(() => undefined);
-    }
-    throw error;
-  }
-  if (!wasWrong({ result })) await attempt.release();
-  return result;
 }

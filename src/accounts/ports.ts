@@ -56,8 +56,11 @@ export interface SessionPort {
 export interface PasswordAttempt {
   /** the last attempt the email's lock allows: if this password is wrong, the email is locked */
   readonly locksOnFailure: boolean;
-  /** The password was right, or never checked: the attempt no longer counts against the email. */
-  release(): Promise<void>;
+  /**
+   * The password was right, or never checked: the attempt no longer counts against the email. In `unit`
+   * when given, so that it commits with the sign-in it let through, in one transaction.
+   */
+  release(unit?: UnitOfWork): Promise<void>;
 }
 
 /**

@@ -8,10 +8,11 @@ import type { PasswordHasher } from './password-hasher.ts';
 import {
   CredentialsRefused,
   invalidCredentials,
+  releaseQuietly,
   type LoginName,
   type PasswordChecks,
 } from './password-checks.ts';
-import type { Grant, Grants, SessionPort } from './ports.ts';
+import type { Grant, Grants, PasswordAttempt, SessionPort } from './ports.ts';
 import { normalizeEmail, normalizePassword, normalizeUsername, takenError } from './user-fields.ts';
 
 // The name of the limit that locks an email after failed logins (limits/rate-limits.ts), as refusals carry it.
@@ -59,6 +60,51 @@ export function createSignIn(deps: SignInDeps) {
     }
   }
 
+  /**
+   * Lets the user whose password was right in, or says why not: the last login recorded, a session opened
+   * and the attempt released, all in one unit of work.
+   */
+  async function openSession<G extends Grant>(
+    user: User,
+    typed: string,
+    attempt: PasswordAttempt,
+    context: RequestContext,
+    grant: G,
+  ): Promise<{ user: User; issue: () => Promise<Grants[G]> }> {
+    // said only to whoever knows the password, so it tells nobody else whether the account exists
+    if (requireVerifiedEmail && user.emailVerifiedAt === null) {
+      throw new GatehouseError('email_not_verified', 'address not verified yet');
+    }
+    // the console's session is for staff alone: anyone else is refused before a session exists
+    if (grant === 'console-session' && !user.isStaff) {
+      await audit.record(store, {
+        type: 'sign_in_failed',
+        userId: user.id,
+        context,
+        detail: { reason: 'not_staff' },
+      });
+      throw new GatehouseError('forbidden', 'the console is for staff');
+    }
+    const now = clock.now();
+    const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
+    // of the normalised form, whichever form a Django hash matched: the next sign-in compares that form
+    if (hasher.needsRehash(user.passwordHash))
+      changes.passwordHash = await hasher.hash(normalizePassword(typed));
+    await sessions.readyToIssue();
+    return store.transaction(async (unit) => {
+      const updated = await unit.users.update(user.id, changes);
+      if (!updated.ok) throw takenError(updated.taken);
+      // removed since its password was checked: as good as an unknown email
+      if (updated.value === undefined) throw invalidCredentials();
+      const { sessionId, issue } = await sessions.open(unit, updated.value, context, grant);
+      // under the session it opened, so that its owner can tell it in their history (`current`)
+      await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context, sessionId });
+      // a statement of this transaction rather than a commit of its own after it
+      await attempt.release(unit);
+      return { user: updated.value, issue };
+    });
+  }
+
   return {
     /**
      * Signs in with a password: the attempt is counted against the client's IP and the email before the
@@ -70,43 +116,22 @@ export function createSignIn(deps: SignInDeps) {
       grant: G,
     ): Promise<SignedIn<G>> {
       const typed = input.password ?? '';
-      let user: User;
+      let proven: { user: User; attempt: PasswordAttempt };
       try {
-        user = await passwords.proveCredentials(loginNameOf(input), typed, context);
+        proven = await passwords.proveCredentials(loginNameOf(input), typed, context);
       } catch (error) {
         await recordFailedSignIn(error, context);
         throw error;
       }
-      // said only to whoever knows the password, so it tells nobody else whether the account exists
-      if (requireVerifiedEmail && user.emailVerifiedAt === null) {
-        throw new GatehouseError('email_not_verified', 'address not verified yet');
+      const { user, attempt } = proven;
+      let signedIn: { user: User; issue: () => Promise<Grants[G]> };
+      try {
+        signedIn = await openSession(user, typed, attempt, context, grant);
+      } catch (error) {
+        // the password was right, whatever refused the sign-in after it: the attempt no longer counts
+        await releaseQuietly(attempt);
+        throw error;
       }
-      // the console's session is for staff alone: anyone else is refused before a session exists
-      if (grant === 'console-session' && !user.isStaff) {
-        await audit.record(store, {
-          type: 'sign_in_failed',
-          userId: user.id,
-          context,
-          detail: { reason: 'not_staff' },
-        });
-        throw new GatehouseError('forbidden', 'the console is for staff');
-      }
-      const now = clock.now();
-      const changes: UserChanges = { lastLoginAt: now, updatedAt: now };
-      // of the normalised form, whichever form a Django hash matched: the next sign-in compares that form
-      if (hasher.needsRehash(user.passwordHash))
-        changes.passwordHash = await hasher.hash(normalizePassword(typed));
-      await sessions.readyToIssue();
-      const signedIn = await store.transaction(async (unit) => {
-        const updated = await unit.users.update(user.id, changes);
-        if (!updated.ok) throw takenError(updated.taken);
-        // removed since its password was checked: as good as an unknown email
-        if (updated.value === undefined) throw invalidCredentials();
-        const { sessionId, issue } = await sessions.open(unit, updated.value, context, grant);
-        // under the session it opened, so that its owner can tell it in their history (`current`)
-        await audit.record(unit, { type: 'sign_in_succeeded', userId: user.id, context, sessionId });
-        return { user: updated.value, issue };
-      });
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
   };

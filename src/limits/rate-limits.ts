@@ -3,7 +3,14 @@ import { GatehouseError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { CounterStore } from '../store/counter-store.ts';
-import { createLimiter, uncountedHit, type CountedHit, type Verdict } from './limiter.ts';
+import {
+  countTogether,
+  createLimiter,
+  releaseQuietly,
+  uncountedHit,
+  type CountedHit,
+  type Verdict,
+} from './limiter.ts';
 import { clientSubject, emailSubject } from './subjects.ts';
 
 const hour = 3_600_000;
@@ -25,8 +32,9 @@ export interface RateLimitDeps {
   /** the per-IP and per-address counters: in Redis when one is configured, else in the database */
   counters: CounterStore;
   /**
-   * the failed logins per email: in the database whatever `counters` are, since this lock is the one
-   * limit an attacker profits from defeating, and it must outlive a Redis outage or restart
+   * the failed logins per email: the database's (`Store.counters`) whatever `counters` are, since this
+   * lock is the one limit an attacker profits from defeating, and it must outlive a Redis outage or
+   * restart; an attempt released in a unit of work goes through the unit's view of the same table
    */
   emailLockCounters: CounterStore;
   clock: Clock;
@@ -92,35 +100,24 @@ export function createRateLimits(settings: RateLimitSettings, deps: RateLimitDep
       await releaseQuietly(failures);
       throw error;
     }
-    return { locksOnFailure: failures.last, release: () => failures.release() };
-  }
-
-  // On a path that already ends in a refusal or an error, that answer stands: a counter that cannot take
-  // the hit back (its store failing) leaves one extra count in a window, and its failure shows elsewhere.
-  async function releaseQuietly(hit: CountedHit): Promise<void> {
-    try {
-      await hit.release();
-    } catch {
-      // see above
-    }
+    return {
+      locksOnFailure: failures.last,
+      // in the unit's own view of the counters: the lock's counters are always the database's
+      release: (unit) => failures.release(unit?.counters),
+    };
   }
 
   return {
     /** See AttemptLimits (accounts/ports.ts), which these three satisfy. */
     async beginLogin(ip: string, email: string): Promise<PasswordAttempt> {
       const subject = emailSubject(email);
-      // a blank email is the domain's 422, not anybody's failure
-      const [attempts, failures] = await Promise.allSettled([
-        loginAttempts.hit(clientSubject(ip)),
-        subject === '' ? Promise.resolve(uncountedHit) : loginFailures.take(subject),
+      // One statement for both when both count in the database. A blank email is the domain's 422, not
+      // anybody's failure.
+      const [attempts, failures] = await countTogether(deps.clock, [
+        loginAttempts.pending(clientSubject(ip)),
+        subject === '' ? undefined : loginFailures.pending(subject),
       ]);
-      if (attempts.status === 'rejected') {
-        // the email's hit checked nothing either
-        if (failures.status === 'fulfilled') await releaseQuietly(failures.value);
-        throw attempts.reason;
-      }
-      if (failures.status === 'rejected') throw failures.reason;
-      return admitted(failures.value, attempts.value);
+      return admitted(failures ?? uncountedHit, (attempts ?? uncountedHit).verdict);
     },
 
     async beginPasswordCheck(email: string): Promise<PasswordAttempt> {

@@ -95,9 +95,13 @@ export function createRedisCounterStore(options: RedisCounterStoreOptions): Redi
     }));
 
   const inRedisCounters: CounterStore = {
-    async increment(key, window, now) {
-      const reply = await redis.eval(incrementScript, 1, key, now, now + window, window);
-      return toWindowCount(reply);
+    increment(hits, now) {
+      // sent together: ioredis writes each command without waiting for the previous reply
+      return Promise.all(
+        hits.map(async ({ key, window }) =>
+          toWindowCount(await redis.eval(incrementScript, 1, key, now, now + window, window)),
+        ),
+      );
     },
 
     async find(key, now) {
@@ -132,7 +136,7 @@ export function createRedisCounterStore(options: RedisCounterStoreOptions): Redi
   }
 
   return {
-    increment: (key, window, now) => counted((counters) => counters.increment(key, window, now)),
+    increment: (hits, now) => counted((counters) => counters.increment(hits, now)),
     find: (key, now) => counted((counters) => counters.find(key, now)),
     release: (key, endsAt) => counted((counters) => counters.release(key, endsAt)),
     delete: (key) => counted((counters) => counters.delete(key)),

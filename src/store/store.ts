@@ -1,4 +1,6 @@
 import { createAuditRepository, type AuditRepository } from './audit-repository.ts';
+import { createCounterRepository } from './counter-repository.ts';
+import type { CounterStore } from './counter-store.ts';
 import type { Database } from './database.ts';
 import type { Executor } from './executor.ts';
 import { createFollowRepository, type FollowRepository } from './follow-repository.ts';
@@ -22,6 +24,8 @@ export interface Repositories {
   auditEvents: AuditRepository;
   /** the batch reads and writes of import-django */
   importedUsers: ImportedUserRepository;
+  /** the rate limits' counters in the database: the email lock's always, the others' without Redis */
+  counters: CounterStore;
 }
 
 /** Repositories sharing one open transaction: what they write commits together, or not at all. */
@@ -57,6 +61,7 @@ export function createStore(database: Database, onActionFailure: (error: unknown
     outbox: createOutboxRepository(executor),
     auditEvents: createAuditRepository(executor),
     importedUsers: createImportedUserRepository(executor),
+    counters: createCounterRepository(executor),
   });
   return {
     ...repositoriesOn(database),

@@ -6,17 +6,20 @@ import { createRateLimits, type RateLimits, type RateLimitSettings } from '../..
 import { ignoreMetrics } from '../../src/metrics/metrics.ts';
 import { createMetrics } from '../../src/metrics/prometheus.ts';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
+import type { CounterStore } from '../../src/store/counter-store.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
+import { createStore, type Store } from '../../src/store/store.ts';
 import {
   counterStoreKinds,
   openCounterStore,
+  refusingFallback,
   skipWithout,
   type OpenCounterStore,
 } from '../support/counter-stores.ts';
 import { parseExposition } from '../support/exposition.ts';
 import { createFakeClock } from '../support/fake-clock.ts';
 import { randomKeyPrefix } from '../support/redis.ts';
-import { openMigratedDatabase } from '../store/migrated-database.ts';
+import { openMigratedDatabase, type MigratedDatabase } from '../store/migrated-database.ts';
 
 const minute = 60_000;
 const defaults: RateLimitSettings = {
@@ -326,6 +329,83 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         limits.admitRegistration(newIp()),
         (error: unknown) => !(error instanceof GatehouseError),
       );
+    });
+  });
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`a login's attempt over the ${dialect} database's counters`, () => {
+    let migrated: MigratedDatabase;
+    let store: Store;
+    before(async () => {
+      migrated = await openMigratedDatabase(dialect);
+      store = createStore(migrated.database, (error) => {
+        throw error;
+      });
+    });
+    after(() => migrated.close());
+
+    // the database's counters, telling each call to count which keys it was given
+    function countingCalls(counters: CounterStore) {
+      const calls: number[] = [];
+      const spied: CounterStore = {
+        ...counters,
+        increment(hits, now) {
+          calls.push(hits.length);
+          return counters.increment(hits, now);
+        },
+      };
+      return { calls, counters: spied };
+    }
+
+    it('counts the IP and the email in one call when both count in the database', async () => {
+      const { calls, counters } = countingCalls(store.counters);
+      const limits = createRateLimits(defaults, {
+        counters,
+        emailLockCounters: counters,
+        clock: createFakeClock(),
+        metrics: ignoreMetrics,
+      });
+      await limits.beginLogin(newIp(), newEmail());
+      assert.deepEqual(calls, [2]);
+    });
+
+    it('takes the attempt back with the unit of work it is released in, and not when that unit rolls back', async () => {
+      const limits = createRateLimits(defaults, {
+        counters: store.counters,
+        emailLockCounters: store.counters,
+        clock: createFakeClock(),
+        metrics: ignoreMetrics,
+      });
+      const email = newEmail();
+      const rolledBack = await limits.beginLogin(newIp(), email);
+      const failure = new Error('the sign-in failed after its release');
+      await assert.rejects(
+        store.transaction(async (unit) => {
+          await rolledBack.release(unit);
+          throw failure;
+        }),
+        failure,
+      );
+      // still counted: the release rolled back with the sign-in
+      assert.equal((await limits.loginLock(email)).failures, 1);
+
+      const committed = await limits.beginLogin(newIp(), email);
+      assert.equal((await limits.loginLock(email)).failures, 2);
+      await store.transaction((unit) => committed.release(unit));
+      assert.equal((await limits.loginLock(email)).failures, 1);
+    });
+
+    it('takes the email’s hit back when the IP’s counters fail, and passes their error on', async () => {
+      const limits = createRateLimits(defaults, {
+        counters: refusingFallback,
+        emailLockCounters: store.counters,
+        clock: createFakeClock(),
+        metrics: ignoreMetrics,
+      });
+      const email = newEmail();
+      await assert.rejects(limits.beginLogin(newIp(), email), /the test Redis did not answer/);
+      assert.deepEqual(await limits.loginLock(email), { locked: false, failures: 0, until: null });
     });
   });
 }

@@ -5,6 +5,7 @@ import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
 import {
   counterStoreKinds,
+  incrementOne,
   openCounterStore,
   refusingFallback,
   skipWithout,
@@ -28,12 +29,12 @@ for (const kind of counterStoreKinds) {
     it('counts the hits of one window, each answer telling when the window closes', async () => {
       const key = randomUUID();
       const { counters } = store;
-      assert.deepEqual(await counters.increment(key, window, start), { hits: 1, endsAt: start + window });
-      assert.deepEqual(await counters.increment(key, window, start + 60_000), {
+      assert.deepEqual(await incrementOne(counters, key, window, start), { hits: 1, endsAt: start + window });
+      assert.deepEqual(await incrementOne(counters, key, window, start + 60_000), {
         hits: 2,
         endsAt: start + window,
       });
-      assert.deepEqual(await counters.increment(key, window, start + window - 1), {
+      assert.deepEqual(await incrementOne(counters, key, window, start + window - 1), {
         hits: 3,
         endsAt: start + window,
       });
@@ -42,11 +43,11 @@ for (const kind of counterStoreKinds) {
     it('starts a new window from one at the first hit after the old one closed', async () => {
       const key = randomUUID();
       const { counters } = store;
-      await counters.increment(key, window, start);
-      await counters.increment(key, window, start + 1000);
+      await incrementOne(counters, key, window, start);
+      await incrementOne(counters, key, window, start + 1000);
       const later = start + window;
-      assert.deepEqual(await counters.increment(key, window, later), { hits: 1, endsAt: later + window });
-      assert.deepEqual(await counters.increment(key, window, later + 5000), {
+      assert.deepEqual(await incrementOne(counters, key, window, later), { hits: 1, endsAt: later + window });
+      assert.deepEqual(await incrementOne(counters, key, window, later + 5000), {
         hits: 2,
         endsAt: later + window,
       });
@@ -56,8 +57,8 @@ for (const kind of counterStoreKinds) {
       const key = randomUUID();
       const { counters } = store;
       assert.equal(await counters.find(key, start), undefined);
-      await counters.increment(key, window, start);
-      await counters.increment(key, window, start);
+      await incrementOne(counters, key, window, start);
+      await incrementOne(counters, key, window, start);
       assert.deepEqual(await counters.find(key, start + 1000), { hits: 2, endsAt: start + window });
       assert.deepEqual(await counters.find(key, start + 2000), { hits: 2, endsAt: start + window });
       assert.equal(await counters.find(key, start + window), undefined);
@@ -66,9 +67,9 @@ for (const kind of counterStoreKinds) {
     it('keeps every key in a window of its own', async () => {
       const [first, second] = [randomUUID(), randomUUID()];
       const { counters } = store;
-      await counters.increment(first, window, start);
-      await counters.increment(first, window, start);
-      assert.deepEqual(await counters.increment(second, 60_000, start + 1000), {
+      await incrementOne(counters, first, window, start);
+      await incrementOne(counters, first, window, start);
+      assert.deepEqual(await incrementOne(counters, second, 60_000, start + 1000), {
         hits: 1,
         endsAt: start + 61_000,
       });
@@ -78,12 +79,12 @@ for (const kind of counterStoreKinds) {
     it('forgets a deleted key, and only that one', async () => {
       const [deleted, kept] = [randomUUID(), randomUUID()];
       const { counters } = store;
-      await counters.increment(deleted, window, start);
-      await counters.increment(kept, window, start);
+      await incrementOne(counters, deleted, window, start);
+      await incrementOne(counters, kept, window, start);
       await counters.delete(deleted);
       await counters.delete(randomUUID());
       assert.equal(await counters.find(deleted, start), undefined);
-      assert.deepEqual(await counters.increment(deleted, window, start + 1000), {
+      assert.deepEqual(await incrementOne(counters, deleted, window, start + 1000), {
         hits: 1,
         endsAt: start + 1000 + window,
       });
@@ -93,14 +94,14 @@ for (const kind of counterStoreKinds) {
     it('takes a hit back from the window it was counted in, and the window with its only hit', async () => {
       const key = randomUUID();
       const { counters } = store;
-      const first = await counters.increment(key, window, start);
-      await counters.increment(key, window, start + 1000);
+      const first = await incrementOne(counters, key, window, start);
+      await incrementOne(counters, key, window, start + 1000);
       await counters.release(key, first.endsAt);
       assert.deepEqual(await counters.find(key, start + 2000), { hits: 1, endsAt: start + window });
       await counters.release(key, first.endsAt);
       assert.equal(await counters.find(key, start + 2000), undefined);
       // the next hit opens a window of its own, as if the released ones had never been
-      assert.deepEqual(await counters.increment(key, window, start + 3000), {
+      assert.deepEqual(await incrementOne(counters, key, window, start + 3000), {
         hits: 1,
         endsAt: start + 3000 + window,
       });
@@ -109,10 +110,10 @@ for (const kind of counterStoreKinds) {
     it('takes nothing back from a newer window than the one the hit was counted in', async () => {
       const key = randomUUID();
       const { counters } = store;
-      const old = await counters.increment(key, window, start);
+      const old = await incrementOne(counters, key, window, start);
       // the old window closes; two hits open and count in a new one
-      await counters.increment(key, window, start + window);
-      await counters.increment(key, window, start + window + 1000);
+      await incrementOne(counters, key, window, start + window);
+      await incrementOne(counters, key, window, start + window + 1000);
       await counters.release(key, old.endsAt);
       assert.deepEqual(await counters.find(key, start + window + 2000), {
         hits: 2,
@@ -125,7 +126,7 @@ for (const kind of counterStoreKinds) {
     it('counts 50 parallel increments of one key exactly 50 times', async () => {
       const key = randomUUID();
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () => store.counters.increment(key, window, start)),
+        Array.from({ length: 50 }, () => incrementOne(store.counters, key, window, start)),
       );
       assert.deepEqual(
         answers.map((answer) => answer.hits).sort((a, b) => a - b),
@@ -133,6 +134,60 @@ for (const kind of counterStoreKinds) {
       );
       assert.ok(answers.every((answer) => answer.endsAt === start + window));
       assert.deepEqual(await store.counters.find(key, start), { hits: 50, endsAt: start + window });
+    });
+
+    it('counts several keys in one call, each answer in the place of its key, each with its own window', async () => {
+      const { counters } = store;
+      const open = randomUUID();
+      const fresh = randomUUID();
+      const closed = randomUUID();
+      await incrementOne(counters, open, window, start);
+      await incrementOne(counters, closed, 1000, start);
+      const later = start + 5000;
+      const answers = await counters.increment(
+        [
+          { key: fresh, window: 60_000 },
+          { key: closed, window: 1000 },
+          { key: open, window },
+        ],
+        later,
+      );
+      assert.deepEqual(answers, [
+        { hits: 1, endsAt: later + 60_000 },
+        { hits: 1, endsAt: later + 1000 },
+        { hits: 2, endsAt: start + window },
+      ]);
+      assert.deepEqual(await counters.find(open, later), { hits: 2, endsAt: start + window });
+      assert.deepEqual(await counters.find(fresh, later), { hits: 1, endsAt: later + 60_000 });
+    });
+
+    it('counts 20 parallel calls over the same two keys exactly 20 times each', async () => {
+      const { counters } = store;
+      const [first, second] = [randomUUID(), randomUUID()];
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          counters.increment(
+            // both orders, so that two calls lock the keys in opposite orders
+            index % 2 === 0
+              ? [
+                  { key: first, window },
+                  { key: second, window },
+                ]
+              : [
+                  { key: second, window },
+                  { key: first, window },
+                ],
+            start,
+          ),
+        ),
+      );
+      const counts = (at: (index: number) => number) =>
+        answers.map((answer, index) => answer[at(index)]?.hits).sort((a = 0, b = 0) => a - b);
+      const everyCount = Array.from({ length: 20 }, (_, index) => index + 1);
+      assert.deepEqual(counts((index) => (index % 2 === 0 ? 0 : 1)), everyCount);
+      assert.deepEqual(counts((index) => (index % 2 === 0 ? 1 : 0)), everyCount);
+      assert.deepEqual(await counters.find(first, start), { hits: 20, endsAt: start + window });
+      assert.deepEqual(await counters.find(second, start), { hits: 20, endsAt: start + window });
     });
   });
 }
@@ -152,11 +207,11 @@ for (const dialect of dialects) {
 
     it('deletes closed windows every pruneEvery increments, and keeps the open ones', async () => {
       const counters = createCounterRepository(migrated.database, { pruneEvery: 3 });
-      await counters.increment('closes-early', 1000, start);
-      await counters.increment('stays-open', window, start);
+      await incrementOne(counters, 'closes-early', 1000, start);
+      await incrementOne(counters, 'stays-open', window, start);
       assert.deepEqual(await keysStored(), ['closes-early', 'stays-open']);
       // the third increment prunes: by then the first window has closed, the second has not
-      await counters.increment('stays-open', window, start + 5000);
+      await incrementOne(counters, 'stays-open', window, start + 5000);
       assert.deepEqual(await keysStored(), ['stays-open']);
       assert.deepEqual(await counters.find('stays-open', start + 5000), { hits: 2, endsAt: start + window });
     });
@@ -177,8 +232,8 @@ describe('rate-limit counters in Redis, as Redis sees them', () => {
         onAvailable: () => {},
       });
       try {
-        await store.increment('some-key', 60_000, start);
-        await store.increment('some-key', 60_000, start + 1000);
+        await incrementOne(store, 'some-key', 60_000, start);
+        await incrementOne(store, 'some-key', 60_000, start + 1000);
         const keys = await readKeys(prefix);
         assert.deepEqual([...keys.keys()], [`${prefix}some-key`]);
         const lifetime = keys.get(`${prefix}some-key`) ?? -1;

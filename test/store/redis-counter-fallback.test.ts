@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
 import type { CounterStore } from '../../src/store/counter-store.ts';
 import { createRedisCounterStore, type RedisCounterStore } from '../../src/store/redis-counter-store.ts';
+import { incrementOne } from '../support/counter-stores.ts';
 import { dialects } from '../support/databases.ts';
 import { poll } from '../support/poll.ts';
 import { deleteKeys, randomKeyPrefix, readKeys, skipWithoutRedis, testRedisUrl } from '../support/redis.ts';
@@ -58,8 +59,8 @@ for (const dialect of dialects) {
       });
       try {
         const key = randomUUID();
-        assert.deepEqual(await store.increment(key, window, start), { hits: 1, endsAt: start + window });
-        assert.deepEqual(await store.increment(key, window, start), { hits: 2, endsAt: start + window });
+        assert.deepEqual(await incrementOne(store, key, window, start), { hits: 1, endsAt: start + window });
+        assert.deepEqual(await incrementOne(store, key, window, start), { hits: 2, endsAt: start + window });
         assert.deepEqual(await fallback.find(key, start), { hits: 2, endsAt: start + window });
         assert.deepEqual(await store.find(key, start), { hits: 2, endsAt: start + window });
         await store.release(key, start + window);
@@ -78,7 +79,7 @@ for (const dialect of dialects) {
       try {
         const key = randomUUID();
         const startedAt = Date.now();
-        assert.deepEqual(await store.increment(key, window, start), { hits: 1, endsAt: start + window });
+        assert.deepEqual(await incrementOne(store, key, window, start), { hits: 1, endsAt: start + window });
         const detection = Date.now() - startedAt;
         t.diagnostic(`first count answered from the database in ${detection} ms`);
         assert.ok(detection < 1500, `${detection} ms`);
@@ -92,7 +93,7 @@ for (const dialect of dialects) {
         );
         assert.deepEqual(reports, ['unavailable', 'available']);
         const later = randomUUID();
-        await store.increment(later, window, start);
+        await incrementOne(store, later, window, start);
         assert.ok(await inRedis(prefix, later));
       } finally {
         await closeAll(store, proxy, prefix);
@@ -105,21 +106,21 @@ for (const dialect of dialects) {
         let proxy = first;
         try {
           const before = randomUUID();
-          await store.increment(before, window, start);
+          await incrementOne(store, before, window, start);
           assert.ok(await inRedis(prefix, before));
 
           if (fault === 'cut') await proxy.cut();
           else proxy.blackhole();
           const key = randomUUID();
           const faultAt = Date.now();
-          assert.deepEqual(await store.increment(key, window, start), { hits: 1, endsAt: start + window });
+          assert.deepEqual(await incrementOne(store, key, window, start), { hits: 1, endsAt: start + window });
           const detection = Date.now() - faultAt;
           t.diagnostic(`first count after the fault answered from the database in ${detection} ms`);
           assert.ok(detection < 1500, `${detection} ms`);
           assert.deepEqual(reports, ['unavailable']);
           // from now on without waiting for Redis at all
           const next = Date.now();
-          assert.deepEqual(await store.increment(key, window, start), { hits: 2, endsAt: start + window });
+          assert.deepEqual(await incrementOne(store, key, window, start), { hits: 2, endsAt: start + window });
           assert.ok(Date.now() - next < 250, `${Date.now() - next} ms`);
           assert.deepEqual(await fallback.find(key, start), { hits: 2, endsAt: start + window });
           assert.equal(await inRedis(prefix, key), false);
@@ -134,7 +135,7 @@ for (const dialect of dialects) {
           t.diagnostic(`back in Redis ${Date.now() - healedAt} ms after it answered again`);
           assert.deepEqual(reports, ['unavailable', 'available']);
           const after = randomUUID();
-          await store.increment(after, window, start);
+          await incrementOne(store, after, window, start);
           assert.ok(await inRedis(prefix, after));
           assert.equal(await fallback.find(after, start), undefined);
         } finally {

@@ -1,5 +1,5 @@
 import { createCounterRepository } from '../../src/store/counter-repository.ts';
-import type { CounterStore } from '../../src/store/counter-store.ts';
+import type { CounterStore, WindowCount } from '../../src/store/counter-store.ts';
 import { createRedisCounterStore } from '../../src/store/redis-counter-store.ts';
 import { openMigratedDatabase } from '../store/migrated-database.ts';
 import { dialects } from './databases.ts';
@@ -19,6 +19,18 @@ export interface OpenCounterStore {
   /** how many counters the store holds right now, closed windows included */
   size(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** Counts one hit on one counter: what most tests of a store do. */
+export async function incrementOne(
+  counters: CounterStore,
+  key: string,
+  window: number,
+  now: number,
+): Promise<WindowCount> {
+  const counted = await counters.increment([{ key, window }], now);
+  if (counted.length !== 1 || counted[0] === undefined) throw new Error('expected one window back');
+  return counted[0];
 }
 
 const refuse = () => Promise.reject(new Error('the test Redis did not answer'));
