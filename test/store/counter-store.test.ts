@@ -184,8 +184,14 @@ for (const kind of counterStoreKinds) {
       const counts = (at: (index: number) => number) =>
         answers.map((answer, index) => answer[at(index)]?.hits).sort((a = 0, b = 0) => a - b);
       const everyCount = Array.from({ length: 20 }, (_, index) => index + 1);
-      assert.deepEqual(counts((index) => (index % 2 === 0 ? 0 : 1)), everyCount);
-      assert.deepEqual(counts((index) => (index % 2 === 0 ? 1 : 0)), everyCount);
+      assert.deepEqual(
+        counts((index) => (index % 2 === 0 ? 0 : 1)),
+        everyCount,
+      );
+      assert.deepEqual(
+        counts((index) => (index % 2 === 0 ? 1 : 0)),
+        everyCount,
+      );
       assert.deepEqual(await counters.find(first, start), { hits: 20, endsAt: start + window });
       assert.deepEqual(await counters.find(second, start), { hits: 20, endsAt: start + window });
     });

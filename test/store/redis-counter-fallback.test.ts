@@ -113,14 +113,20 @@ for (const dialect of dialects) {
           else proxy.blackhole();
           const key = randomUUID();
           const faultAt = Date.now();
-          assert.deepEqual(await incrementOne(store, key, window, start), { hits: 1, endsAt: start + window });
+          assert.deepEqual(await incrementOne(store, key, window, start), {
+            hits: 1,
+            endsAt: start + window,
+          });
           const detection = Date.now() - faultAt;
           t.diagnostic(`first count after the fault answered from the database in ${detection} ms`);
           assert.ok(detection < 1500, `${detection} ms`);
           assert.deepEqual(reports, ['unavailable']);
           // from now on without waiting for Redis at all
           const next = Date.now();
-          assert.deepEqual(await incrementOne(store, key, window, start), { hits: 2, endsAt: start + window });
+          assert.deepEqual(await incrementOne(store, key, window, start), {
+            hits: 2,
+            endsAt: start + window,
+          });
           assert.ok(Date.now() - next < 250, `${Date.now() - next} ms`);
           assert.deepEqual(await fallback.find(key, start), { hits: 2, endsAt: start + window });
           assert.equal(await inRedis(prefix, key), false);
