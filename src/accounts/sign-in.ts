@@ -116,22 +116,19 @@ export function createSignIn(deps: SignInDeps) {
       grant: G,
     ): Promise<SignedIn<G>> {
       const typed = input.password ?? '';
-      let proven: { user: User; attempt: PasswordAttempt };
-      try {
-        proven = await passwords.proveCredentials(loginNameOf(input), typed, context);
-      } catch (error) {
-        await recordFailedSignIn(error, context);
-        throw error;
-      }
-      const { user, attempt } = proven;
-      let signedIn: { user: User; issue: () => Promise<Grants[G]> };
-      try {
-        signedIn = await openSession(user, typed, attempt, context, grant);
-      } catch (error) {
-        // the password was right, whatever refused the sign-in after it: the attempt no longer counts
-        await releaseQuietly(attempt);
-        throw error;
-      }
+      const { user, attempt } = await passwords
+        .proveCredentials(loginNameOf(input), typed, context)
+        .catch(async (error: unknown) => {
+          await recordFailedSignIn(error, context);
+          throw error;
+        });
+      const signedIn = await openSession(user, typed, attempt, context, grant).catch(
+        async (error: unknown) => {
+          // the password was right, whatever refused the sign-in after it: the attempt no longer counts
+          await releaseQuietly(attempt);
+          throw error;
+        },
+      );
       return { user: signedIn.user, tokens: await signedIn.issue() };
     },
   };
