@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { CounterStore } from './counter-store.ts';
 import type { Executor } from './executor.ts';
 
-// Closed windows are deleted after this many increments by this repository: one indexed DELETE per
+// Closed windows are deleted after this many hits counted by this repository: one indexed DELETE per
 // thousand hits keeps the table near the number of open windows without a timer to stop at shutdown.
 const defaultPruneEvery = 1000;
 
@@ -33,7 +33,7 @@ export function createCounterRepository(
       // closed window is restarted at 1, an open one counts up, and a missing one is inserted. Written as
       // SQL (the same text on both databases): Kysely's builder took three times as long to build this
       // statement as SQLite took to run it (30 µs against 9 µs a hit, measured), on every counted request.
-      // in key order: two calls over the same keys then lock their rows in one order (PostgreSQL takes
+      // In key order: two calls over the same keys then lock their rows in one order (PostgreSQL takes
       // them as it inserts), so they wait for each other rather than deadlock
       const inKeyOrder = [...hits].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const rows = sql.join(inKeyOrder.map(({ key, window }) => sql`(${key}, 1, ${now + window})`));
